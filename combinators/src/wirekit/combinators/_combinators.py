@@ -1,0 +1,516 @@
+"""Combinators: repetition, lookahead, ``consumed``, ``fix``, ``generate`` and friends."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterable
+from typing import Any, TypeVar, overload
+
+from ._machine import NOPOS, Frame, Machine
+from ._parser import Parser, _Choice, _Fail, _Pure, _Ref, _Seq, compiled
+
+__all__ = [
+    "both",
+    "choice",
+    "consumed",
+    "count",
+    "fail",
+    "fix",
+    "generate",
+    "lift2",
+    "lift3",
+    "lift4",
+    "lookahead",
+    "many",
+    "many1",
+    "many_till",
+    "not_followed_by",
+    "option",
+    "pure",
+    "sep_by",
+    "sep_by1",
+    "seq",
+    "skip_many",
+    "skip_many1",
+]
+
+T = TypeVar("T")
+A = TypeVar("A")
+B = TypeVar("B")
+C = TypeVar("C")
+D = TypeVar("D")
+
+_INF = 1 << 62
+
+
+class Many(Parser[Any]):
+    """``p`` repeated ``least`` to ``most`` times, greedily (a list, or `None` to skip).
+
+    A repetition that succeeds without consuming input ends the loop once ``least`` is
+    reached, so ``many`` of a parser that can match nothing terminates.
+    """
+
+    __slots__ = ("cp", "keep", "least", "most", "p")
+
+    def __init__(self, p: Parser[Any], least: int, most: int, keep: bool) -> None:
+        super().__init__()
+        if least < 0 or most < least:
+            raise ValueError(f"bad repetition bounds {least}..{most}")
+        self.p = p
+        self.least = least
+        self.most = most
+        self.keep = keep
+        self.cp: Parser[Any] = p
+
+    def children(self) -> tuple[Parser[Any], ...]:
+        return (self.p,)
+
+    def link(self) -> None:
+        self.cp = compiled(self.p)
+
+    def enter(self, m: Machine) -> Parser[Any] | None:
+        f = _ManyFrame()
+        f.start = m.pos
+        f.node = self
+        f.vals = [] if self.keep else None
+        f.n = 0
+        return f.step(m)
+
+    def expected(self) -> str:
+        return self.p.expected()
+
+
+class _ManyFrame(Frame):
+    __slots__ = ("n", "node", "vals")
+
+    node: Many
+    vals: list[Any] | None
+    n: int
+
+    def step(self, m: Machine) -> Parser[Any] | None:
+        """Run iterations; fused children loop here without touching the stack."""
+        node = self.node
+        cp = node.cp
+        most = node.most
+        rx = getattr(cp, "rx", None)
+        if rx is not None and not m.diag:
+            match = rx.match
+            extract = cp.extract  # type: ignore[attr-defined]
+            buf, lim, complete = m.buf, m.lim, m.complete
+            reach, k = cp.reach, cp.k  # type: ignore[attr-defined]
+            vals = self.vals
+            pos = m.pos
+            n = self.n
+            while n < most:
+                r = match(buf, pos, lim)
+                if r is None:
+                    if complete or pos + reach <= lim:
+                        m.fail(pos, cp)
+                        break
+                    self.start, self.n = pos, n
+                    m.pos = pos
+                    m.stack.append(self)
+                    return cp  # cannot decide here: the fused node falls back
+                end = r.end()
+                if not complete and end + k > lim:
+                    self.start, self.n = pos, n
+                    m.pos = pos
+                    m.stack.append(self)
+                    return cp
+                if end == pos and n >= node.least:
+                    break
+                if vals is not None:
+                    vals.append(extract(r))
+                n += 1
+                pos = end
+            self.n = n
+            m.pos = pos
+            return self.finish(m)
+        if self.n >= most:
+            return self.finish(m)
+        self.start = m.pos
+        m.stack.append(self)
+        return cp
+
+    def finish(self, m: Machine) -> None:
+        if self.n < self.node.least:
+            m.ok = False
+            return None
+        m.value = self.vals
+        m.ok = True
+        return None
+
+    def resume(self, m: Machine) -> Parser[Any] | None:
+        if m.ok:
+            if m.pos == self.start and self.n >= self.node.least:
+                return self.finish(m)
+            if self.vals is not None:
+                self.vals.append(m.value)
+            self.n += 1
+            return self.step(m)
+        if self.start < m.commit_pos:
+            return None  # the item committed, then failed: no backtracking past it
+        m.pos = self.start
+        return self.finish(m)
+
+
+class ManyTill(Parser[list[Any]]):
+    """``p`` repeated until ``end`` succeeds (``end`` is tried first and consumed)."""
+
+    __slots__ = ("cend", "cp", "end", "p")
+
+    def __init__(self, p: Parser[Any], end: Parser[Any]) -> None:
+        super().__init__()
+        self.p = p
+        self.end = end
+        self.cp: Parser[Any] = p
+        self.cend: Parser[Any] = end
+
+    def children(self) -> tuple[Parser[Any], ...]:
+        return (self.end, self.p)
+
+    def link(self) -> None:
+        self.cp = compiled(self.p)
+        self.cend = compiled(self.end)
+
+    def enter(self, m: Machine) -> Parser[Any] | None:
+        f = _ManyTillFrame()
+        f.start = m.pos
+        f.node = self
+        f.vals = []
+        f.trying_end = True
+        m.stack.append(f)
+        return self.cend
+
+    def expected(self) -> str:
+        return self.end.expected()
+
+
+class _ManyTillFrame(Frame):
+    __slots__ = ("node", "trying_end", "vals")
+
+    node: ManyTill
+    vals: list[Any]
+    trying_end: bool
+
+    def resume(self, m: Machine) -> Parser[Any] | None:
+        if self.trying_end:
+            if m.ok:
+                m.value = self.vals
+                return None
+            if self.start < m.commit_pos:
+                return None
+            m.pos = self.start
+            self.trying_end = False
+            m.stack.append(self)
+            return self.node.cp
+        if not m.ok:
+            return None
+        self.vals.append(m.value)
+        self.start = m.pos
+        self.trying_end = True
+        m.stack.append(self)
+        return self.node.cend
+
+
+class Look(Parser[Any]):
+    """Positive (`lookahead`) or negative (`not_followed_by`) lookahead."""
+
+    __slots__ = ("cp", "negate", "p")
+
+    def __init__(self, p: Parser[Any], negate: bool) -> None:
+        super().__init__()
+        self.p = p
+        self.negate = negate
+        self.cp: Parser[Any] = p
+
+    def children(self) -> tuple[Parser[Any], ...]:
+        return (self.p,)
+
+    def link(self) -> None:
+        self.cp = compiled(self.p)
+
+    def enter(self, m: Machine) -> Parser[Any] | None:
+        f = _LookFrame()
+        f.start = m.pos
+        f.node = self
+        # Failures inside a negative lookahead are what it wants, not errors to report.
+        f.err = (m.err_pos - m.pos, m.err_list) if self.negate else None
+        m.stack.append(f)
+        return self.cp
+
+    def expected(self) -> str:
+        return ("not " if self.negate else "") + self.p.expected()
+
+
+class _LookFrame(Frame):
+    __slots__ = ("err", "node")
+
+    node: Look
+    err: tuple[int, Any] | None
+
+    def resume(self, m: Machine) -> None:
+        start = self.start
+        if self.err is not None:
+            rel, errs = self.err
+            m.err_pos = start + rel if rel > NOPOS // 2 else NOPOS
+            m.err_list = errs
+            if m.ok:
+                m.fail(start, self.node)
+            else:
+                m.value = None
+                m.ok = True
+        m.pos = start
+        return None
+
+
+class Consumed(Parser[bytes]):
+    """The input ``p`` consumed. Fails if ``p`` commits (the bytes may be gone)."""
+
+    __slots__ = ("cp", "p")
+
+    def __init__(self, p: Parser[Any]) -> None:
+        super().__init__()
+        self.p = p
+        self.cp: Parser[Any] = p
+
+    def children(self) -> tuple[Parser[Any], ...]:
+        return (self.p,)
+
+    def link(self) -> None:
+        self.cp = compiled(self.p)
+
+    def enter(self, m: Machine) -> Parser[Any] | None:
+        f = _ConsumedFrame()
+        f.start = m.pos
+        f.node = self
+        f.commit_at = m.commit_pos - m.pos
+        m.stack.append(f)
+        return self.cp
+
+    def expected(self) -> str:
+        return self.p.expected()
+
+
+class _ConsumedFrame(Frame):
+    __slots__ = ("commit_at", "node")
+
+    node: Consumed
+    commit_at: int
+
+    def resume(self, m: Machine) -> None:
+        if m.ok:
+            if m.commit_pos - self.start != self.commit_at:
+                m.fail(self.start, _COMMITTED_IN_CONSUMED)
+            else:
+                m.value = m.take(self.start, m.pos)
+        return None
+
+
+_COMMITTED_IN_CONSUMED = _Fail("consumed: the parser inside committed")
+
+
+class Generate(Parser[Any]):
+    """Do-notation: a generator function that yields parsers and receives their results."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable[[], Generator[Parser[Any], Any, Any]]) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def enter(self, m: Machine) -> Parser[Any] | None:
+        f = _GenFrame()
+        f.start = 0
+        f.gen = self.fn()
+        return f.advance(m, None)
+
+    def expected(self) -> str:
+        return getattr(self.fn, "__name__", "generate")
+
+
+class _GenFrame(Frame):
+    __slots__ = ("gen",)
+
+    gen: Generator[Parser[Any], Any, Any]
+
+    def advance(self, m: Machine, value: Any) -> Parser[Any] | None:
+        try:
+            nxt = self.gen.send(value)
+        except StopIteration as stop:
+            if isinstance(stop.value, Parser):
+                return compiled(stop.value)
+            m.value = stop.value
+            m.ok = True
+            return None
+        if not isinstance(nxt, Parser):
+            self.gen.close()
+            raise TypeError(f"generate: yielded {type(nxt).__name__}, not a Parser")
+        m.stack.append(self)
+        return compiled(nxt)
+
+    def resume(self, m: Machine) -> Parser[Any] | None:
+        if not m.ok:
+            self.gen.close()
+            return None
+        return self.advance(m, m.value)
+
+
+# --------------------------------------------------------------------------------
+# Public constructors
+# --------------------------------------------------------------------------------
+def pure(value: T) -> Parser[T]:
+    """Succeed with ``value`` without consuming input (Angstrom ``return``)."""
+    return _Pure(value)
+
+
+def fail(msg: str) -> Parser[Any]:
+    """Always fail; ``msg`` is what the error says was expected."""
+    return _Fail(msg)
+
+
+def option(default: T, p: Parser[A]) -> Parser[T | A]:
+    """``p``, or ``default`` (without consuming input) if ``p`` fails without committing."""
+    return _Choice((p, _Pure(default)), None)
+
+
+def both(p: Parser[A], q: Parser[B]) -> Parser[tuple[A, B]]:
+    """Run ``p`` then ``q``; return both results as a pair."""
+    return _Seq((p, q), -1, None)
+
+
+@overload
+def seq(p1: Parser[A], p2: Parser[B], /) -> Parser[tuple[A, B]]: ...
+@overload
+def seq(p1: Parser[A], p2: Parser[B], p3: Parser[C], /) -> Parser[tuple[A, B, C]]: ...
+@overload
+def seq(
+    p1: Parser[A], p2: Parser[B], p3: Parser[C], p4: Parser[D], /
+) -> Parser[tuple[A, B, C, D]]: ...
+@overload
+def seq(*ps: Parser[Any]) -> Parser[tuple[Any, ...]]: ...
+def seq(*ps: Parser[Any]) -> Parser[tuple[Any, ...]]:
+    """Run the parsers in order; return their results as a tuple."""
+    return _Seq(tuple(ps), -1, None)
+
+
+def lift2(f: Callable[[A, B], T], p1: Parser[A], p2: Parser[B]) -> Parser[T]:
+    """Run two parsers in order and combine their results with ``f``."""
+    return _Seq((p1, p2), -1, f)
+
+
+def lift3(
+    f: Callable[[A, B, C], T], p1: Parser[A], p2: Parser[B], p3: Parser[C]
+) -> Parser[T]:
+    """Run three parsers in order and combine their results with ``f``."""
+    return _Seq((p1, p2, p3), -1, f)
+
+
+def lift4(
+    f: Callable[[A, B, C, D], T], p1: Parser[A], p2: Parser[B], p3: Parser[C], p4: Parser[D]
+) -> Parser[T]:
+    """Run four parsers in order and combine their results with ``f``."""
+    return _Seq((p1, p2, p3, p4), -1, f)
+
+
+def count(n: int, p: Parser[T]) -> Parser[list[T]]:
+    """Exactly ``n`` repetitions of ``p``."""
+    return Many(p, n, n, keep=True)
+
+
+def many(p: Parser[T]) -> Parser[list[T]]:
+    """Zero or more repetitions of ``p``, greedily. Never fails unless ``p`` fails after
+    a `commit`."""
+    return Many(p, 0, _INF, keep=True)
+
+
+def many1(p: Parser[T]) -> Parser[list[T]]:
+    """One or more repetitions of ``p``."""
+    return Many(p, 1, _INF, keep=True)
+
+
+def skip_many(p: Parser[Any]) -> Parser[None]:
+    """Zero or more repetitions of ``p``, discarding the results (constant memory)."""
+    return Many(p, 0, _INF, keep=False)
+
+
+def skip_many1(p: Parser[Any]) -> Parser[None]:
+    """One or more repetitions of ``p``, discarding the results."""
+    return Many(p, 1, _INF, keep=False)
+
+
+def many_till(p: Parser[T], end: Parser[Any]) -> Parser[list[T]]:
+    """``p`` repeated until ``end`` succeeds; ``end`` is tried before each ``p`` and is
+    consumed. Fails if ``p`` fails before ``end`` matches."""
+    return ManyTill(p, end)
+
+
+def _cons(first: Any, rest: list[Any]) -> list[Any]:
+    rest.insert(0, first)
+    return rest
+
+
+def sep_by1(sep: Parser[Any], p: Parser[T]) -> Parser[list[T]]:
+    """One or more ``p`` separated by ``sep`` (a trailing separator is not consumed)."""
+    return _Seq((p, Many(_Seq((sep, p), 1, None), 0, _INF, keep=True)), -1, _cons)
+
+
+def sep_by(sep: Parser[Any], p: Parser[T]) -> Parser[list[T]]:
+    """Zero or more ``p`` separated by ``sep``."""
+    return _Choice((sep_by1(sep, p), _Pure(_Empty())), None).map(_fresh_list)
+
+
+class _Empty:
+    """A marker for "no items" that `_fresh_list` turns into a new list each time."""
+
+
+def _fresh_list(v: Any) -> list[Any]:
+    return [] if isinstance(v, _Empty) else v  # type: ignore[no-any-return]
+
+
+def choice(ps: Iterable[Parser[Any]], failure_msg: str | None = None) -> Parser[Any]:
+    """Try each parser in order (ordered choice). When all fail, the error names
+    ``failure_msg`` if given, else what the alternatives expected."""
+    alts = tuple(ps)
+    return _Choice(alts, failure_msg)
+
+
+def fix(f: Callable[[Parser[T]], Parser[T]]) -> Parser[T]:
+    """A recursive parser: ``f`` receives the parser being defined and returns its body.
+
+    Nesting depth is limited by memory, not by Python's recursion limit.
+    """
+    ref = _Ref()
+    body = f(ref)
+    ref.target = body
+    return body
+
+
+def lookahead(p: Parser[T]) -> Parser[T]:
+    """Run ``p`` and return its result without consuming input."""
+    return Look(p, negate=False)
+
+
+def not_followed_by(p: Parser[Any]) -> Parser[None]:
+    """Succeed (with `None`, consuming nothing) only if ``p`` fails here."""
+    return Look(p, negate=True)
+
+
+def consumed(p: Parser[Any]) -> Parser[bytes]:
+    """Run ``p`` and return the bytes it consumed instead of its result. Fails if ``p``
+    commits."""
+    return Consumed(p)
+
+
+def generate(fn: Callable[[], Generator[Parser[Any], Any, T]]) -> Parser[T]:
+    """Decorator for parsy-style do-notation.
+
+    The generator yields parsers and receives each one's result; its return value (or the
+    parser it returns) is the result::
+
+        @generate
+        def pair():
+            key = yield take_while1(b"abc")
+            yield char(b"=")
+            return key, (yield take_while(b"0123456789"))
+    """
+    return Generate(fn)

@@ -1,0 +1,457 @@
+"""The compile step: fuse regular sub-grammars into one `re` pattern, dispatch choices on
+their first byte.
+
+**Fusion.** A tree of strings, byte classes, greedy loops, sequences, choices, options,
+skipped repetitions, maps, labels, lookaheads and ``consumed`` is a regular language. With
+every choice an atomic group ``(?>a|b)`` and every loop possessive (``*+``), Python's
+backtracking engine gives exactly PEG semantics, so such a tree runs as one C-level
+``match`` and its value is rebuilt from the groups.
+
+**Chunk boundaries.** A match on an incomplete buffer is only trusted when it cannot depend
+on bytes that have not arrived: for each fused tree we compute ``reach`` (how far past its
+start it may look) and ``k`` (how far past the end of a success it may have looked). A
+success ending at ``end`` is trusted when ``end + k <= lim``; a failure at ``pos`` when
+``pos + reach <= lim``. Otherwise the node runs its general (byte-exact) form, which
+suspends properly; its inner failures are then reported as the fused node's, so errors are
+the same however the input is split.
+
+**Dispatch.** A choice whose alternatives have known first bytes gets a 257-entry table
+(256 bytes + end of input) of the alternatives worth trying; skipping the others changes
+nothing but speed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from ._combinators import Consumed, Generate, Look, Many, ManyTill
+from ._machine import Frame, Machine
+from ._parser import (
+    Parser,
+    _Bind,
+    _Choice,
+    _Desc,
+    _Fail,
+    _Map,
+    _Pure,
+    _Ref,
+    _Seq,
+)
+from ._primitives import EndOfInput, Satisfy, Str, Take, TakeWhile, class_regex
+
+__all__ = ["Fused", "compile_parser", "dispatch_table"]
+
+INF = 1 << 62
+Extract = Callable[[re.Match[bytes]], Any] | None
+_PRIMITIVES = (Satisfy, Str, TakeWhile, Take, EndOfInput, _Pure, _Fail)
+
+
+def compile_parser(p: Parser[Any]) -> Parser[Any]:
+    """Compile ``p`` (once; the result is cached on the node) and return its runnable form."""
+    p._c = p  # provisional, so recursion through `fix` finds it
+    p.link()
+    if not isinstance(p, _PRIMITIVES):
+        fused = fuse(p)
+        if fused is not None:
+            p._c = fused
+    return p._c
+
+
+class Fused(Parser[Any]):
+    """A regular sub-grammar run as one compiled pattern (see the module docstring)."""
+
+    __slots__ = ("extract", "k", "orig", "reach", "rx")
+
+    def __init__(
+        self, orig: Parser[Any], rx: re.Pattern[bytes], extract: Extract, reach: int, k: int
+    ) -> None:
+        super().__init__()
+        self.orig = orig
+        self.rx = rx
+        self.extract = extract if extract is not None else _none
+        self.reach = reach
+        self.k = k
+
+    def enter(self, m: Machine) -> Parser[Any] | None:
+        if m.diag:
+            return self.orig
+        pos = m.pos
+        lim = m.lim
+        r = self.rx.match(m.buf, pos, lim)
+        if r is not None:
+            end = r.end()
+            if m.complete or end + self.k <= lim:
+                m.pos = end
+                m.value = self.extract(r)
+                m.ok = True
+                return None
+        elif m.complete or pos + self.reach <= lim:
+            m.fail(pos, self)
+            return None
+        f = _ScopeFrame()
+        f.start = pos
+        f.node = self
+        f.err = (m.err_pos - pos, m.err_list)
+        m.stack.append(f)
+        return self.orig
+
+    def expected(self) -> str:
+        return self.orig.expected()
+
+
+def _none(_: re.Match[bytes]) -> None:
+    return None
+
+
+class _ScopeFrame(Frame):
+    """Around the general form of a fused node: report its failure as the node's own."""
+
+    __slots__ = ("err", "node")
+
+    node: Fused
+    err: tuple[int, list[Any]]
+
+    def resume(self, m: Machine) -> None:
+        rel, errs = self.err
+        m.err_pos = self.start + rel
+        m.err_list = errs
+        if not m.ok:
+            m.fail(self.start, self.node)
+        return None
+
+
+class _NotRegular(Exception):
+    pass
+
+
+class _Builder:
+    """Turns a regular tree into pattern text plus a function rebuilding its value."""
+
+    def __init__(self) -> None:
+        self.groups = 0
+
+    def group(self) -> int:
+        self.groups += 1
+        return self.groups
+
+    def build(self, p: Parser[Any], need: bool) -> tuple[bytes, Extract]:  # noqa: C901, PLR0911, PLR0912
+        if isinstance(p, Satisfy):
+            cls = class_regex(p.table)
+            if need and p.keep:
+                g = self.group()
+                return b"(" + cls + b")", lambda r: r.group(g)
+            return cls, None
+        if isinstance(p, Str):
+            lit = re.escape(p.s)
+            if p.ci:
+                lit = b"(?i:" + lit + b")"
+                if need:
+                    g = self.group()
+                    return b"(" + lit + b")", lambda r: r.group(g)
+                return lit, None
+            s = p.s
+            return lit, (lambda r: s) if need else None
+        if isinstance(p, TakeWhile):
+            body = class_regex(p.table) + (b"*+" if p.least == 0 else b"{%d,}+" % p.least)
+            if need and p.keep:
+                g = self.group()
+                return b"(" + body + b")", lambda r: r.group(g)
+            return body, None
+        if isinstance(p, Take):
+            body = rb"[\x00-\xff]{%d}" % p.n
+            if need and p.keep:
+                g = self.group()
+                pat: bytes = b"(" + body + b")"
+                if not p.move:
+                    pat = b"(?=" + pat + b")"
+                return pat, lambda r: r.group(g)
+            return (body if p.move else b""), None
+        if isinstance(p, EndOfInput) and not p.test:
+            return rb"\Z", None
+        if isinstance(p, _Pure):
+            v = p.value
+            return b"", (lambda r: v) if need else None
+        if isinstance(p, _Fail):
+            return b"(?!)", None
+        if isinstance(p, _Seq):
+            return self._seq(p, need)
+        if isinstance(p, _Choice):
+            return self._choice(p, need)
+        if isinstance(p, _Map):
+            pat, ex = self.build(p.p, need)
+            if not need:
+                return pat, None
+            f = p.f
+            if ex is None:
+                return pat, lambda r: f(None)
+            return pat, lambda r: f(ex(r))
+        if isinstance(p, _Desc):
+            return self.build(p.p, need)
+        if isinstance(p, Many):
+            pat, _ = self.build(p.p, False)
+            hi = b"" if p.most >= INF else b"%d" % p.most
+            rep = b"(?:" + pat + b"){%d,%s}+" % (p.least, hi)
+            if need and p.keep:
+                return self._many_values(p, rep)
+            return rep, None
+        if isinstance(p, Consumed):
+            pat, _ = self.build(p.p, False)
+            if not need:
+                return pat, None
+            g = self.group()
+            return b"(" + pat + b")", lambda r: r.group(g)
+        if isinstance(p, Look):
+            pat, ex = self.build(p.p, need and not p.negate)
+            if p.negate:
+                return b"(?!" + pat + b")", None
+            return b"(?=" + pat + b")", ex
+        raise _NotRegular
+
+    def _many_values(self, p: Many, rep: bytes) -> tuple[bytes, Extract]:
+        # The whole repetition is matched in one go; its items are then re-matched one by
+        # one inside the span to build the list (a regex keeps only a group's last repeat).
+        if measure(p.p)[0] == 0:
+            raise _NotRegular  # items that can be empty: their count is not in the span
+        sub = _Builder()
+        item_pat, item_ex = sub.build(p.p, True)
+        match = re.compile(item_pat, re.DOTALL).match
+        ex = item_ex if item_ex is not None else _none
+        g = self.group()
+
+        def extract(r: re.Match[bytes]) -> list[Any]:
+            buf, lim = r.string, r.endpos
+            pos, end = r.span(g)
+            out = []
+            while pos < end:
+                item = match(buf, pos, lim)
+                assert item is not None
+                out.append(ex(item))
+                pos = item.end()
+            return out
+
+        return b"(" + rep + b")", extract
+
+    def _seq(self, p: _Seq, need: bool) -> tuple[bytes, Extract]:
+        parts: list[bytes] = []
+        exs: list[Extract] = []
+        for i, child in enumerate(p.parsers):
+            child_need = need and (p.pick < 0 or p.pick == i)
+            pat, ex = self.build(child, child_need)
+            parts.append(pat)
+            exs.append(ex)
+        pat = b"".join(parts)
+        if not need:
+            return pat, None
+        if p.pick >= 0:
+            return pat, exs[p.pick]
+        fns = [ex if ex is not None else _none for ex in exs]
+        fn = p.fn
+        if fn is None:
+            return pat, lambda r: tuple([ex(r) for ex in fns])
+        return pat, lambda r: fn(*[ex(r) for ex in fns])
+
+    def _choice(self, p: _Choice, need: bool) -> tuple[bytes, Extract]:
+        parts: list[bytes] = []
+        branches: list[tuple[int, Extract]] = []
+        for alt in p.alternatives:
+            if need:
+                g = self.group()
+                pat, ex = self.build(alt, True)
+                parts.append(b"(" + pat + b")")
+                branches.append((g, ex))
+            else:
+                parts.append(self.build(alt, False)[0])
+        pat = b"(?>" + b"|".join(parts) + b")"
+        if not need:
+            return pat, None
+
+        def extract(r: re.Match[bytes]) -> Any:
+            for g, ex in branches:
+                if r.start(g) >= 0:
+                    return ex(r) if ex is not None else None
+            return None
+
+        return pat, extract
+
+
+def fuse(p: Parser[Any]) -> Fused | None:
+    """A `Fused` node for ``p`` when it is regular, else `None`."""
+    builder = _Builder()
+    try:
+        pat, ex = builder.build(p, True)
+    except _NotRegular:
+        return None
+    except RecursionError:  # a very deep description: leave it to the general machinery
+        return None
+    _, _, reach, k, _ = measure(p)
+    try:
+        rx = re.compile(pat, re.DOTALL)
+    except (re.error, OverflowError):
+        return None
+    return Fused(p, rx, ex, reach, k)
+
+
+# --------------------------------------------------------------------------------
+# Lookahead bounds
+# --------------------------------------------------------------------------------
+def _add(a: int, b: int) -> int:
+    return INF if a >= INF or b >= INF else a + b
+
+
+Bounds = tuple[int, int, int, int, bool]
+"""(min length, max length, freach, k, can fail); INF for unbounded.
+
+``freach``: how many bytes past its start a *failing* run may have inspected;
+``k``: how many bytes past its end a *successful* run may have inspected."""
+
+
+def measure(p: Parser[Any]) -> Bounds:  # noqa: C901, PLR0911, PLR0912
+    """Bounds for a regular tree (see `Bounds`)."""
+    if isinstance(p, Satisfy):
+        return 1, 1, 1, 0, True
+    if isinstance(p, Str):
+        n = len(p.s)
+        return n, n, n, 0, n > 0
+    if isinstance(p, TakeWhile):
+        return p.least, INF, p.least, 1, p.least > 0
+    if isinstance(p, Take):
+        return (p.n, p.n, p.n, 0, p.n > 0) if p.move else (0, 0, p.n, p.n, p.n > 0)
+    if isinstance(p, EndOfInput):
+        return 0, 0, 1, 1, True
+    if isinstance(p, _Pure):
+        return 0, 0, 0, 0, False
+    if isinstance(p, _Fail):
+        return 0, 0, 0, 0, True
+    if isinstance(p, _Map | _Desc | Consumed):
+        return measure(p.p)
+    if isinstance(p, Look):
+        cmin, cmax, cfreach, ck, cfail = measure(p.p)
+        if p.negate:
+            return 0, 0, _add(cmax, ck), cfreach, True
+        return 0, 0, cfreach, _add(cmax, ck), cfail
+    if isinstance(p, _Seq):
+        minl = maxl = freach = k = 0
+        canfail = False
+        for child in p.parsers:
+            cmin, cmax, cfreach, ck, cfail = measure(child)
+            if cfail:
+                freach = max(freach, _add(maxl, cfreach))
+                canfail = True
+            # what earlier children saw past their end is covered by this child's bytes
+            k = max(ck, k - cmin if k < INF else INF)
+            minl = _add(minl, cmin)
+            maxl = _add(maxl, cmax)
+        return minl, maxl, freach, k, canfail
+    if isinstance(p, _Choice):
+        stats = [measure(a) for a in p.alternatives]
+        if not stats:
+            return 0, 0, 0, 0, True
+        k = 0
+        failed = 0  # how far the alternatives before this one may have looked
+        for cmin, _, cfreach, ck, _ in stats:
+            k = max(k, ck, failed - cmin if failed < INF else INF)
+            failed = max(failed, cfreach)
+        return (
+            min(s[0] for s in stats),
+            max(s[1] for s in stats),
+            max(s[2] for s in stats),
+            k,
+            all(s[4] for s in stats),
+        )
+    if isinstance(p, Many):
+        cmin, cmax, cfreach, ck, cfail = measure(p.p)
+        maxl = INF if p.most >= INF or cmax >= INF else cmax * p.most
+        k = max(ck, cfreach)
+        if p.least == 0 or not cfail:
+            return 0 if p.least == 0 else cmin * p.least, maxl, 0, k, False
+        before = INF if cmax >= INF else cmax * (p.least - 1)
+        return cmin * p.least, maxl, _add(before, cfreach), k, True
+    raise _NotRegular
+
+
+# --------------------------------------------------------------------------------
+# First-byte dispatch for choices
+# --------------------------------------------------------------------------------
+_ALL = frozenset(range(256))
+First = tuple[frozenset[int] | None, bool]  # (possible first bytes or None=unknown, nullable)
+
+
+def first(p: Parser[Any], active: set[int] | None = None) -> First:  # noqa: C901, PLR0911
+    """The bytes ``p`` can start with, and whether it can succeed without consuming."""
+    if active is None:
+        active = set()
+    if id(p) in active:
+        return None, True
+    active.add(id(p))
+    try:
+        if isinstance(p, Satisfy):
+            return frozenset(i for i in range(256) if p.table[i]), False
+        if isinstance(p, Str):
+            if not p.s:
+                return None, True
+            b = p.s[0]
+            if p.ci:
+                return frozenset({b, bytes([b]).lower()[0], bytes([b]).upper()[0]}), False
+            return frozenset({b}), False
+        if isinstance(p, TakeWhile):
+            if p.least == 0:
+                return None, True
+            return frozenset(i for i in range(256) if p.table[i]), False
+        if isinstance(p, Take):
+            return (_ALL, False) if p.n > 0 and p.move else (None, True)
+        if isinstance(p, _Map | _Desc | Consumed):
+            return first(p.p, active)
+        if isinstance(p, _Bind):
+            fs, nullable = first(p.p, active)
+            return (None, True) if nullable else (fs, False)
+        if isinstance(p, _Ref):
+            return first(p.target, active) if p.target is not None else (None, True)
+        if isinstance(p, Many):
+            fs, nullable = first(p.p, active)
+            return (None, True) if p.least == 0 or nullable else (fs, False)
+        if isinstance(p, _Seq):
+            acc: set[int] = set()
+            for child in p.parsers:
+                fs, nullable = first(child, active)
+                if fs is None:
+                    return None, True
+                acc |= fs
+                if not nullable:
+                    return frozenset(acc), False
+            return None, True
+        if isinstance(p, _Choice):
+            acc = set()
+            any_null = False
+            for alt in p.alternatives:
+                fs, nullable = first(alt, active)
+                if fs is None:
+                    return None, True
+                acc |= fs
+                any_null = any_null or nullable
+            return (None, True) if any_null else (frozenset(acc), False)
+        return None, True  # lookahead, commit, queries, generate, fail: try them always
+    finally:
+        active.discard(id(p))
+
+
+def dispatch_table(
+    alternatives: tuple[Parser[Any], ...], compiled_alts: tuple[Parser[Any], ...]
+) -> list[tuple[Parser[Any], ...]] | None:
+    """Per next byte (and 256 for end of input), the compiled alternatives worth trying;
+    `None` when no alternative can be ruled out by its first byte."""
+    firsts = [first(a) for a in alternatives]
+    if all(fs is None for fs, _ in firsts):
+        return None
+    memo: dict[tuple[int, ...], tuple[Parser[Any], ...]] = {}
+    table: list[tuple[Parser[Any], ...]] = []
+    for b in range(257):
+        idx = tuple(
+            i for i, (fs, _) in enumerate(firsts) if fs is None or (b < 256 and b in fs)
+        )
+        entry = memo.get(idx)
+        if entry is None:
+            entry = memo[idx] = tuple(compiled_alts[i] for i in idx)
+        table.append(entry)
+    return table

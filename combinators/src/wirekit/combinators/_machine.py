@@ -1,0 +1,143 @@
+"""The interpreter: an explicit stack of frames, so nesting costs heap, not C stack.
+
+Every parser node implements ``enter(m)``. It reads its start position from ``m.pos`` and
+either finishes at once (sets ``m.ok``, ``m.pos``, ``m.value`` and returns ``None``), or
+pushes a frame onto ``m.stack`` and returns the next node to enter (a tail call when it
+pushes nothing), or raises `Suspend` when it needs bytes that have not arrived yet.
+When a node finishes, the loop pops the top frame and calls ``frame.resume(m)``, which
+follows the same protocol. Suspending is just returning with the stack intact.
+
+Positions are indexes into the current buffer (``m.buf``), whose readable part ends at
+``m.lim``. ``m.base`` converts them to absolute stream offsets. When the caller re-presents
+the input with committed bytes dropped, every stored position is shifted (`Machine.rebase`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._parser import Parser
+
+__all__ = ["NOPOS", "Frame", "Machine", "Marks", "Suspend"]
+
+# An immutable linked list of `desc` labels, innermost first: (label, outer) or None.
+Marks = tuple[str, Any] | None
+
+# "No failure yet": far below any position, and still so after shifting.
+NOPOS = -(1 << 60)
+
+# How many distinct expectations are kept for the furthest failure position.
+_MAX_EXPECTED = 32
+
+
+class Suspend(Exception):  # noqa: N818 - control flow, not an error
+    """Raised by a node that needs more input; the node is re-entered on resume."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, node: Parser[Any]) -> None:
+        self.node = node
+
+
+class Frame:
+    """A pending continuation on the machine's stack.
+
+    ``start`` is the buffer position the frame may return to (0 when it has none); it is
+    the one field `Machine.rebase` shifts.
+    """
+
+    __slots__ = ("start",)
+
+    def resume(self, m: Machine) -> Parser[Any] | None:
+        """Receive the result of the node run for this frame (in ``m``'s registers)."""
+        raise NotImplementedError
+
+
+class Machine:
+    """The registers, the stack and the failure record of one running parse."""
+
+    __slots__ = (
+        "base",
+        "buf",
+        "commit_pos",
+        "complete",
+        "diag",
+        "err_list",
+        "err_pos",
+        "lim",
+        "marks",
+        "need_bytes",
+        "ok",
+        "pos",
+        "stack",
+        "value",
+    )
+
+    def __init__(self, buf: Any, pos: int, lim: int, complete: bool, diag: bool = False) -> None:
+        self.buf = buf
+        self.need_bytes = type(buf) is not bytes
+        self.pos = pos
+        self.lim = lim
+        self.complete = complete
+        self.base = -pos
+        self.value: Any = None
+        self.ok = True
+        self.stack: list[Frame] = []
+        self.commit_pos = pos
+        self.err_pos = NOPOS
+        self.err_list: list[tuple[Parser[Any], Marks]] = []
+        self.marks: Marks = None
+        # In diagnostic mode fused regular parsers run their general form so that
+        # failures are recorded at the exact byte (used to refine the final error).
+        self.diag = diag
+
+    def run(self, node: Parser[Any] | None) -> Parser[Any] | None:
+        """Run until the stack is empty (returns ``None``) or a node suspends.
+
+        On suspension returns the node to re-enter once more input arrived.
+        """
+        stack = self.stack
+        pop = stack.pop
+        try:
+            while True:
+                while node is not None:
+                    node = node.enter(self)
+                if not stack:
+                    return None
+                node = pop().resume(self)
+        except Suspend as s:
+            return s.node
+
+    def fail(self, pos: int, node: Parser[Any]) -> None:
+        """Fail at ``pos`` and remember ``node``'s expectation if this is the furthest."""
+        self.ok = False
+        if pos >= self.err_pos:
+            if pos > self.err_pos:
+                self.err_pos = pos
+                self.err_list = [(node, self.marks)]
+            elif len(self.err_list) < _MAX_EXPECTED:
+                self.err_list.append((node, self.marks))
+
+    def take(self, start: int, end: int) -> bytes:
+        """The input between two positions, as `bytes`."""
+        v = self.buf[start:end]
+        return bytes(v) if self.need_bytes else v  # type: ignore[no-any-return]
+
+    def rebase(self, buf: Any, off: int, lim: int, dropped_to: int) -> None:
+        """Continue on a new buffer whose index ``off`` holds old position ``dropped_to``."""
+        delta = off - dropped_to
+        self.buf = buf
+        self.need_bytes = type(buf) is not bytes
+        self.lim = lim
+        if delta:
+            self.pos += delta
+            self.base -= delta
+            self.commit_pos += delta
+            self.err_pos += delta
+            for frame in self.stack:
+                frame.start += delta
+
+    def absolute(self, pos: int) -> int:
+        """The absolute stream offset of a buffer position."""
+        return pos + self.base

@@ -1,0 +1,499 @@
+"""`Parser[T]` and the nodes every grammar is built from: sequence, choice, map, bind, label.
+
+A parser is an immutable *description* (a small node object), not a closure, so the compile
+step in `_compile` can analyse it: fuse regular sub-trees into one `re` pattern and give
+choices a first-byte dispatch table. Each node also knows how to run itself on the
+`Machine` (its general form, used where fusion does not apply).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from ._machine import Frame, Machine
+
+if TYPE_CHECKING:
+    from ._running import Consume
+
+__all__ = ["Parser"]
+
+T = TypeVar("T")
+U = TypeVar("U")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Parser(Generic[T_co]):
+    """A parser producing a value of type ``T_co`` from bytes.
+
+    Build parsers with the primitives and combinators of `wirekit.combinators`; combine them
+    with ``p | q`` (ordered choice), ``p >> q`` (keep right), ``p << q`` (keep left) and the
+    methods below. Run them with `parse`, `Buffered.parse` or `Unbuffered.parse`.
+    Parsers are immutable and may be shared between threads and reused freely.
+    """
+
+    __slots__ = ("_c",)
+
+    def __init__(self) -> None:
+        self._c: Parser[Any] | None = None
+
+    # -- running -------------------------------------------------------------------
+    def enter(self, m: Machine) -> Parser[Any] | None:
+        """Run this node's general form on the machine (see `_machine`)."""
+        raise NotImplementedError
+
+    def children(self) -> tuple[Parser[Any], ...]:
+        """The parsers this one runs (used by the compiler)."""
+        return ()
+
+    def link(self) -> None:
+        """Resolve compiled children; called once by the compiler."""
+
+    def expected(self) -> str:
+        """What this parser wants to see, for error messages."""
+        return type(self).__name__.strip("_").lower()
+
+    def parse(self, data: bytes | bytearray | memoryview, consume: Consume | None = None) -> T_co:
+        """Parse ``data`` completely (or a prefix of it with ``Consume.PREFIX``).
+
+        Raises:
+            ParseError: when the input does not match.
+        """
+        from ._running import Consume, parse
+
+        return parse(self, data, Consume.ALL if consume is None else consume)
+
+    # -- combinators as methods -----------------------------------------------------
+    def map(self, f: Callable[[T_co], U]) -> Parser[U]:
+        """Apply ``f`` to the result (Angstrom ``>>|``)."""
+        return _Map(self, f)
+
+    def bind(self, f: Callable[[T_co], Parser[U]]) -> Parser[U]:
+        """Run the parser ``f(result)`` next (monadic bind, Angstrom ``>>=``)."""
+        return _Bind(self, f)
+
+    def desc(self, label: str) -> Parser[T_co]:
+        """Label this parser: failures inside it carry ``label`` in `ParseError.marks`."""
+        return _Desc(self, label)
+
+    def result(self, value: U) -> Parser[U]:
+        """Replace the result with ``value``."""
+        return _Map(self, _Const(value))
+
+    def then(self, other: Parser[U]) -> Parser[U]:
+        """Run both, keep the right result (same as ``self >> other``)."""
+        return self >> other
+
+    def skip(self, other: Parser[Any]) -> Parser[T_co]:
+        """Run both, keep the left result (same as ``self << other``)."""
+        return self << other
+
+    def many(self) -> Parser[list[T_co]]:
+        """Zero or more repetitions (see `many`)."""
+        from ._combinators import many
+
+        return many(self)
+
+    def many1(self) -> Parser[list[T_co]]:
+        """One or more repetitions (see `many1`)."""
+        from ._combinators import many1
+
+        return many1(self)
+
+    def times(self, n: int) -> Parser[list[T_co]]:
+        """Exactly ``n`` repetitions (see `count`)."""
+        from ._combinators import count
+
+        return count(n, self)
+
+    def sep_by(self, sep: Parser[Any]) -> Parser[list[T_co]]:
+        """Zero or more, separated by ``sep`` (see `sep_by`)."""
+        from ._combinators import sep_by
+
+        return sep_by(sep, self)
+
+    def optional(self, default: U = None) -> Parser[T_co | U]:  # type: ignore[assignment]
+        """This parser, or ``default`` without consuming input when it fails."""
+        from ._combinators import option
+
+        return option(default, self)
+
+    def __or__(self, other: Parser[U]) -> Parser[T_co | U]:
+        """Ordered choice: try ``self``; if it fails without committing, try ``other``."""
+        left = self.alternatives if isinstance(self, _Choice) and self.msg is None else (self,)
+        right = other.alternatives if isinstance(other, _Choice) and other.msg is None else (other,)
+        return _Choice((*left, *right), None)
+
+    def __rshift__(self, other: Parser[U]) -> Parser[U]:
+        """Sequence, keeping the right result (Angstrom ``*>``)."""
+        if isinstance(self, _Seq) and self.fn is None and self.pick == len(self.parsers) - 1:
+            ps = (*self.parsers, other)
+        else:
+            ps = (self, other)
+        return _Seq(ps, len(ps) - 1, None)
+
+    def __lshift__(self, other: Parser[Any]) -> Parser[T_co]:
+        """Sequence, keeping the left result (Angstrom ``<*``)."""
+        if isinstance(self, _Seq) and self.fn is None and self.pick == 0:
+            return _Seq((*self.parsers, other), 0, None)
+        return _Seq((self, other), 0, None)
+
+    def __repr__(self) -> str:
+        return f"<Parser {self.expected()}>"
+
+
+class _Const:
+    """A picklable constant function (used by `Parser.result`)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __call__(self, _: Any) -> Any:
+        return self.value
+
+
+def compiled(p: Parser[Any]) -> Parser[Any]:
+    """The runnable form of ``p`` (compiled once, cached on the node)."""
+    c = p._c
+    if c is None:
+        from ._compile import compile_parser
+
+        c = compile_parser(p)
+    return c
+
+
+# --------------------------------------------------------------------------------
+# Pure / fail
+# --------------------------------------------------------------------------------
+class _Pure(Parser[T]):
+    __slots__ = ("value",)
+
+    def __init__(self, value: T) -> None:
+        super().__init__()
+        self.value = value
+
+    def enter(self, m: Machine) -> None:
+        m.value = self.value
+        m.ok = True
+        return None
+
+    def expected(self) -> str:
+        return "nothing"
+
+
+class _Fail(Parser[Any]):
+    __slots__ = ("msg",)
+
+    def __init__(self, msg: str) -> None:
+        super().__init__()
+        self.msg = msg
+
+    def enter(self, m: Machine) -> None:
+        m.fail(m.pos, self)
+        return None
+
+    def expected(self) -> str:
+        return self.msg
+
+
+# --------------------------------------------------------------------------------
+# Sequence
+# --------------------------------------------------------------------------------
+class _Seq(Parser[Any]):
+    """Run parsers in order; keep the result at ``pick``, or all of them (as a tuple, or
+    as arguments to ``fn``)."""
+
+    __slots__ = ("cps", "fn", "parsers", "pick")
+
+    def __init__(
+        self, parsers: tuple[Parser[Any], ...], pick: int, fn: Callable[..., Any] | None
+    ) -> None:
+        super().__init__()
+        self.parsers = parsers
+        self.pick = pick
+        self.fn = fn
+        self.cps: tuple[Parser[Any], ...] = ()
+
+    def children(self) -> tuple[Parser[Any], ...]:
+        return self.parsers
+
+    def link(self) -> None:
+        self.cps = tuple(compiled(p) for p in self.parsers)
+
+    def enter(self, m: Machine) -> Parser[Any] | None:
+        cps = self.cps
+        if not cps:
+            m.value = () if self.fn is None else self.fn()
+            m.ok = True
+            return None
+        f = _SeqFrame()
+        f.start = 0
+        f.node = self
+        f.i = 0
+        f.vals = [] if self.pick < 0 else None
+        f.kept = None
+        m.stack.append(f)
+        return cps[0]
+
+    def expected(self) -> str:
+        return self.parsers[0].expected() if self.parsers else "nothing"
+
+
+class _SeqFrame(Frame):
+    __slots__ = ("i", "kept", "node", "vals")
+
+    node: _Seq
+    i: int
+    vals: list[Any] | None
+    kept: Any
+
+    def resume(self, m: Machine) -> Parser[Any] | None:
+        if not m.ok:
+            return None
+        node = self.node
+        i = self.i
+        vals = self.vals
+        if vals is not None:
+            vals.append(m.value)
+        elif i == node.pick:
+            self.kept = m.value
+        i += 1
+        cps = node.cps
+        n = len(cps)
+        if i < n:
+            if i == n - 1 and node.pick == i:
+                return cps[i]  # tail call: its result is ours
+            self.i = i
+            m.stack.append(self)
+            return cps[i]
+        if vals is None:
+            m.value = self.kept
+        elif node.fn is None:
+            m.value = tuple(vals)
+        else:
+            m.value = node.fn(*vals)
+        return None
+
+
+# --------------------------------------------------------------------------------
+# Ordered choice
+# --------------------------------------------------------------------------------
+class _Choice(Parser[Any]):
+    """PEG ordered choice with Angstrom's cut: alternatives that began before a `commit`
+    are not tried. ``table`` (set by the compiler) maps the next byte (or 256 for the end
+    of input) to the alternatives that can start with it."""
+
+    __slots__ = ("alternatives", "cps", "msg", "table")
+
+    def __init__(self, alternatives: tuple[Parser[Any], ...], msg: str | None) -> None:
+        super().__init__()
+        self.alternatives = alternatives
+        self.msg = msg
+        self.cps: tuple[Parser[Any], ...] = ()
+        self.table: list[tuple[Parser[Any], ...]] | None = None
+
+    def children(self) -> tuple[Parser[Any], ...]:
+        return self.alternatives
+
+    def link(self) -> None:
+        from ._compile import dispatch_table
+
+        self.cps = tuple(compiled(p) for p in self.alternatives)
+        self.table = dispatch_table(self.alternatives, self.cps)
+
+    def enter(self, m: Machine) -> Parser[Any] | None:
+        pos = m.pos
+        table = self.table
+        if table is not None:
+            if pos < m.lim:
+                cands = table[m.buf[pos]]
+            elif m.complete:
+                cands = table[256]
+            else:
+                from ._machine import Suspend
+
+                raise Suspend(self)
+        else:
+            cands = self.cps
+        if not cands:
+            m.fail(pos, self)
+            return None
+        if len(cands) == 1 and self.msg is None:
+            return cands[0]
+        f = _ChoiceFrame()
+        f.start = pos
+        f.node = self
+        f.alts = cands
+        f.i = 0
+        m.stack.append(f)
+        return cands[0]
+
+    def expected(self) -> str:
+        if self.msg is not None:
+            return self.msg
+        return " or ".join(p.expected() for p in self.alternatives) or "nothing"
+
+
+class _ChoiceFrame(Frame):
+    __slots__ = ("alts", "i", "node")
+
+    node: _Choice
+    alts: tuple[Parser[Any], ...]
+    i: int
+
+    def resume(self, m: Machine) -> Parser[Any] | None:
+        if m.ok or self.start < m.commit_pos:
+            return None  # success, or a commit inside the branch cut the alternatives
+        i = self.i + 1
+        if i < len(self.alts):
+            self.i = i
+            m.pos = self.start
+            m.stack.append(self)
+            return self.alts[i]
+        if self.node.msg is not None:
+            m.fail(self.start, self.node)
+        return None
+
+
+# --------------------------------------------------------------------------------
+# Map, bind, labels, recursion
+# --------------------------------------------------------------------------------
+class _Map(Parser[Any]):
+    __slots__ = ("cp", "f", "p")
+
+    def __init__(self, p: Parser[Any], f: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.p = p
+        self.f = f
+        self.cp: Parser[Any] = p
+
+    def children(self) -> tuple[Parser[Any], ...]:
+        return (self.p,)
+
+    def link(self) -> None:
+        self.cp = compiled(self.p)
+
+    def enter(self, m: Machine) -> Parser[Any] | None:
+        f = _MapFrame()
+        f.start = 0
+        f.f = self.f
+        m.stack.append(f)
+        return self.cp
+
+    def expected(self) -> str:
+        return self.p.expected()
+
+
+class _MapFrame(Frame):
+    __slots__ = ("f",)
+
+    f: Callable[[Any], Any]
+
+    def resume(self, m: Machine) -> None:
+        if m.ok:
+            m.value = self.f(m.value)
+        return None
+
+
+class _Bind(Parser[Any]):
+    __slots__ = ("cp", "f", "p")
+
+    def __init__(self, p: Parser[Any], f: Callable[[Any], Parser[Any]]) -> None:
+        super().__init__()
+        self.p = p
+        self.f = f
+        self.cp: Parser[Any] = p
+
+    def children(self) -> tuple[Parser[Any], ...]:
+        return (self.p,)
+
+    def link(self) -> None:
+        self.cp = compiled(self.p)
+
+    def enter(self, m: Machine) -> Parser[Any] | None:
+        f = _BindFrame()
+        f.start = 0
+        f.f = self.f
+        m.stack.append(f)
+        return self.cp
+
+    def expected(self) -> str:
+        return self.p.expected()
+
+
+class _BindFrame(Frame):
+    __slots__ = ("f",)
+
+    f: Callable[[Any], Parser[Any]]
+
+    def resume(self, m: Machine) -> Parser[Any] | None:
+        if not m.ok:
+            return None
+        nxt = self.f(m.value)
+        if not isinstance(nxt, Parser):
+            raise TypeError(f"bind: the function returned {type(nxt).__name__}, not a Parser")
+        return compiled(nxt)
+
+
+class _Desc(Parser[Any]):
+    __slots__ = ("cp", "label", "p")
+
+    def __init__(self, p: Parser[Any], label: str) -> None:
+        super().__init__()
+        self.p = p
+        self.label = label
+        self.cp: Parser[Any] = p
+
+    def children(self) -> tuple[Parser[Any], ...]:
+        return (self.p,)
+
+    def link(self) -> None:
+        self.cp = compiled(self.p)
+
+    def enter(self, m: Machine) -> Parser[Any] | None:
+        f = _DescFrame()
+        f.start = 0
+        f.saved = m.marks
+        m.stack.append(f)
+        m.marks = (self.label, m.marks)
+        return self.cp
+
+    def expected(self) -> str:
+        return self.label
+
+
+class _DescFrame(Frame):
+    __slots__ = ("saved",)
+
+    saved: Any
+
+    def resume(self, m: Machine) -> None:
+        m.marks = self.saved
+        return None
+
+
+class _Ref(Parser[Any]):
+    """The recursion point created by `fix`."""
+
+    __slots__ = ("ct", "target")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.target: Parser[Any] | None = None
+        self.ct: Parser[Any] | None = None
+
+    def children(self) -> tuple[Parser[Any], ...]:
+        return (self.target,) if self.target is not None else ()
+
+    def link(self) -> None:
+        if self.target is None:
+            raise ValueError("fix: the parser was used before its definition was complete")
+        self.ct = compiled(self.target)
+
+    def enter(self, m: Machine) -> Parser[Any] | None:
+        return self.ct
+
+    def expected(self) -> str:
+        return "recursive parser"

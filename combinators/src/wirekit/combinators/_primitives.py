@@ -1,0 +1,466 @@
+"""Primitive parsers: single bytes, strings, greedy loops, lookahead, position and commit.
+
+Byte predicates are either a *byte class* (a `bytes` object meaning "any of these bytes")
+or a callable on the byte's `int` value. A callable must be a pure function of that value:
+it is evaluated once for each of the 256 byte values when the parser is built, and the
+resulting table is what runs (and what the compiler turns into a regular expression).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from ._errors import show_bytes, show_class
+from ._machine import Machine, Suspend
+from ._parser import Parser, _Choice
+
+__all__ = [
+    "BytePredicate",
+    "advance",
+    "any_char",
+    "at_end_of_input",
+    "available",
+    "char",
+    "commit",
+    "end_of_input",
+    "end_of_line",
+    "not_char",
+    "peek_char",
+    "peek_char_fail",
+    "peek_string",
+    "pos",
+    "satisfy",
+    "scan",
+    "skip",
+    "skip_while",
+    "string",
+    "string_ci",
+    "take",
+    "take_till",
+    "take_while",
+    "take_while1",
+]
+
+BytePredicate = bytes | Callable[[int], bool]
+"""A byte class (``b"0123456789"``) or a pure function of the byte's int value."""
+
+# One-byte `bytes` objects, so results share them instead of allocating.
+BYTES = [bytes([i]) for i in range(256)]
+
+
+def byte_table(pred: BytePredicate) -> bytes:
+    """Evaluate a predicate into a 256-entry 0/1 membership table."""
+    if isinstance(pred, bytes | bytearray):
+        table = bytearray(256)
+        for b in pred:
+            table[b] = 1
+        return bytes(table)
+    if callable(pred):
+        return bytes(1 if pred(i) else 0 for i in range(256))
+    raise TypeError(f"a byte predicate is bytes or a callable on int, not {type(pred).__name__}")
+
+
+def class_regex(table: bytes) -> bytes:
+    """A regex character class for a table (``[^\\x00-\\xff]`` when it is empty)."""
+    members = [i for i in range(256) if table[i]]
+    if not members:
+        return rb"[^\x00-\xff]"
+    parts: list[bytes] = []
+    start = prev = members[0]
+    for b in [*members[1:], -2]:
+        if b == prev + 1:
+            prev = b
+            continue
+        parts.append(b"\\x%02x" % start if prev == start else b"\\x%02x-\\x%02x" % (start, prev))
+        start = prev = b
+    return b"[" + b"".join(parts) + b"]"
+
+
+def _describe(pred: BytePredicate, table: bytes) -> str:
+    if callable(pred) and not isinstance(pred, bytes):
+        name = getattr(pred, "__name__", "predicate")
+        if name != "<lambda>":
+            return f"a byte satisfying {name}"
+    return "a byte in " + show_class(table)
+
+
+class Satisfy(Parser[Any]):
+    """One byte in a class; its value is the byte (1-byte `bytes`), or `None` for `skip`."""
+
+    __slots__ = ("keep", "label", "table")
+
+    def __init__(self, table: bytes, label: str, keep: bool = True) -> None:
+        super().__init__()
+        self.table = table
+        self.label = label
+        self.keep = keep
+
+    def enter(self, m: Machine) -> None:
+        pos = m.pos
+        if pos < m.lim:
+            b = m.buf[pos]
+            if self.table[b]:
+                m.pos = pos + 1
+                m.value = BYTES[b] if self.keep else None
+                m.ok = True
+                return None
+        elif not m.complete:
+            raise Suspend(self)
+        m.fail(pos, self)
+        return None
+
+    def expected(self) -> str:
+        return self.label
+
+
+class Str(Parser[bytes]):
+    """A literal, optionally ASCII-case-insensitive. Fails as soon as a prefix mismatches."""
+
+    __slots__ = ("ci", "folded", "s")
+
+    def __init__(self, s: bytes, ci: bool) -> None:
+        super().__init__()
+        self.s = s
+        self.ci = ci
+        self.folded = s.lower()
+
+    def enter(self, m: Machine) -> None:
+        pos = m.pos
+        s = self.s
+        end = pos + len(s)
+        if end <= m.lim:
+            if self.ci:
+                got = m.take(pos, end)
+                if got.lower() == self.folded:
+                    m.pos = end
+                    m.value = got
+                    m.ok = True
+                    return None
+            elif m.buf[pos:end] == s:
+                m.pos = end
+                m.value = s
+                m.ok = True
+                return None
+        elif not m.complete:
+            got = m.take(pos, m.lim)
+            if (self.folded if self.ci else s).startswith(got.lower() if self.ci else got):
+                raise Suspend(self)
+        m.fail(pos, self)
+        return None
+
+    def expected(self) -> str:
+        return show_bytes(self.s) + (" (any case)" if self.ci else "")
+
+
+class TakeWhile(Parser[Any]):
+    """The longest run of bytes in a class (at least ``least``); bytes, or `None` to skip."""
+
+    __slots__ = ("keep", "label", "least", "rx", "table")
+
+    def __init__(self, table: bytes, least: int, keep: bool, label: str) -> None:
+        super().__init__()
+        self.table = table
+        self.least = least
+        self.keep = keep
+        self.label = label
+        self.rx = re.compile(class_regex(table) + b"*+")
+
+    def enter(self, m: Machine) -> None:
+        pos = m.pos
+        lim = m.lim
+        end = self.rx.match(m.buf, pos, lim).end()  # type: ignore[union-attr]
+        if end == lim and not m.complete:
+            raise Suspend(self)  # a greedy loop decides only on a non-member byte or EOF
+        if end - pos < self.least:
+            m.fail(pos, self)
+            return None
+        m.pos = end
+        m.value = m.take(pos, end) if self.keep else None
+        m.ok = True
+        return None
+
+    def expected(self) -> str:
+        return self.label
+
+
+class Take(Parser[Any]):
+    """Exactly ``n`` bytes (`take`), `None` when skipping (`advance`), or without moving
+    (`peek_string`)."""
+
+    __slots__ = ("keep", "move", "n")
+
+    def __init__(self, n: int, keep: bool, move: bool = True) -> None:
+        super().__init__()
+        if n < 0:
+            raise ValueError(f"a byte count must not be negative, got {n}")
+        self.n = n
+        self.keep = keep
+        self.move = move
+
+    def enter(self, m: Machine) -> None:
+        pos = m.pos
+        end = pos + self.n
+        if end <= m.lim:
+            if self.move:
+                m.pos = end
+            m.value = m.take(pos, end) if self.keep else None
+            m.ok = True
+            return None
+        if not m.complete:
+            raise Suspend(self)
+        m.fail(pos, self)
+        return None
+
+    def expected(self) -> str:
+        return f"{self.n} more bytes" if self.n != 1 else "1 more byte"
+
+
+class PeekChar(Parser[Any]):
+    """The next byte without consuming it; at the end of input `None` (or a failure)."""
+
+    __slots__ = ("must",)
+
+    def __init__(self, must: bool) -> None:
+        super().__init__()
+        self.must = must
+
+    def enter(self, m: Machine) -> None:
+        pos = m.pos
+        if pos < m.lim:
+            m.value = BYTES[m.buf[pos]]
+            m.ok = True
+        elif not m.complete:
+            raise Suspend(self)
+        elif self.must:
+            m.fail(pos, self)
+        else:
+            m.value = None
+            m.ok = True
+        return None
+
+    def expected(self) -> str:
+        return "any byte"
+
+
+class EndOfInput(Parser[Any]):
+    """Succeeds at the end of input: with `None` (``test=False``) or tells whether the
+    input is at its end (``test=True``, never fails). Both wait for more input to know."""
+
+    __slots__ = ("test",)
+
+    def __init__(self, test: bool) -> None:
+        super().__init__()
+        self.test = test
+
+    def enter(self, m: Machine) -> None:
+        at_end = m.pos >= m.lim
+        if at_end and not m.complete:
+            raise Suspend(self)
+        if self.test:
+            m.value = at_end
+            m.ok = True
+        elif at_end:
+            m.value = None
+            m.ok = True
+        else:
+            m.fail(m.pos, self)
+        return None
+
+    def expected(self) -> str:
+        return "end of input"
+
+
+class Query(Parser[int]):
+    """``pos`` (absolute offset) or ``available`` (bytes in the current window); both
+    succeed at once without consuming."""
+
+    __slots__ = ("what",)
+
+    def __init__(self, what: str) -> None:
+        super().__init__()
+        self.what = what
+
+    def enter(self, m: Machine) -> None:
+        m.value = m.absolute(m.pos) if self.what == "pos" else m.lim - m.pos
+        m.ok = True
+        return None
+
+    def expected(self) -> str:
+        return self.what
+
+
+class Commit(Parser[None]):
+    """Release the input before this point and cut pending alternatives."""
+
+    __slots__ = ()
+
+    def enter(self, m: Machine) -> None:
+        m.commit_pos = m.pos
+        m.value = None
+        m.ok = True
+        return None
+
+    def expected(self) -> str:
+        return "commit"
+
+
+class Scan(Parser[tuple[bytes, Any]]):
+    """Angstrom's ``scan``: feed bytes to ``f(state, byte)`` until it returns `None`."""
+
+    __slots__ = ("f", "state")
+
+    def __init__(self, state: Any, f: Callable[[Any, int], Any]) -> None:
+        super().__init__()
+        self.state = state
+        self.f = f
+
+    def enter(self, m: Machine) -> None:
+        buf, pos, lim, f = m.buf, m.pos, m.lim, self.f
+        state = self.state
+        i = pos
+        while i < lim:
+            nxt = f(state, buf[i])
+            if nxt is None:
+                break
+            state = nxt
+            i += 1
+        else:
+            if not m.complete:
+                raise Suspend(self)  # restarted from the initial state on resume
+        m.value = (m.take(pos, i), state)
+        m.pos = i
+        m.ok = True
+        return None
+
+    def expected(self) -> str:
+        return "scan"
+
+
+# --------------------------------------------------------------------------------
+# Public constructors
+# --------------------------------------------------------------------------------
+def _one(b: bytes, what: str) -> int:
+    if not isinstance(b, bytes | bytearray) or len(b) != 1:
+        raise TypeError(f"{what} takes a single byte as bytes of length 1, got {b!r}")
+    return b[0]
+
+
+def char(c: bytes) -> Parser[bytes]:
+    """Accept exactly the byte ``c`` (e.g. ``char(b":")``); returns it. Fails otherwise."""
+    v = _one(c, "char")
+    table = bytearray(256)
+    table[v] = 1
+    return Satisfy(bytes(table), show_bytes(bytes([v])))
+
+
+def not_char(c: bytes) -> Parser[bytes]:
+    """Accept any byte except ``c``; returns it. Fails on ``c`` or at end of input."""
+    v = _one(c, "not_char")
+    table = bytearray(b"\x01" * 256)
+    table[v] = 0
+    return Satisfy(bytes(table), f"any byte but {show_bytes(bytes([v]))}")
+
+
+def satisfy(pred: BytePredicate) -> Parser[bytes]:
+    """Accept one byte for which ``pred`` holds; returns it (1-byte `bytes`)."""
+    table = byte_table(pred)
+    return Satisfy(table, _describe(pred, table))
+
+
+def skip(pred: BytePredicate) -> Parser[None]:
+    """Like `satisfy`, returning `None`."""
+    table = byte_table(pred)
+    return Satisfy(table, _describe(pred, table), keep=False)
+
+
+def string(s: bytes) -> Parser[bytes]:
+    """Accept exactly ``s``; returns it. Fails at the first mismatching byte (it does not
+    wait for ``len(s)`` bytes to reject a wrong prefix)."""
+    if not isinstance(s, bytes | bytearray):
+        raise TypeError(f"string takes bytes, got {type(s).__name__}")
+    return Str(bytes(s), ci=False)
+
+
+def string_ci(s: bytes) -> Parser[bytes]:
+    """Accept ``s`` ignoring ASCII case; returns the input's own casing."""
+    if not isinstance(s, bytes | bytearray):
+        raise TypeError(f"string_ci takes bytes, got {type(s).__name__}")
+    return Str(bytes(s), ci=True)
+
+
+def take(n: int) -> Parser[bytes]:
+    """Exactly ``n`` bytes. Fails (at end of input) if fewer remain."""
+    return Take(n, keep=True)
+
+
+def advance(n: int) -> Parser[None]:
+    """Skip exactly ``n`` bytes. Fails (at end of input) if fewer remain."""
+    return Take(n, keep=False)
+
+
+def peek_string(n: int) -> Parser[bytes]:
+    """The next ``n`` bytes without consuming them. Fails if fewer remain."""
+    return Take(n, keep=True, move=False)
+
+
+def take_while(pred: BytePredicate) -> Parser[bytes]:
+    """The longest (possibly empty) run of bytes satisfying ``pred``. Never fails; at the
+    end of a chunk it waits for more input before deciding."""
+    table = byte_table(pred)
+    return TakeWhile(table, 0, True, _describe(pred, table))
+
+
+def take_while1(pred: BytePredicate) -> Parser[bytes]:
+    """Like `take_while`, but fails unless at least one byte matches."""
+    table = byte_table(pred)
+    return TakeWhile(table, 1, True, _describe(pred, table))
+
+
+def take_till(pred: BytePredicate) -> Parser[bytes]:
+    """The longest (possibly empty) run of bytes *not* satisfying ``pred``."""
+    table = bytes(1 - b for b in byte_table(pred))
+    return TakeWhile(table, 0, True, "a byte in " + show_class(table))
+
+
+def skip_while(pred: BytePredicate) -> Parser[None]:
+    """Skip the longest run of bytes satisfying ``pred``. Never fails."""
+    table = byte_table(pred)
+    return TakeWhile(table, 0, False, _describe(pred, table))
+
+
+def scan(state: Any, f: Callable[[Any, int], Any]) -> Parser[tuple[bytes, Any]]:
+    """Run ``f(state, byte)`` over the input until it returns `None`.
+
+    Returns ``(scanned bytes, final state)``; ``byte`` is the int value. Never fails.
+    """
+    return Scan(state, f)
+
+
+any_char: Parser[bytes] = Satisfy(b"\x01" * 256, "any byte")
+"""Any single byte. Fails at end of input."""
+
+peek_char: Parser[bytes | None] = PeekChar(must=False)
+"""The next byte without consuming it, or `None` at the end of input."""
+
+peek_char_fail: Parser[bytes] = PeekChar(must=True)
+"""The next byte without consuming it; fails at the end of input."""
+
+end_of_input: Parser[None] = EndOfInput(test=False)
+"""Succeeds only at the end of input."""
+
+at_end_of_input: Parser[bool] = EndOfInput(test=True)
+"""`True` at the end of input, `False` otherwise. Never fails."""
+
+end_of_line: Parser[None] = _Choice((Str(b"\n", False), Str(b"\r\n", False)), None).result(None)
+"""``\\n`` or ``\\r\\n``."""
+
+pos: Parser[int] = Query("pos")
+"""The absolute byte offset of the current position. Never fails."""
+
+available: Parser[int] = Query("available")
+"""How many input bytes are available after the current position right now (never waits)."""
+
+commit: Parser[None] = Commit()
+"""Release all input before this point and cut every alternative that began before it."""

@@ -1,0 +1,406 @@
+"""Running parsers: one shot, buffered (`Buffered`), zero-copy (`Unbuffered`), streams.
+
+The states follow the IO contract shared by every wirekit package: a run is `Partial`
+(needs more input; says how many bytes it has committed), `Done` or `Fail`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from ._combinators import Many
+from ._errors import ParseError
+from ._machine import Machine, Marks
+from ._parser import Parser, _Map, _Seq, compiled
+from ._primitives import commit, end_of_input
+
+if TYPE_CHECKING:
+    import asyncio
+
+__all__ = [
+    "Buffered",
+    "Consume",
+    "Done",
+    "Fail",
+    "Partial",
+    "State",
+    "Unbuffered",
+    "parse",
+    "parse_many",
+    "parse_many_async",
+]
+
+T = TypeVar("T")
+BytesLike = bytes | bytearray | memoryview
+
+
+class Consume(enum.Enum):
+    """How much of the input a one-shot `parse` must use."""
+
+    ALL = "all"
+    """The parser must consume the whole input (it is followed by `end_of_input`)."""
+    PREFIX = "prefix"
+    """The parser may stop before the end; the rest is ignored."""
+
+
+_WHOLE: dict[int, tuple[Parser[Any], Parser[Any]]] = {}
+
+
+def _whole(p: Parser[Any]) -> Parser[Any]:
+    """``p << end_of_input``, built once per parser."""
+    hit = _WHOLE.get(id(p))
+    if hit is not None and hit[0] is p:
+        return hit[1]
+    whole = p << end_of_input
+    if len(_WHOLE) > 4096:
+        _WHOLE.clear()
+    _WHOLE[id(p)] = (p, whole)
+    return whole
+
+
+def parse(p: Parser[T], data: BytesLike, consume: Consume = Consume.ALL) -> T:
+    """Parse ``data`` (complete input) with ``p`` and return the value.
+
+    Raises:
+        ParseError: at the furthest failure, with the labels around it.
+    """
+    q = _whole(p) if consume is Consume.ALL else p
+    m = Machine(data, 0, len(data), complete=True)
+    m.run(compiled(q))
+    if not m.ok:
+        raise error_of(m)
+    return m.value  # type: ignore[no-any-return]
+
+
+def error_of(m: Machine) -> ParseError:
+    """The `ParseError` for a failed machine, refining fused failures to the exact byte."""
+    from ._compile import Fused
+
+    best_pos = m.err_pos
+    records: list[tuple[Parser[Any], Marks]] = []
+    for node, marks in m.err_list:
+        if isinstance(node, Fused):
+            # Re-run the fused tree byte by byte to find where exactly it failed.
+            d = Machine(m.buf, m.err_pos, m.lim, m.complete, diag=True)
+            d.marks = marks
+            d.run(node.orig)
+            if d.err_pos > best_pos:
+                best_pos = d.err_pos
+                records = list(d.err_list)
+                continue
+            if d.err_pos == best_pos:
+                records.extend(d.err_list)
+                continue
+        records.append((node, marks))
+    expected: list[str] = []
+    marks_out: list[str] = []
+    for node, marks in records:
+        text = node.expected()
+        if text not in expected:
+            expected.append(text)
+    if records:
+        chain = records[0][1]
+        while chain is not None:
+            marks_out.append(chain[0])
+            chain = chain[1]
+        marks_out.reverse()
+    position = m.absolute(best_pos) if best_pos >= 0 else m.absolute(m.pos)
+    return ParseError(position, expected, marks_out)
+
+
+# --------------------------------------------------------------------------------
+# States
+# --------------------------------------------------------------------------------
+class State(Generic[T]):
+    """Base class of `Partial`, `Done` and `Fail`."""
+
+    __slots__ = ()
+
+
+class Partial(State[T]):
+    """The parser needs more input.
+
+    ``committed`` is how many bytes, from the start of the input last given, the parser
+    will never look at again: an `Unbuffered` caller drops them before `resume`.
+    Buffered runs continue with `feed` / `feed_eof`; unbuffered ones with `resume`.
+    Each `Partial` may be continued once.
+    """
+
+    __slots__ = ("_used", "committed")
+
+    def __init__(self, committed: int) -> None:
+        self.committed = committed
+        self._used = False
+
+    def _use(self) -> None:
+        if self._used:
+            raise RuntimeError("this Partial state was already continued; use the state it returned")
+        self._used = True
+
+    def feed(self, chunk: BytesLike) -> State[T]:
+        """Buffered: add ``chunk`` and continue. Returns the next state."""
+        raise TypeError("feed() is for Buffered parses; an Unbuffered Partial uses resume()")
+
+    def feed_eof(self) -> State[T]:
+        """Buffered: there is no more input; finish. Returns `Done` or `Fail`."""
+        raise TypeError("feed_eof() is for Buffered parses; an Unbuffered Partial uses resume()")
+
+    def resume(
+        self, buffer: BytesLike, off: int = 0, length: int | None = None, complete: bool = False
+    ) -> State[T]:
+        """Unbuffered: continue on ``buffer[off:off+length]``, which must hold every byte
+        not committed so far plus any new ones; ``complete`` says no more will follow.
+
+        Raises:
+            ValueError: if fewer bytes are given than the parser still needs.
+        """
+        raise TypeError("resume() is for Unbuffered parses; a Buffered Partial uses feed()")
+
+
+class Done(State[T]):
+    """The parser succeeded with ``value``.
+
+    ``unconsumed`` holds the input after the parsed value; ``consumed`` is how many bytes of
+    the last buffer given were used. Feeding a `Done` appends to its ``unconsumed``.
+    """
+
+    __slots__ = ("consumed", "unconsumed", "value")
+
+    def __init__(self, value: T, unconsumed: bytes, consumed: int) -> None:
+        self.value = value
+        self.unconsumed = unconsumed
+        self.consumed = consumed
+
+    def feed(self, chunk: BytesLike) -> Done[T]:
+        """Append ``chunk`` to ``unconsumed`` (for the next parser to use)."""
+        return Done(self.value, self.unconsumed + bytes(chunk), self.consumed)
+
+    def feed_eof(self) -> Done[T]:
+        """No-op: the parse is already over."""
+        return self
+
+    def __repr__(self) -> str:
+        return f"Done({self.value!r}, unconsumed={self.unconsumed!r})"
+
+
+class Fail(State[Any]):
+    """The parser failed with ``error`` (a `ParseError`).
+
+    ``unconsumed`` holds the input from the last commit point on, so nothing is lost;
+    ``consumed`` counts the bytes of the last buffer before it.
+    """
+
+    __slots__ = ("consumed", "error", "unconsumed")
+
+    def __init__(self, error: ParseError, unconsumed: bytes, consumed: int) -> None:
+        self.error = error
+        self.unconsumed = unconsumed
+        self.consumed = consumed
+
+    def feed(self, chunk: BytesLike) -> Fail:
+        """Append ``chunk`` to ``unconsumed``."""
+        return Fail(self.error, self.unconsumed + bytes(chunk), self.consumed)
+
+    def feed_eof(self) -> Fail:
+        """No-op: the parse is already over."""
+        return self
+
+    def __repr__(self) -> str:
+        return f"Fail({self.error.message!r})"
+
+
+# --------------------------------------------------------------------------------
+# Unbuffered: the caller owns the buffer
+# --------------------------------------------------------------------------------
+class Unbuffered:
+    """Zero-copy incremental parsing over buffers the caller owns (Angstrom's Unbuffered).
+
+    Start with ``state = Unbuffered.parse(p)``; on each `Partial`, drop ``committed`` bytes
+    from the front of your buffer, append new input, and call
+    ``state.resume(buffer, off, length, complete)``. Nothing is copied but the values.
+    """
+
+    @staticmethod
+    def parse(p: Parser[T]) -> State[T]:
+        """Start parsing with no input yet; returns the first state (usually `Partial`)."""
+        m = Machine(b"", 0, 0, complete=False)
+        node = m.run(compiled(p))
+        return _unbuffered_state(m, node, 0)
+
+
+class _UnbufferedPartial(Partial[T]):
+    __slots__ = ("_m", "_node", "_need")
+
+    def __init__(self, m: Machine, node: Parser[Any], off: int) -> None:
+        super().__init__(m.commit_pos - off)
+        self._m = m
+        self._node = node
+        self._need = m.lim - m.commit_pos
+
+    def resume(
+        self, buffer: BytesLike, off: int = 0, length: int | None = None, complete: bool = False
+    ) -> State[T]:
+        if length is None:
+            length = len(buffer) - off
+        if off < 0 or length < 0 or off + length > len(buffer):
+            raise ValueError(f"off={off}, length={length} do not fit a buffer of {len(buffer)}")
+        if length < self._need:
+            raise ValueError(
+                f"resume: given {length} bytes, but the parser still needs the {self._need} "
+                "uncommitted bytes it was given before (plus any new input)"
+            )
+        self._use()
+        m = self._m
+        m.rebase(buffer, off, off + length, m.commit_pos)
+        m.complete = complete
+        node = m.run(self._node)
+        return _unbuffered_state(m, node, off)
+
+
+def _unbuffered_state(m: Machine, node: Parser[Any] | None, off: int) -> State[Any]:
+    if node is not None:
+        return _UnbufferedPartial(m, node, off)
+    if m.ok:
+        return Done(m.value, m.take(m.pos, m.lim), m.pos - off)
+    return Fail(error_of(m), m.take(m.commit_pos, m.lim), m.commit_pos - off)
+
+
+# --------------------------------------------------------------------------------
+# Buffered: wirekit owns a growable buffer
+# --------------------------------------------------------------------------------
+class Buffered:
+    """Incremental parsing with an internal buffer (Angstrom's Buffered).
+
+    ``state = Buffered.parse(p)``, then ``state = state.feed(chunk)`` as input arrives and
+    ``state.feed_eof()`` at the end. Only uncommitted bytes are kept: before each feed the
+    committed prefix is dropped (the buffer is compacted, or grown ×1.5 when full).
+    """
+
+    @staticmethod
+    def parse(p: Parser[T], initial_buffer_size: int = 4096) -> State[T]:
+        """Start parsing with an empty buffer of ``initial_buffer_size`` bytes."""
+        if initial_buffer_size < 1:
+            raise ValueError("initial_buffer_size must be at least 1")
+        buf = bytearray(initial_buffer_size)
+        m = Machine(buf, 0, 0, complete=False)
+        node = m.run(compiled(p))
+        return _buffered_state(m, node)
+
+
+class _BufferedPartial(Partial[T]):
+    __slots__ = ("_m", "_node")
+
+    def __init__(self, m: Machine, node: Parser[Any]) -> None:
+        super().__init__(m.commit_pos)
+        self._m = m
+        self._node = node
+
+    @property
+    def retained(self) -> int:
+        """How many bytes the buffer holds now (all of them uncommitted)."""
+        return self._m.lim - self._m.commit_pos
+
+    @property
+    def buffer_size(self) -> int:
+        """The internal buffer's capacity."""
+        return len(self._m.buf)
+
+    def feed(self, chunk: BytesLike) -> State[T]:
+        self._use()
+        m = self._m
+        buf: bytearray = m.buf
+        keep_from, end = m.commit_pos, m.lim
+        kept = end - keep_from
+        n = len(chunk)
+        if end + n <= len(buf) and keep_from == 0:
+            new = buf
+        elif kept + n <= len(buf):
+            buf[0:kept] = buf[keep_from:end]  # compact in place
+            new = buf
+        else:
+            new = bytearray(max(kept + n, len(buf) * 3 // 2))
+            new[0:kept] = buf[keep_from:end]
+        new[kept : kept + n] = chunk
+        m.rebase(new, 0, kept + n, keep_from)
+        node = m.run(self._node)
+        return _buffered_state(m, node)
+
+    def feed_eof(self) -> State[T]:
+        self._use()
+        m = self._m
+        m.complete = True
+        node = m.run(self._node)
+        return _buffered_state(m, node)
+
+
+def _buffered_state(m: Machine, node: Parser[Any] | None) -> State[Any]:
+    if node is not None:
+        return _BufferedPartial(m, node)
+    if m.ok:
+        return Done(m.value, m.take(m.pos, m.lim), m.pos)
+    return Fail(error_of(m), m.take(m.commit_pos, m.lim), m.commit_pos)
+
+
+# --------------------------------------------------------------------------------
+# Streams of values
+# --------------------------------------------------------------------------------
+def _stream_parser(p: Parser[Any], out: list[Any]) -> Parser[None]:
+    # Angstrom's parse_many: skip_many (p <* commit >>| k), then the end of input.
+    item = _Seq((_Map(p, out.append), commit), 0, None)
+    return Many(item, 0, 1 << 62, keep=False) << end_of_input
+
+
+def parse_many(p: Parser[T], chunks: Iterable[BytesLike]) -> Iterator[T]:
+    """Parse a stream of back-to-back values from an iterable of chunks.
+
+    Yields each value as soon as it is complete; the input is committed after each one,
+    so memory stays bounded by the largest value.
+
+    Raises:
+        ParseError: when the stream holds something that is not a ``p``.
+    """
+    out: list[Any] = []
+    state = Buffered.parse(_stream_parser(p, out), 65536)
+    for chunk in chunks:
+        state = state.feed(chunk)
+        if out:
+            yield from out
+            out.clear()
+        if isinstance(state, Fail):
+            raise state.error
+    state = state.feed_eof()
+    yield from out
+    if isinstance(state, Fail):
+        raise state.error
+
+
+async def parse_many_async(
+    p: Parser[T], reader: asyncio.StreamReader, chunk_size: int = 65536
+) -> AsyncIterator[T]:
+    """Parse back-to-back values from an `asyncio.StreamReader` as they arrive.
+
+    Reading is driven by the consumer (backpressure): the next chunk is read only once the
+    values parsed so far have been taken.
+
+    Raises:
+        ParseError: when the stream holds something that is not a ``p``.
+    """
+    out: list[Any] = []
+    state = Buffered.parse(_stream_parser(p, out), chunk_size)
+    while True:
+        chunk = await reader.read(chunk_size)
+        if not chunk:
+            break
+        state = state.feed(chunk)
+        for v in out:
+            yield v
+        out.clear()
+        if isinstance(state, Fail):
+            raise state.error
+    state = state.feed_eof()
+    for v in out:
+        yield v
+    if isinstance(state, Fail):
+        raise state.error
