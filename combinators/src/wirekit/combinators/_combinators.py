@@ -125,11 +125,29 @@ class _ManyFrame(Frame):
             self.n = n
             m.pos = pos
             return self.finish(m)
-        if self.n >= most:
+        stack = m.stack
+        while self.n < most:
+            start = self.start = m.pos
+            stack.append(self)
+            nxt = cp.enter(m)
+            # Entered inline; tail calls are followed while nothing else was pushed.
+            while nxt is not None:
+                if stack[-1] is not self:
+                    return nxt
+                nxt = nxt.enter(m)
+            stack.pop()
+            if m.ok:
+                if m.pos == start and self.n >= node.least:
+                    return self.finish(m)
+                if self.vals is not None:
+                    self.vals.append(m.value)
+                self.n += 1
+                continue
+            if start < m.commit_pos:
+                return None  # the item committed, then failed: no backtracking past it
+            m.pos = start
             return self.finish(m)
-        self.start = m.pos
-        m.stack.append(self)
-        return cp
+        return self.finish(m)
 
     def finish(self, m: Machine) -> None:
         if self.n < self.node.least:
@@ -449,22 +467,111 @@ def _cons(first: Any, rest: list[Any]) -> list[Any]:
     return rest
 
 
-def sep_by1(sep: Parser[Any], p: Parser[T]) -> Parser[list[T]]:
-    """One or more ``p`` separated by ``sep`` (a trailing separator is not consumed)."""
-    return _Seq((p, Many(_Seq((sep, p), 1, None), 0, _INF, keep=True)), -1, _cons)
-
-
-def sep_by(sep: Parser[Any], p: Parser[T]) -> Parser[list[T]]:
-    """Zero or more ``p`` separated by ``sep``."""
-    return _Choice((sep_by1(sep, p), _Pure(_Empty())), None).map(_fresh_list)
-
-
 class _Empty:
     """A marker for "no items" that `_fresh_list` turns into a new list each time."""
 
 
 def _fresh_list(v: Any) -> list[Any]:
     return [] if isinstance(v, _Empty) else v  # type: ignore[no-any-return]
+
+
+class SepBy(Parser[list[Any]]):
+    """``p`` (at least ``least`` times) separated by ``sep``; a separator not followed by a
+    ``p`` is not consumed. ``tree`` is the same grammar in basic nodes, for the compiler."""
+
+    __slots__ = ("cp", "csep", "least", "p", "sep", "tree")
+
+    def __init__(self, sep: Parser[Any], p: Parser[Any], least: int) -> None:
+        super().__init__()
+        self.sep = sep
+        self.p = p
+        self.least = least
+        one_or_more = _Seq((p, Many(_Seq((sep, p), 1, None), 0, _INF, keep=True)), -1, _cons)
+        self.tree: Parser[Any] = (
+            one_or_more if least else _Choice((one_or_more, _Pure(_Empty())), None).map(_fresh_list)
+        )
+        self.cp: Parser[Any] = p
+        self.csep: Parser[Any] = sep
+
+    def children(self) -> tuple[Parser[Any], ...]:
+        return (self.p, self.sep)
+
+    def link(self) -> None:
+        self.cp = compiled(self.p)
+        self.csep = compiled(self.sep)
+
+    def enter(self, m: Machine) -> Parser[Any] | None:
+        f = _SepByFrame()
+        f.start = m.pos
+        f.node = self
+        f.vals = []
+        return f.run(m, 0)
+
+    def expected(self) -> str:
+        return self.p.expected()
+
+
+class _SepByFrame(Frame):
+    # phase 0: the first item; 1: a separator; 2: the item after a separator.
+    __slots__ = ("node", "phase", "vals")
+
+    node: SepBy
+    vals: list[Any]
+    phase: int
+
+    def run(self, m: Machine, phase: int) -> Parser[Any] | None:
+        stack = m.stack
+        node = self.node
+        while True:
+            if phase == 1:
+                self.start = m.pos  # where to come back to if "sep p" fails
+                c = node.csep
+            else:
+                c = node.cp
+            self.phase = phase
+            stack.append(self)
+            nxt = c.enter(m)
+            while nxt is not None:
+                if stack[-1] is not self:
+                    return nxt
+                nxt = nxt.enter(m)
+            stack.pop()
+            phase = self.step(m)
+            if phase < 0:
+                return None
+
+    def step(self, m: Machine) -> int:
+        """Take the result of the current phase; the next phase, or -1 when finished."""
+        if m.ok:
+            if self.phase == 1:
+                return 2
+            if self.phase == 2 and m.pos == self.start:
+                m.value = self.vals  # neither separator nor item consumed: stop
+                return -1
+            self.vals.append(m.value)
+            return 1
+        if self.start < m.commit_pos:
+            return -1  # committed inside, then failed: the failure stands
+        m.pos = self.start
+        if self.phase == 0 and self.node.least:
+            return -1
+        m.value = self.vals
+        m.ok = True
+        return -1
+
+    def resume(self, m: Machine) -> Parser[Any] | None:
+        phase = self.step(m)
+        return None if phase < 0 else self.run(m, phase)
+
+
+def sep_by1(sep: Parser[Any], p: Parser[T]) -> Parser[list[T]]:
+    """One or more ``p`` separated by ``sep`` (a trailing separator is not consumed)."""
+    return SepBy(sep, p, 1)
+
+
+def sep_by(sep: Parser[Any], p: Parser[T]) -> Parser[list[T]]:
+    """Zero or more ``p`` separated by ``sep``."""
+    return SepBy(sep, p, 0)
 
 
 def choice(ps: Iterable[Parser[Any]], failure_msg: str | None = None) -> Parser[Any]:

@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ._combinators import Consumed, Generate, Look, Many, ManyTill
+from ._combinators import Consumed, Look, Many, SepBy
 from ._machine import Frame, Machine
 from ._parser import (
     Parser,
@@ -57,6 +57,11 @@ def compile_parser(p: Parser[Any]) -> Parser[Any]:
         if fused is not None:
             p._c = fused
     return p._c
+
+
+def is_regular_primitive(p: Parser[Any]) -> bool:
+    """A primitive that `fuse` can put into a pattern."""
+    return isinstance(p, _PRIMITIVES) and not (isinstance(p, EndOfInput) and p.test)
 
 
 class Fused(Parser[Any]):
@@ -189,6 +194,8 @@ class _Builder:
             return pat, lambda r: f(ex(r))
         if isinstance(p, _Desc):
             return self.build(p.p, need)
+        if isinstance(p, SepBy):
+            return self.build(p.tree, need)
         if isinstance(p, Many):
             pat, _ = self.build(p.p, False)
             hi = b"" if p.most >= INF else b"%d" % p.most
@@ -326,6 +333,8 @@ def measure(p: Parser[Any]) -> Bounds:  # noqa: C901, PLR0911, PLR0912
         return 0, 0, 0, 0, True
     if isinstance(p, _Map | _Desc | Consumed):
         return measure(p.p)
+    if isinstance(p, SepBy):
+        return measure(p.tree)
     if isinstance(p, Look):
         cmin, cmax, cfreach, ck, cfail = measure(p.p)
         if p.negate:
@@ -403,6 +412,8 @@ def first(p: Parser[Any], active: set[int] | None = None) -> First:  # noqa: C90
             return (_ALL, False) if p.n > 0 and p.move else (None, True)
         if isinstance(p, _Map | _Desc | Consumed):
             return first(p.p, active)
+        if isinstance(p, SepBy):
+            return first(p.tree, active)
         if isinstance(p, _Bind):
             fs, nullable = first(p.p, active)
             return (None, True) if nullable else (fs, False)

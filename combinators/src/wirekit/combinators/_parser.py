@@ -154,6 +154,13 @@ class _Const:
         return self.value
 
 
+def fuse_candidate(p: Parser[Any]) -> bool:
+    """Whether ``p`` compiles to a fused regular expression (or is a regular primitive)."""
+    from ._compile import Fused, is_regular_primitive
+
+    return type(compiled(p)) is Fused or is_regular_primitive(p)
+
+
 def compiled(p: Parser[Any]) -> Parser[Any]:
     """The runnable form of ``p`` (compiled once, cached on the node)."""
     c = p._c
@@ -161,6 +168,8 @@ def compiled(p: Parser[Any]) -> Parser[Any]:
         from ._compile import compile_parser
 
         c = compile_parser(p)
+    if type(c) is _Ref and c.ct is not None:
+        return c.ct  # skip the indirection of `fix` once its target is known
     return c
 
 
@@ -205,7 +214,7 @@ class _Seq(Parser[Any]):
     """Run parsers in order; keep the result at ``pick``, or all of them (as a tuple, or
     as arguments to ``fn``)."""
 
-    __slots__ = ("cps", "fn", "parsers", "pick")
+    __slots__ = ("cpick", "cps", "fn", "parsers", "pick")
 
     def __init__(
         self, parsers: tuple[Parser[Any], ...], pick: int, fn: Callable[..., Any] | None
@@ -214,28 +223,69 @@ class _Seq(Parser[Any]):
         self.parsers = parsers
         self.pick = pick
         self.fn = fn
+        # The runnable steps, after flattening nested sequences and fusing regular runs.
         self.cps: tuple[Parser[Any], ...] = ()
+        self.cpick = pick
 
     def children(self) -> tuple[Parser[Any], ...]:
         return self.parsers
 
     def link(self) -> None:
-        self.cps = tuple(compiled(p) for p in self.parsers)
+        if self.pick < 0:
+            self.cps = tuple(compiled(p) for p in self.parsers)
+            return
+        # Flatten: sequences inside a keep-one sequence are just more steps.
+        items: list[tuple[Parser[Any], bool]] = []
+
+        def expand(p: Parser[Any], picked: bool) -> None:
+            if isinstance(p, _Seq) and p.pick >= 0 and p.parsers:
+                for j, q in enumerate(p.parsers):
+                    expand(q, picked and j == p.pick)
+            else:
+                items.append((p, picked))
+
+        for i, p in enumerate(self.parsers):
+            expand(p, i == self.pick)
+        # Fuse each run of adjacent regular steps whose values are dropped into one.
+        steps: list[Parser[Any]] = []
+        run: list[Parser[Any]] = []
+        cpick = 0
+
+        def flush() -> None:
+            if len(run) > 1:
+                merged = compiled(_Seq(tuple(run), 0, None))
+                if type(merged) is not _Seq:
+                    steps.append(merged)
+                    run.clear()
+                    return
+            steps.extend(compiled(q) for q in run)
+            run.clear()
+
+        for p, picked in items:
+            if picked:
+                flush()
+                cpick = len(steps)
+                steps.append(compiled(p))
+            elif fuse_candidate(p):
+                run.append(p)
+            else:
+                flush()
+                steps.append(compiled(p))
+        flush()
+        self.cps = tuple(steps)
+        self.cpick = cpick
 
     def enter(self, m: Machine) -> Parser[Any] | None:
-        cps = self.cps
-        if not cps:
+        if not self.cps:
             m.value = () if self.fn is None else self.fn()
             m.ok = True
             return None
         f = _SeqFrame()
         f.start = 0
         f.node = self
-        f.i = 0
         f.vals = [] if self.pick < 0 else None
         f.kept = None
-        m.stack.append(f)
-        return cps[0]
+        return f.advance(m, 0)
 
     def expected(self) -> str:
         return self.parsers[0].expected() if self.parsers else "nothing"
@@ -249,32 +299,60 @@ class _SeqFrame(Frame):
     vals: list[Any] | None
     kept: Any
 
+    def advance(self, m: Machine, i: int) -> Parser[Any] | None:
+        """Run children from ``i`` on. Children that finish at once are entered inline,
+        saving a trip through the machine loop; the frame stays below any that do not."""
+        node = self.node
+        cps = node.cps
+        last = len(cps) - 1
+        pick = node.cpick
+        vals = self.vals
+        stack = m.stack
+        while True:
+            c = cps[i]
+            if i == last and pick == last:
+                return c  # tail call: its result is ours
+            self.i = i
+            stack.append(self)
+            nxt = c.enter(m)
+            # Follow tail calls (choice dispatch, `fix`) inline while nothing was pushed.
+            while nxt is not None:
+                if stack[-1] is not self:
+                    return nxt
+                nxt = nxt.enter(m)
+            stack.pop()
+            if not m.ok:
+                return None
+            if vals is not None:
+                vals.append(m.value)
+            elif i == pick:
+                self.kept = m.value
+            if i == last:
+                return self.finish(m)
+            i += 1
+
+    def finish(self, m: Machine) -> None:
+        vals = self.vals
+        if vals is None:
+            m.value = self.kept
+        elif self.node.fn is None:
+            m.value = tuple(vals)
+        else:
+            m.value = self.node.fn(*vals)
+        return None
+
     def resume(self, m: Machine) -> Parser[Any] | None:
         if not m.ok:
             return None
-        node = self.node
         i = self.i
         vals = self.vals
         if vals is not None:
             vals.append(m.value)
-        elif i == node.pick:
+        elif i == self.node.cpick:
             self.kept = m.value
-        i += 1
-        cps = node.cps
-        n = len(cps)
-        if i < n:
-            if i == n - 1 and node.pick == i:
-                return cps[i]  # tail call: its result is ours
-            self.i = i
-            m.stack.append(self)
-            return cps[i]
-        if vals is None:
-            m.value = self.kept
-        elif node.fn is None:
-            m.value = tuple(vals)
-        else:
-            m.value = node.fn(*vals)
-        return None
+        if i == len(self.node.cps) - 1:
+            return self.finish(m)
+        return self.advance(m, i + 1)
 
 
 # --------------------------------------------------------------------------------
@@ -320,8 +398,8 @@ class _Choice(Parser[Any]):
         if not cands:
             m.fail(pos, self)
             return None
-        if len(cands) == 1 and self.msg is None:
-            return cands[0]
+        if len(cands) == 1:
+            return cands[0]  # only one alternative can match: a tail call
         f = _ChoiceFrame()
         f.start = pos
         f.node = self
@@ -392,7 +470,7 @@ class _MapFrame(Frame):
     f: Callable[[Any], Any]
 
     def resume(self, m: Machine) -> None:
-        if m.ok:
+        if m.ok and not m.diag:  # a diagnostic re-run only locates the failure
             m.value = self.f(m.value)
         return None
 
