@@ -61,6 +61,10 @@ class BE:
     """Big-endian (network order) readers. Each reads a fixed number of bytes and fails
     at the end of input if fewer remain."""
 
+    any_uint8: Parser[int] = any_uint8
+    """One byte, unsigned (the same in both orders; here for symmetry)."""
+    any_int8: Parser[int] = any_int8
+    """One byte, signed."""
     any_int16: Parser[int] = _reader(">h")
     """A signed 16-bit integer."""
     any_uint16: Parser[int] = _reader(">H")
@@ -85,6 +89,10 @@ class BE:
 class LE:
     """Little-endian readers; the same set as `BE`."""
 
+    any_uint8: Parser[int] = any_uint8
+    """One byte, unsigned (the same in both orders; here for symmetry)."""
+    any_int8: Parser[int] = any_int8
+    """One byte, signed."""
     any_int16: Parser[int] = _reader("<h")
     """A signed 16-bit integer."""
     any_uint16: Parser[int] = _reader("<H")

@@ -95,6 +95,8 @@ class _ManyFrame(Frame):
         if rx is not None and not m.diag:
             match = rx.match
             extract = cp.extract  # type: ignore[attr-defined]
+            if extract is None:
+                extract = _none
             buf, lim, complete = m.buf, m.lim, m.complete
             reach, k = cp.reach, cp.k  # type: ignore[attr-defined]
             vals = self.vals
@@ -149,7 +151,7 @@ class _ManyFrame(Frame):
             return self.finish(m)
         return self.finish(m)
 
-    def finish(self, m: Machine) -> None:
+    def finish(self, m: Machine) -> Parser[Any] | None:
         if self.n < self.node.least:
             m.ok = False
             return None
@@ -462,6 +464,10 @@ def many_till(p: Parser[T], end: Parser[Any]) -> Parser[list[T]]:
     return ManyTill(p, end)
 
 
+def _none(_: Any) -> None:
+    return None
+
+
 def _cons(first: Any, rest: list[Any]) -> list[Any]:
     rest.insert(0, first)
     return rest
@@ -472,7 +478,7 @@ class _Empty:
 
 
 def _fresh_list(v: Any) -> list[Any]:
-    return [] if isinstance(v, _Empty) else v  # type: ignore[no-any-return]
+    return [] if isinstance(v, _Empty) else v
 
 
 class SepBy(Parser[list[Any]]):

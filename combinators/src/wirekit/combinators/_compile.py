@@ -22,6 +22,7 @@ nothing but speed.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable
 from typing import Any
@@ -44,7 +45,9 @@ from ._primitives import EndOfInput, Satisfy, Str, Take, TakeWhile, class_regex
 __all__ = ["Fused", "compile_parser", "dispatch_table"]
 
 INF = 1 << 62
-Extract = Callable[[re.Match[bytes]], Any] | None
+# How a fused tree's value is rebuilt from a match: nothing (None), a group's text (int),
+# or a function of the match.
+Extract = Callable[[re.Match[bytes]], Any] | int | None
 _PRIMITIVES = (Satisfy, Str, TakeWhile, Take, EndOfInput, _Pure, _Fail)
 
 
@@ -67,15 +70,21 @@ def is_regular_primitive(p: Parser[Any]) -> bool:
 class Fused(Parser[Any]):
     """A regular sub-grammar run as one compiled pattern (see the module docstring)."""
 
-    __slots__ = ("extract", "k", "orig", "reach", "rx")
+    __slots__ = ("extract", "k", "match", "orig", "reach", "rx")
 
     def __init__(
-        self, orig: Parser[Any], rx: re.Pattern[bytes], extract: Extract, reach: int, k: int
+        self,
+        orig: Parser[Any],
+        rx: re.Pattern[bytes],
+        extract: Callable[[re.Match[bytes]], Any] | None,
+        reach: int,
+        k: int,
     ) -> None:
         super().__init__()
         self.orig = orig
         self.rx = rx
-        self.extract = extract if extract is not None else _none
+        self.match = rx.match
+        self.extract = extract  # None: the value is None
         self.reach = reach
         self.k = k
 
@@ -84,12 +93,13 @@ class Fused(Parser[Any]):
             return self.orig
         pos = m.pos
         lim = m.lim
-        r = self.rx.match(m.buf, pos, lim)
+        r = self.match(m.buf, pos, lim)
         if r is not None:
             end = r.end()
             if m.complete or end + self.k <= lim:
                 m.pos = end
-                m.value = self.extract(r)
+                ex = self.extract
+                m.value = None if ex is None else ex(r)
                 m.ok = True
                 return None
         elif m.complete or pos + self.reach <= lim:
@@ -141,12 +151,12 @@ class _Builder:
         self.groups += 1
         return self.groups
 
-    def build(self, p: Parser[Any], need: bool) -> tuple[bytes, Extract]:  # noqa: C901, PLR0911, PLR0912
+    def build(self, p: Parser[Any], need: bool) -> tuple[bytes, Extract]:
         if isinstance(p, Satisfy):
             cls = class_regex(p.table)
             if need and p.keep:
                 g = self.group()
-                return b"(" + cls + b")", lambda r: r.group(g)
+                return b"(" + cls + b")", g
             return cls, None
         if isinstance(p, Str):
             lit = re.escape(p.s)
@@ -154,7 +164,7 @@ class _Builder:
                 lit = b"(?i:" + lit + b")"
                 if need:
                     g = self.group()
-                    return b"(" + lit + b")", lambda r: r.group(g)
+                    return b"(" + lit + b")", g
                 return lit, None
             s = p.s
             return lit, (lambda r: s) if need else None
@@ -162,7 +172,7 @@ class _Builder:
             body = class_regex(p.table) + (b"*+" if p.least == 0 else b"{%d,}+" % p.least)
             if need and p.keep:
                 g = self.group()
-                return b"(" + body + b")", lambda r: r.group(g)
+                return b"(" + body + b")", g
             return body, None
         if isinstance(p, Take):
             body = rb"[\x00-\xff]{%d}" % p.n
@@ -171,7 +181,7 @@ class _Builder:
                 pat: bytes = b"(" + body + b")"
                 if not p.move:
                     pat = b"(?=" + pat + b")"
-                return pat, lambda r: r.group(g)
+                return pat, g
             return (body if p.move else b""), None
         if isinstance(p, EndOfInput) and not p.test:
             return rb"\Z", None
@@ -191,7 +201,11 @@ class _Builder:
             f = p.f
             if ex is None:
                 return pat, lambda r: f(None)
-            return pat, lambda r: f(ex(r))
+            if isinstance(ex, int):
+                g = ex
+                return pat, lambda r: f(r.group(g))
+            fx = ex
+            return pat, lambda r: f(fx(r))
         if isinstance(p, _Desc):
             return self.build(p.p, need)
         if isinstance(p, SepBy):
@@ -207,8 +221,7 @@ class _Builder:
             pat, _ = self.build(p.p, False)
             if not need:
                 return pat, None
-            g = self.group()
-            return b"(" + pat + b")", lambda r: r.group(g)
+            return b"(" + pat + b")", self.group()
         if isinstance(p, Look):
             pat, ex = self.build(p.p, need and not p.negate)
             if p.negate:
@@ -224,7 +237,7 @@ class _Builder:
         sub = _Builder()
         item_pat, item_ex = sub.build(p.p, True)
         match = re.compile(item_pat, re.DOTALL).match
-        ex = item_ex if item_ex is not None else _none
+        ex = as_callable(item_ex)
         g = self.group()
 
         def extract(r: re.Match[bytes]) -> list[Any]:
@@ -253,7 +266,7 @@ class _Builder:
             return pat, None
         if p.pick >= 0:
             return pat, exs[p.pick]
-        fns = [ex if ex is not None else _none for ex in exs]
+        fns = [as_callable(ex) for ex in exs]
         fn = p.fn
         if fn is None:
             return pat, lambda r: tuple([ex(r) for ex in fns])
@@ -274,13 +287,24 @@ class _Builder:
         if not need:
             return pat, None
 
+        fbranches = [(g, as_callable(ex)) for g, ex in branches]
+
         def extract(r: re.Match[bytes]) -> Any:
-            for g, ex in branches:
+            for g, ex in fbranches:
                 if r.start(g) >= 0:
-                    return ex(r) if ex is not None else None
+                    return ex(r)
             return None
 
         return pat, extract
+
+
+def as_callable(ex: Extract) -> Callable[[re.Match[bytes]], Any]:
+    """The extractor as a function of the match."""
+    if ex is None:
+        return _none
+    if isinstance(ex, int):
+        return operator.methodcaller("group", ex)
+    return ex
 
 
 def fuse(p: Parser[Any]) -> Fused | None:
@@ -297,7 +321,7 @@ def fuse(p: Parser[Any]) -> Fused | None:
         rx = re.compile(pat, re.DOTALL)
     except (re.error, OverflowError):
         return None
-    return Fused(p, rx, ex, reach, k)
+    return Fused(p, rx, None if ex is None else as_callable(ex), reach, k)
 
 
 # --------------------------------------------------------------------------------
@@ -314,7 +338,7 @@ Bounds = tuple[int, int, int, int, bool]
 ``k``: how many bytes past its end a *successful* run may have inspected."""
 
 
-def measure(p: Parser[Any]) -> Bounds:  # noqa: C901, PLR0911, PLR0912
+def measure(p: Parser[Any]) -> Bounds:
     """Bounds for a regular tree (see `Bounds`)."""
     if isinstance(p, Satisfy):
         return 1, 1, 1, 0, True
@@ -387,7 +411,7 @@ _ALL = frozenset(range(256))
 First = tuple[frozenset[int] | None, bool]  # (possible first bytes or None=unknown, nullable)
 
 
-def first(p: Parser[Any], active: set[int] | None = None) -> First:  # noqa: C901, PLR0911
+def first(p: Parser[Any], active: set[int] | None = None) -> First:
     """The bytes ``p`` can start with, and whether it can succeed without consuming."""
     if active is None:
         active = set()

@@ -31,7 +31,7 @@ NOPOS = -(1 << 60)
 _MAX_EXPECTED = 32
 
 
-class Suspend(Exception):  # noqa: N818 - control flow, not an error
+class Suspend(Exception):
     """Raised by a node that needs more input; the node is re-entered on resume."""
 
     __slots__ = ("node",)
@@ -48,6 +48,8 @@ class Frame:
     """
 
     __slots__ = ("start",)
+
+    start: int
 
     def resume(self, m: Machine) -> Parser[Any] | None:
         """Receive the result of the node run for this frame (in ``m``'s registers)."""
@@ -122,7 +124,7 @@ class Machine:
     def take(self, start: int, end: int) -> bytes:
         """The input between two positions, as `bytes`."""
         v = self.buf[start:end]
-        return bytes(v) if self.need_bytes else v  # type: ignore[no-any-return]
+        return bytes(v) if self.need_bytes else v
 
     def rebase(self, buf: Any, off: int, lim: int, dropped_to: int) -> None:
         """Continue on a new buffer whose index ``off`` holds old position ``dropped_to``."""

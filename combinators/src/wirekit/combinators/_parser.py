@@ -331,7 +331,7 @@ class _SeqFrame(Frame):
                 return self.finish(m)
             i += 1
 
-    def finish(self, m: Machine) -> None:
+    def finish(self, m: Machine) -> Parser[Any] | None:
         vals = self.vals
         if vals is None:
             m.value = self.kept
@@ -384,6 +384,7 @@ class _Choice(Parser[Any]):
     def enter(self, m: Machine) -> Parser[Any] | None:
         pos = m.pos
         table = self.table
+        cands: tuple[Parser[Any], ...]
         if table is not None:
             if pos < m.lim:
                 cands = table[m.buf[pos]]

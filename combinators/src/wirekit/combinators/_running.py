@@ -96,7 +96,7 @@ def error_of(m: Machine) -> ParseError:
         records.append((node, marks))
     expected: list[str] = []
     marks_out: list[str] = []
-    for node, marks in records:
+    for node, _ in records:
         text = node.expected()
         if text not in expected:
             expected.append(text)
@@ -117,6 +117,17 @@ class State(Generic[T]):
     """Base class of `Partial`, `Done` and `Fail`."""
 
     __slots__ = ()
+
+    def feed(self, chunk: BytesLike) -> State[T]:
+        """Buffered runs: add ``chunk`` and continue; returns the next state.
+
+        On `Done`/`Fail` it appends to ``unconsumed``.
+        """
+        raise TypeError(f"{type(self).__name__} cannot be fed")
+
+    def feed_eof(self) -> State[T]:
+        """Buffered runs: the input has ended; returns `Done` or `Fail`."""
+        raise TypeError(f"{type(self).__name__} cannot be fed")
 
 
 class Partial(State[T]):
@@ -231,7 +242,7 @@ class Unbuffered:
 
 
 class _UnbufferedPartial(Partial[T]):
-    __slots__ = ("_m", "_node", "_need")
+    __slots__ = ("_m", "_need", "_node")
 
     def __init__(self, m: Machine, node: Parser[Any], off: int) -> None:
         super().__init__(m.commit_pos - off)
@@ -275,7 +286,7 @@ class Buffered:
 
     ``state = Buffered.parse(p)``, then ``state = state.feed(chunk)`` as input arrives and
     ``state.feed_eof()`` at the end. Only uncommitted bytes are kept: before each feed the
-    committed prefix is dropped (the buffer is compacted, or grown ×1.5 when full).
+    committed prefix is dropped (the buffer is compacted, or grown by half when full).
     """
 
     @staticmethod
