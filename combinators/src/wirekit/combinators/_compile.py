@@ -46,8 +46,8 @@ __all__ = ["Fused", "compile_parser", "dispatch_table"]
 
 INF = 1 << 62
 # How a fused tree's value is rebuilt from a match: nothing (None), a group's text (int),
-# or a function of the match.
-Extract = Callable[[re.Match[bytes]], Any] | int | None
+# a tuple of groups' texts (tuple of ints), or a function of the match.
+Extract = Callable[[re.Match[bytes]], Any] | int | tuple[int, ...] | None
 _PRIMITIVES = (Satisfy, Str, TakeWhile, Take, EndOfInput, _Pure, _Fail)
 
 
@@ -204,7 +204,7 @@ class _Builder:
             if isinstance(ex, int):
                 g = ex
                 return pat, lambda r: f(r.group(g))
-            fx = ex
+            fx = as_callable(ex)
             return pat, lambda r: f(fx(r))
         if isinstance(p, _Desc):
             return self.build(p.p, need)
@@ -236,9 +236,22 @@ class _Builder:
             raise _NotRegular  # items that can be empty: their count is not in the span
         sub = _Builder()
         item_pat, item_ex = sub.build(p.p, True)
-        match = re.compile(item_pat, re.DOTALL).match
+        item_rx = re.compile(item_pat, re.DOTALL)
+        match = item_rx.match
         ex = as_callable(item_ex)
         g = self.group()
+        every_group = item_ex == tuple(range(1, sub.groups + 1)) or (item_ex == 1 == sub.groups)
+        if every_group and measure(p.p)[3] == 0:
+            # Items that look at nothing past their end can be collected by `findall` over
+            # the span, entirely in C: the items tile the span, so the leftmost match at
+            # each step is the next item.
+            findall = item_rx.findall
+
+            def collect(r: re.Match[bytes]) -> list[Any]:
+                pos, end = r.span(g)
+                return findall(r.string, pos, end)
+
+            return b"(" + rep + b")", collect
 
         def extract(r: re.Match[bytes]) -> list[Any]:
             buf, lim = r.string, r.endpos
@@ -266,8 +279,13 @@ class _Builder:
             return pat, None
         if p.pick >= 0:
             return pat, exs[p.pick]
-        fns = [as_callable(ex) for ex in exs]
         fn = p.fn
+        if len(exs) > 1 and all(isinstance(ex, int) for ex in exs):
+            gs = tuple(ex for ex in exs if isinstance(ex, int))
+            if fn is None:
+                return pat, gs  # `match.group(*gs)` builds the tuple in C
+            return pat, lambda r: fn(*r.group(*gs))
+        fns = [as_callable(ex) for ex in exs]
         if fn is None:
             return pat, lambda r: tuple([ex(r) for ex in fns])
         return pat, lambda r: fn(*[ex(r) for ex in fns])
@@ -304,6 +322,11 @@ def as_callable(ex: Extract) -> Callable[[re.Match[bytes]], Any]:
         return _none
     if isinstance(ex, int):
         return operator.methodcaller("group", ex)
+    if isinstance(ex, tuple):
+        if len(ex) > 1:
+            return operator.methodcaller("group", *ex)
+        gs = ex
+        return lambda r: tuple([r.group(g) for g in gs])
     return ex
 
 

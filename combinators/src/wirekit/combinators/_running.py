@@ -16,6 +16,8 @@ from ._machine import Machine, Marks
 from ._parser import Parser, _Map, _Seq, compiled
 from ._primitives import commit, end_of_input
 
+from ._compile import Fused  # noqa: E402  (after the modules it depends on)
+
 if TYPE_CHECKING:
     import asyncio
 
@@ -67,8 +69,15 @@ def parse(p: Parser[T], data: BytesLike, consume: Consume = Consume.ALL) -> T:
         ParseError: at the furthest failure, with the labels around it.
     """
     q = _whole(p) if consume is Consume.ALL else p
+    c = compiled(q)
+    if type(c) is Fused:
+        # A regular grammar on complete input is one match; only a failure needs the
+        # machine (to report where and why).
+        r = c.match(data, 0, len(data))
+        if r is not None:
+            return None if c.extract is None else c.extract(r)  # type: ignore[no-any-return]
     m = Machine(data, 0, len(data), complete=True)
-    m.run(compiled(q))
+    m.run(c)
     if not m.ok:
         raise error_of(m)
     return m.value  # type: ignore[no-any-return]
