@@ -146,6 +146,7 @@ class _Builder:
 
     def __init__(self) -> None:
         self.groups = 0
+        self.looks = False  # whether the pattern has lookarounds or anchors
 
     def group(self) -> int:
         self.groups += 1
@@ -176,6 +177,8 @@ class _Builder:
             return body, None
         if isinstance(p, Take):
             body = rb"[\x00-\xff]{%d}" % p.n
+            if not p.move:
+                self.looks = True
             if need and p.keep:
                 g = self.group()
                 pat: bytes = b"(" + body + b")"
@@ -184,6 +187,7 @@ class _Builder:
                 return pat, g
             return (body if p.move else b""), None
         if isinstance(p, EndOfInput) and not p.test:
+            self.looks = True
             return rb"\Z", None
         if isinstance(p, _Pure):
             v = p.value
@@ -223,6 +227,7 @@ class _Builder:
                 return pat, None
             return b"(" + pat + b")", self.group()
         if isinstance(p, Look):
+            self.looks = True
             pat, ex = self.build(p.p, need and not p.negate)
             if p.negate:
                 return b"(?!" + pat + b")", None
@@ -241,10 +246,12 @@ class _Builder:
         ex = as_callable(item_ex)
         g = self.group()
         every_group = item_ex == tuple(range(1, sub.groups + 1)) or (item_ex == 1 == sub.groups)
-        if every_group and measure(p.p)[3] == 0:
-            # Items that look at nothing past their end can be collected by `findall` over
-            # the span, entirely in C: the items tile the span, so the leftmost match at
-            # each step is the next item.
+        if every_group and not sub.looks:
+            # Collect the items with `findall` over the span, entirely in C. The items tile
+            # the span, so the leftmost match at each step is the next item; and without
+            # lookarounds or anchors, cutting the input at the span's end cannot change
+            # the last item (bytes it saw beyond it only ever stopped a loop or failed an
+            # alternative, and still do).
             findall = item_rx.findall
 
             def collect(r: re.Match[bytes]) -> list[Any]:

@@ -75,7 +75,8 @@ def parse(p: Parser[T], data: BytesLike, consume: Consume = Consume.ALL) -> T:
         # machine (to report where and why).
         r = c.match(data, 0, len(data))
         if r is not None:
-            return None if c.extract is None else c.extract(r)  # type: ignore[no-any-return]
+            value: T = None if c.extract is None else c.extract(r)  # type: ignore[assignment]
+            return value
     m = Machine(data, 0, len(data), complete=True)
     m.run(c)
     if not m.ok:
@@ -137,6 +138,12 @@ class State(Generic[T]):
     def feed_eof(self) -> State[T]:
         """Buffered runs: the input has ended; returns `Done` or `Fail`."""
         raise TypeError(f"{type(self).__name__} cannot be fed")
+
+    def resume(
+        self, buffer: BytesLike, off: int = 0, length: int | None = None, complete: bool = False
+    ) -> State[T]:
+        """Unbuffered runs: continue on ``buffer[off:off+length]`` (see `Partial.resume`)."""
+        raise TypeError(f"{type(self).__name__} cannot be resumed")
 
 
 class Partial(State[T]):

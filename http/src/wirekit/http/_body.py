@@ -1,0 +1,458 @@
+"""Message bodies: `BodyReader` (incoming), `BodyWriter` (outgoing) and the decoders
+that turn framed input (Content-Length, chunked, close-delimited) into body bytes."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from typing import Any
+
+from wirekit.combinators import Done, Fail, Partial, State, Unbuffered
+from wirekit.serializer import BytesLike, FlushReason, Serializer
+
+from . import _grammar as g
+from ._errors import LocalProtocolError, RemoteProtocolError
+from ._framing import FORBIDDEN_TRAILERS, BodyKind
+from ._messages import Headers
+from ._status import Status
+
+__all__ = ["BodyReader", "BodyWriter", "ChunkedDecoder", "CloseDecoder", "Decoder", "FixedDecoder"]
+
+
+class _ReaderState(enum.Enum):
+    OPEN = "open"  # more bytes may arrive
+    DONE = "done"  # the whole body arrived
+    FAILED = "failed"  # the body ended in a framing error (or the connection died)
+    CLOSED = "closed"  # the application closed the reader
+
+
+OnRead = Callable[[bytes], None]
+OnEof = Callable[[], None]
+OnError = Callable[[Exception], None]
+
+
+class BodyReader:
+    """An incoming body (a request body on a server, a response body on a client).
+
+    Bytes are delivered through one-shot callbacks: `schedule_read` registers ``on_read``
+    (called with the bytes that arrived, possibly at once if some are buffered) and
+    ``on_eof`` (called once the whole body arrived). Call `schedule_read` again from
+    ``on_read`` for more. A body that ends in a framing error is never reported as a clean
+    end: ``on_error`` gets the error instead (or `schedule_read` raises it).
+    While no read is scheduled, at most the configured buffer size is held before the
+    connection stops reading (backpressure).
+    """
+
+    __slots__ = ("_buffered", "_chunks", "_error", "_on_eof", "_on_error", "_on_read", "_on_schedule", "_state", "trailers")
+
+    def __init__(self, on_schedule: Callable[[], None] | None = None, done: bool = False) -> None:
+        self._chunks: list[bytes] = []
+        self._buffered = 0
+        self._state = _ReaderState.DONE if done else _ReaderState.OPEN
+        self._on_read: OnRead | None = None
+        self._on_eof: OnEof | None = None
+        self._on_error: OnError | None = None
+        self._error: Exception | None = None
+        self._on_schedule = on_schedule
+        self.trailers: Headers | None = None
+        """The trailer fields of a chunked body (never merged into the headers)."""
+
+    # -- application side ------------------------------------------------------------
+    def schedule_read(self, on_read: OnRead, on_eof: OnEof, on_error: OnError | None = None) -> None:
+        """Ask for the next bytes of the body.
+
+        ``on_read(data)`` gets the next bytes (as soon as any are available: synchronously
+        if some are buffered). ``on_eof()`` is called when the body is complete. Only one
+        read may be pending.
+
+        Raises:
+            RuntimeError: a read is already scheduled, or the reader was closed.
+            RemoteProtocolError: the body ended in a framing error and no ``on_error``
+                was given.
+        """
+        if self._on_read is not None:
+            raise RuntimeError("BodyReader.schedule_read: a read is already scheduled")
+        if self._state is _ReaderState.CLOSED:
+            raise RuntimeError("BodyReader.schedule_read: the reader is closed")
+        if self._chunks:
+            data = self._chunks[0] if len(self._chunks) == 1 else b"".join(self._chunks)
+            self._chunks = []
+            self._buffered = 0
+            on_read(data)
+            return
+        if self._state is _ReaderState.DONE:
+            on_eof()
+            return
+        if self._state is _ReaderState.FAILED:
+            assert self._error is not None
+            if on_error is None:
+                raise self._error
+            on_error(self._error)
+            return
+        self._on_read, self._on_eof, self._on_error = on_read, on_eof, on_error
+        if self._on_schedule is not None:
+            self._on_schedule()
+
+    def close(self) -> None:
+        """Stop reading: buffered and later bytes of this body are discarded."""
+        if self._state is not _ReaderState.CLOSED:
+            self._state = _ReaderState.CLOSED
+            self._chunks = []
+            self._buffered = 0
+            self._on_read = self._on_eof = self._on_error = None
+
+    @property
+    def is_closed(self) -> bool:
+        """True once the body is complete, failed, or closed by the application."""
+        return self._state is not _ReaderState.OPEN
+
+    @property
+    def is_complete(self) -> bool:
+        """True when the whole body arrived intact."""
+        return self._state is _ReaderState.DONE
+
+    @property
+    def read_scheduled(self) -> bool:
+        """Whether the application is waiting for bytes."""
+        return self._on_read is not None
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received and not yet delivered."""
+        return self._buffered
+
+    # -- connection side -------------------------------------------------------------
+    def room(self, limit: int) -> int:
+        """How many more bytes the connection may deliver now (backpressure)."""
+        if self._on_read is not None or self._state is _ReaderState.CLOSED:
+            return 1 << 62
+        return max(0, limit - self._buffered)
+
+    def push(self, data: bytes) -> None:
+        """Deliver body bytes (called by the connection)."""
+        if self._state is _ReaderState.CLOSED or not data:
+            return
+        on_read = self._on_read
+        if on_read is not None:
+            self._on_read = self._on_eof = self._on_error = None
+            on_read(data)
+        else:
+            self._chunks.append(data)
+            self._buffered += len(data)
+
+    def finish(self, trailers: Headers | None = None) -> None:
+        """The body is complete (called by the connection)."""
+        self.trailers = trailers
+        if self._state is not _ReaderState.OPEN:
+            return
+        self._state = _ReaderState.DONE
+        on_eof = self._on_eof
+        if on_eof is not None and not self._chunks:
+            self._on_read = self._on_eof = self._on_error = None
+            on_eof()
+
+    def fail(self, error: Exception) -> None:
+        """The body cannot complete (framing error, connection lost)."""
+        if self._state is not _ReaderState.OPEN:
+            return
+        self._state = _ReaderState.FAILED
+        self._error = error
+        on_error = self._on_error
+        self._on_read = self._on_eof = self._on_error = None
+        if on_error is not None:
+            on_error(error)
+
+
+def empty_body() -> BodyReader:
+    """A reader for a message without a body (already complete)."""
+    return BodyReader(done=True)
+
+
+class BodyWriter:
+    """An outgoing body (a streaming response on a server, a request body on a client).
+
+    Bytes go straight into the connection's output buffer, framed as the head declared:
+    `write` copies, `schedule` queues the caller's buffer without copying (keep it unchanged
+    until a later `flush` callback), `flush(callback)` makes the bytes available to the
+    runtime and calls ``callback(reason)`` once they have all been written (`FlushReason`:
+    ``SHIFT``) or dropped because the peer went away (``DRAIN``). Writes are not sent
+    until `flush` or `close`. `close` ends the body.
+    """
+
+    __slots__ = ("_closed", "_kind", "_on_close", "_out", "_remaining", "_wake", "written")
+
+    def __init__(
+        self,
+        out: Serializer,
+        kind: BodyKind,
+        length: int,
+        wake: Callable[[], None],
+        on_close: Callable[[bool], None],
+    ) -> None:
+        self._out = out
+        self._kind = kind
+        self._remaining = length
+        self._wake = wake
+        self._on_close = on_close
+        self._closed = False
+        self.written = 0
+        """Body bytes accepted so far."""
+
+    def _check(self, n: int) -> bool:
+        """Account for ``n`` body bytes; whether they are to be sent at all."""
+        if self._closed:
+            raise LocalProtocolError("cannot write to a closed body")
+        self.written += n
+        kind = self._kind
+        if kind is BodyKind.FIXED:
+            if n > self._remaining:
+                raise LocalProtocolError(
+                    f"{n} bytes exceed the declared Content-Length by {n - self._remaining}"
+                )
+            self._remaining -= n
+        return kind is not BodyKind.NONE and n > 0
+
+    def write(self, data: BytesLike) -> None:
+        """Copy ``data`` into the body.
+
+        Raises:
+            LocalProtocolError: the body is closed, or this exceeds the Content-Length.
+        """
+        n = len(data)
+        if not self._check(n):
+            return
+        out = self._out
+        if self._kind is BodyKind.CHUNKED:
+            out.write_bytes(b"%x\r\n" % n)
+            out.write_bytes(data)
+            out.write_bytes(b"\r\n")
+        else:
+            out.write_bytes(data)
+
+    def schedule(self, data: BytesLike) -> None:
+        """Queue ``data`` without copying it (do not change it until a later flush
+        callback fires).
+
+        Raises:
+            LocalProtocolError: the body is closed, or this exceeds the Content-Length.
+        """
+        n = len(data)
+        if not self._check(n):
+            return
+        out = self._out
+        if self._kind is BodyKind.CHUNKED:
+            out.write_bytes(b"%x\r\n" % n)
+            out.schedule(data)
+            out.write_bytes(b"\r\n")
+        else:
+            out.schedule(data)
+
+    def flush(self, callback: Callable[[FlushReason], Any] | None = None) -> None:
+        """Send what was written; ``callback(reason)`` fires once it is all written."""
+        if callback is not None:
+            self._out.flush(callback)
+        self._wake()
+
+    def close(self) -> None:
+        """End the body (for chunked bodies this writes the last chunk). A body shorter
+        than its Content-Length makes the connection close after it (the peer must not
+        take it for complete)."""
+        if self._closed:
+            return
+        self._closed = True
+        complete = True
+        if self._kind is BodyKind.CHUNKED:
+            self._out.write_bytes(b"0\r\n\r\n")
+        elif self._kind is BodyKind.FIXED and self._remaining:
+            complete = False
+        self._on_close(complete)
+        self._wake()
+
+    def abort(self) -> None:
+        """End the body without ending it properly (no last chunk): the connection will
+        close, so the peer sees a truncated message, never a complete one."""
+        if self._closed:
+            return
+        self._closed = True
+        self._on_close(False)
+        self._wake()
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether `close` (or an abort) happened."""
+        return self._closed
+
+
+# --------------------------------------------------------------------------------
+# Decoders: framed input -> body bytes
+# --------------------------------------------------------------------------------
+class Decoder:
+    """Reads one body's framing from the input. `feed` returns the bytes consumed.
+
+    When ``done`` is set the owner calls ``body.finish(decoder.trailers)``.
+    """
+
+    done = False
+    trailers: Headers | None = None
+
+    def feed(self, data: BytesLike, off: int, end: int, eof: bool, room: int, body: BodyReader) -> int:
+        """Consume framing and body bytes from ``data[off:end]``, delivering at most
+        ``room`` body bytes to ``body``. Sets ``done`` at the end of the body.
+
+        Raises:
+            RemoteProtocolError: bad framing, the input ended early, or a limit.
+        """
+        raise NotImplementedError
+
+
+def _take(data: BytesLike, start: int, end: int) -> bytes:
+    chunk = data[start:end]
+    return chunk if type(chunk) is bytes else bytes(chunk)
+
+
+class FixedDecoder(Decoder):
+    """A Content-Length body."""
+
+    __slots__ = ("done", "remaining")
+
+    def __init__(self, length: int) -> None:
+        self.remaining = length
+        self.done = length == 0
+
+    def feed(self, data: BytesLike, off: int, end: int, eof: bool, room: int, body: BodyReader) -> int:
+        n = min(self.remaining, end - off, room)
+        if n:
+            body.push(_take(data, off, off + n))
+            self.remaining -= n
+        if not self.remaining:
+            self.done = True
+        elif eof and off + n == end:
+            raise RemoteProtocolError(
+                f"the body ended {self.remaining} bytes short of its Content-Length"
+            )
+        return n
+
+
+class CloseDecoder(Decoder):
+    """A body delimited by the end of the connection (responses only)."""
+
+    __slots__ = ("done",)
+
+    def __init__(self) -> None:
+        self.done = False
+
+    def feed(self, data: BytesLike, off: int, end: int, eof: bool, room: int, body: BodyReader) -> int:
+        n = min(end - off, room)
+        if n:
+            body.push(_take(data, off, off + n))
+        if eof and off + n == end:
+            self.done = True
+        return n
+
+
+class _Chunk(enum.Enum):
+    LINE = "line"
+    DATA = "data"
+    DATA_END = "data-end"
+    TRAILERS = "trailers"
+    DONE = "done"
+
+
+class ChunkedDecoder(Decoder):
+    """A chunked body (RFC 9112 §7.1): chunk-size lines, data, CRLF, trailers."""
+
+    __slots__ = ("_ext_budget", "_max_body", "_max_headers", "_max_trailer_bytes", "_parse", "_remaining", "_state", "_total", "done", "trailers")
+
+    def __init__(self, max_extension_bytes: int, max_trailer_bytes: int, max_headers: int, max_body: int | None) -> None:
+        self.done = False
+        self.trailers = None
+        self._state = _Chunk.LINE
+        self._parse: State[Any] | None = None
+        self._remaining = 0
+        self._ext_budget = max_extension_bytes
+        self._max_trailer_bytes = max_trailer_bytes
+        self._max_headers = max_headers
+        self._max_body = max_body
+        self._total = 0
+
+    def _step(self, rule: Any, data: BytesLike, off: int, end: int, eof: bool, cap: int) -> tuple[Any, int] | None:
+        """Run ``rule`` incrementally on at most ``cap`` bytes; (value, consumed) or None."""
+        state = self._parse
+        if state is None:
+            state = Unbuffered.parse(rule)
+        avail = end - off
+        capped = avail > cap
+        state = state.resume(data, off, min(avail, cap), eof and not capped)
+        if isinstance(state, Done):
+            self._parse = None
+            return state.value, state.consumed
+        if isinstance(state, Fail):
+            raise RemoteProtocolError(f"malformed chunked body: {state.error.message}")
+        assert isinstance(state, Partial)
+        if capped:
+            raise RemoteProtocolError("chunk-size line or trailer section too long")
+        self._parse = state
+        return None
+
+    def feed(self, data: BytesLike, off: int, end: int, eof: bool, room: int, body: BodyReader) -> int:
+        start = off
+        while off < end or (eof and self._state is not _Chunk.DONE):
+            state = self._state
+            if state is _Chunk.DATA:
+                n = min(self._remaining, end - off, room)
+                if n:
+                    body.push(_take(data, off, off + n))
+                    off += n
+                    room -= n
+                    self._remaining -= n
+                if self._remaining:
+                    if eof and off == end:
+                        raise RemoteProtocolError("the input ended inside a chunk")
+                    break
+                self._state = _Chunk.DATA_END
+                continue
+            if state is _Chunk.LINE:
+                got = self._step(g.chunk_line, data, off, end, eof, 20 + self._ext_budget)
+                if got is None:
+                    break
+                (digits, ext), used = got
+                off += used
+                if len(digits) > 16:
+                    raise RemoteProtocolError("chunk size too large")
+                self._ext_budget -= len(ext)
+                if self._ext_budget < 0:
+                    raise RemoteProtocolError("too many chunk-extension bytes")
+                size = int(digits, 16)  # hex digits only: the grammar matched 1*HEXDIG
+                self._total += size
+                if self._max_body is not None and self._total > self._max_body:
+                    raise RemoteProtocolError("request body too large", Status.CONTENT_TOO_LARGE)
+                if size:
+                    self._remaining = size
+                    self._state = _Chunk.DATA
+                else:
+                    self._state = _Chunk.TRAILERS
+                continue
+            if state is _Chunk.DATA_END:
+                got = self._step(g.crlf, data, off, end, eof, 2)
+                if got is None:
+                    break
+                off += got[1]
+                self._state = _Chunk.LINE
+                continue
+            if state is _Chunk.TRAILERS:
+                got = self._step(g.trailer_section, data, off, end, eof, self._max_trailer_bytes)
+                if got is None:
+                    break
+                fields, used = got
+                off += used
+                if len(fields) > self._max_headers:
+                    raise RemoteProtocolError("too many trailer fields", Status.REQUEST_HEADER_FIELDS_TOO_LARGE)
+                for name, _ in fields:
+                    if name.lower() in FORBIDDEN_TRAILERS:
+                        raise RemoteProtocolError(f"{name.decode()} is not allowed in a trailer")
+                self._state = _Chunk.DONE
+                self.done = True
+                self.trailers = Headers.from_wire(fields) if fields else None
+                break
+            break
+        return off - start

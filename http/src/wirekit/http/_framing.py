@@ -1,0 +1,244 @@
+"""Message framing and the semantic checks RFC 9112/9110 put on a parsed head.
+
+Everything here works on values the grammar already matched; field values that have an
+inner syntax (Content-Length, Transfer-Encoding, Connection, Host) are parsed with the
+grammar's rules, never with `int()`, `split` or `strip` on raw input.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from wirekit.combinators import ParseError, Parser, parse
+
+from . import _grammar as g
+from ._errors import RemoteProtocolError
+from ._messages import Headers, Method, Request, Response, Version
+from ._status import Status
+
+__all__ = [
+    "BodyKind",
+    "RequestFraming",
+    "connection_options",
+    "request_framing",
+    "response_body_kind",
+]
+
+
+class BodyKind(enum.Enum):
+    """How a message body is delimited."""
+
+    NONE = "none"  # no body at all
+    FIXED = "fixed"  # Content-Length bytes
+    CHUNKED = "chunked"  # chunked transfer coding
+    CLOSE = "close"  # until the connection closes (responses to HTTP/1.0, or no length)
+    TUNNEL = "tunnel"  # after a 2xx to CONNECT / a 101: not HTTP any more
+
+
+# Longest Content-Length accepted: 18 digits stay far below 2**63, no bignums.
+MAX_LENGTH_DIGITS = 18
+# Header fields a sender must not put in a trailer section (RFC 9110 §6.5.1): framing,
+# routing, and request modifiers. Such trailers are rejected.
+FORBIDDEN_TRAILERS = frozenset(
+    {
+        b"content-length",
+        b"transfer-encoding",
+        b"host",
+        b"trailer",
+        b"te",
+        b"connection",
+        b"keep-alive",
+        b"upgrade",
+        b"expect",
+        b"authorization",
+        b"proxy-authorization",
+        b"cookie",
+        b"set-cookie",
+        b"content-type",
+        b"content-encoding",
+        b"content-range",
+        b"range",
+        b"if-match",
+        b"if-none-match",
+        b"if-modified-since",
+        b"if-unmodified-since",
+        b"max-forwards",
+        b"cache-control",
+    }
+)
+
+
+def _field_list(headers: Headers, name: bytes, rule: Parser[list[bytes]]) -> list[bytes]:
+    """All elements of a comma-list field, over every line of it."""
+    out: list[bytes] = []
+    for value in headers.get_all(name):
+        try:
+            out.extend(parse(rule, value))
+        except ParseError as e:
+            raise RemoteProtocolError(
+                f"invalid {name.decode()} value {value!r}: {e.message}", Status.BAD_REQUEST
+            ) from None
+    return out
+
+
+def connection_options(headers: Headers) -> list[bytes]:
+    """The lower-cased options of every ``Connection`` field (RFC 9110 §7.6.1)."""
+    if b"connection" not in headers:
+        return []
+    return _field_list(headers, b"connection", g.connection_options)
+
+
+def content_length(headers: Headers, status: int = Status.BAD_REQUEST) -> int | None:
+    """The Content-Length, or None; differing or malformed values raise (RFC 9110 §8.6).
+
+    Identical repeated values, as separate lines or as a list, are collapsed.
+    """
+    values = headers.get_all(b"content-length")
+    if not values:
+        return None
+    digits: set[bytes] = set()
+    for value in values:
+        try:
+            digits.update(parse(g.content_length, value))
+        except ParseError:
+            raise RemoteProtocolError(f"invalid Content-Length {value!r}", status) from None
+    if len(digits) != 1:
+        raise RemoteProtocolError("conflicting Content-Length values", status)
+    (only,) = digits
+    if len(only) > MAX_LENGTH_DIGITS:
+        raise RemoteProtocolError("Content-Length too large", status)
+    return int(only)  # digits only: the grammar matched 1*DIGIT
+
+
+def transfer_codings(headers: Headers) -> list[bytes]:
+    """The lower-cased transfer codings, over every Transfer-Encoding line, in order."""
+    return _field_list(headers, b"transfer-encoding", g.transfer_codings)
+
+
+class RequestFraming:
+    """What the server learned from a request head beyond the head itself."""
+
+    __slots__ = ("body", "expect_continue", "length", "persistent", "upgrade")
+
+    def __init__(
+        self, body: BodyKind, length: int, persistent: bool, expect_continue: bool, upgrade: bool
+    ) -> None:
+        self.body = body
+        self.length = length
+        self.persistent = persistent
+        self.expect_continue = expect_continue
+        self.upgrade = upgrade
+
+
+def _check_host(request: Request) -> None:
+    # RFC 9112 §3.2: a 1.1 request has exactly one Host; any Host must be valid.
+    hosts = request.headers.get_all(b"host")
+    if request.version is Version.HTTP_1_1 and len(hosts) != 1:
+        raise RemoteProtocolError(
+            "an HTTP/1.1 request needs exactly one Host header" if hosts else "missing Host header"
+        )
+    if len(hosts) > 1:
+        raise RemoteProtocolError("more than one Host header")
+    for value in hosts:
+        try:
+            parse(g.host, value)
+        except ParseError:
+            raise RemoteProtocolError(f"invalid Host {value!r}") from None
+
+
+def _check_target(request: Request) -> None:
+    # RFC 9112 §3.2: origin-form ("/..."), absolute-form, authority-form (CONNECT only),
+    # asterisk-form (OPTIONS only).
+    target = request.target
+    method = request.method
+    if method is Method.CONNECT:
+        try:
+            parse(g.authority_form, target)
+        except ParseError:
+            raise RemoteProtocolError("CONNECT needs an authority-form target (host:port)") from None
+        return
+    if target == b"*":
+        if method is not Method.OPTIONS:
+            raise RemoteProtocolError("the asterisk-form target is only for OPTIONS")
+        return
+    if target[:1] == b"/":
+        return
+    try:
+        parse(g.absolute_form, target)
+    except ParseError:
+        raise RemoteProtocolError(f"invalid request-target {target!r}") from None
+
+
+def request_framing(request: Request, max_body: int | None) -> RequestFraming:
+    """Check a parsed request head and work out its body framing (RFC 9112 §6.3).
+
+    Raises:
+        RemoteProtocolError: with the status to answer (400, 413, 417, 501).
+    """
+    headers = request.headers
+    _check_host(request)
+    _check_target(request)
+    options = connection_options(headers)
+    if request.version is Version.HTTP_1_1:
+        persistent = b"close" not in options
+    else:
+        persistent = b"keep-alive" in options
+    if b"transfer-encoding" in headers:
+        if request.version is Version.HTTP_1_0:
+            raise RemoteProtocolError("Transfer-Encoding in an HTTP/1.0 request")
+        if b"content-length" in headers:
+            raise RemoteProtocolError("both Transfer-Encoding and Content-Length")
+        codings = transfer_codings(headers)
+        if not codings or codings[-1] != b"chunked":
+            raise RemoteProtocolError("the final transfer coding of a request must be chunked")
+        if codings.count(b"chunked") > 1:
+            raise RemoteProtocolError("chunked applied more than once")
+        if len(codings) > 1:
+            raise RemoteProtocolError(
+                f"unsupported transfer coding {codings[0]!r}", Status.NOT_IMPLEMENTED
+            )
+        body, length = BodyKind.CHUNKED, 0
+    else:
+        n = content_length(headers)
+        if not n:
+            body, length = BodyKind.NONE, 0
+        else:
+            body, length = BodyKind.FIXED, n
+            if max_body is not None and n > max_body:
+                raise RemoteProtocolError("request body too large", Status.CONTENT_TOO_LARGE)
+    expect_continue = False
+    expect = headers.get(b"expect")
+    if expect is not None and request.version is Version.HTTP_1_1:
+        # RFC 9110 §10.1.1: 100-continue is the only expectation; others may get 417.
+        if headers.count(b"expect") > 1 or expect.lower() != b"100-continue":
+            raise RemoteProtocolError(f"unsupported expectation {expect!r}", Status.EXPECTATION_FAILED)
+        expect_continue = body is not BodyKind.NONE
+    upgrade = (
+        request.version is Version.HTTP_1_1 and b"upgrade" in options and b"upgrade" in headers
+    ) or request.method is Method.CONNECT
+    return RequestFraming(body, length, persistent, expect_continue, upgrade)
+
+
+def response_body_kind(request_method: Method | bytes, response: Response) -> tuple[BodyKind, int]:
+    """How a *received* response is delimited (RFC 9112 §6.3), for clients.
+
+    Raises:
+        RemoteProtocolError: a malformed length (the client reports it; 502 for proxies).
+    """
+    status = response.status
+    if request_method is Method.HEAD or status < 200 or status in (204, 304):
+        return BodyKind.NONE, 0
+    if request_method is Method.CONNECT and 200 <= status < 300:
+        return BodyKind.TUNNEL, 0
+    headers = response.headers
+    if b"transfer-encoding" in headers:
+        codings = transfer_codings(headers)
+        if codings and codings[-1] == b"chunked" and codings.count(b"chunked") == 1:
+            if len(codings) > 1:
+                raise RemoteProtocolError("unsupported transfer coding in response", Status.BAD_GATEWAY)
+            return BodyKind.CHUNKED, 0
+        return BodyKind.CLOSE, 0
+    n = content_length(headers, Status.BAD_GATEWAY)
+    if n is None:
+        return BodyKind.CLOSE, 0
+    return (BodyKind.FIXED, n) if n else (BodyKind.NONE, 0)

@@ -1,0 +1,285 @@
+"""`Reqd`: one request on a server connection, and the ways to answer it."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from wirekit.combinators import ParseError, parse
+from wirekit.serializer import BytesLike
+
+from . import _grammar as g
+from ._body import BodyReader, BodyWriter
+from ._errors import LocalProtocolError, ProtocolError
+from ._framing import BodyKind, RequestFraming
+from ._messages import HeaderInput, Headers, Method, Request, Response, Version
+from ._status import Status
+from ._writer import head_bytes, status_line
+
+if TYPE_CHECKING:
+    from ._server import ServerConnection
+
+__all__ = ["ErrorHandler", "Reqd", "RequestHandler"]
+
+# Bodies at least this large are scheduled (zero-copy) instead of copied.
+SCHEDULE_THRESHOLD = 4096
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+class ResponseState(enum.Enum):
+    """Where a request's response stands."""
+
+    WAITING = "waiting"  # nothing sent yet
+    STREAMING = "streaming"  # head sent, body being written
+    COMPLETE = "complete"  # everything handed to the connection's output
+    UPGRADED = "upgraded"  # 101 (or 2xx to CONNECT) sent; not HTTP any more
+
+
+class Reqd:
+    """A request descriptor: the request, its body, and how to respond.
+
+    Exactly one response per request: `respond_with_bytes`, `respond_with_streaming` or
+    `respond_with_upgrade`. The connection frames the response correctly whatever the
+    headers say: no body for HEAD, 204 and 304; ``Content-Length`` added or checked;
+    chunked to HTTP/1.1 clients and close-delimited to HTTP/1.0 when the length is unknown.
+    """
+
+    __slots__ = (
+        "_conn",
+        "_continue",
+        "_framing",
+        "_state",
+        "_writer",
+        "error",
+        "input_done",
+        "persistent",
+        "request",
+        "request_body",
+        "response",
+        "started",
+    )
+
+    def __init__(
+        self,
+        conn: ServerConnection,
+        request: Request | None,
+        framing: RequestFraming | None,
+        body: BodyReader,
+        error: Exception | None = None,
+    ) -> None:
+        self._conn = conn
+        self.request = request  # None only for a connection-level error
+        self._framing = framing
+        self.request_body = body
+        self.error = error
+        self.persistent = framing.persistent if framing is not None and error is None else False
+        self._continue = framing.expect_continue if framing is not None else False
+        self._state = ResponseState.WAITING
+        self._writer: BodyWriter | None = None
+        self.response: Response | None = None
+        self.input_done = body.is_complete
+        self.started = False  # whether a handler was called for it
+
+    # -- responding --------------------------------------------------------------------
+    def _head(self, response: Response) -> tuple[bool, int | None, Headers]:
+        """(no body allowed, the response's own Content-Length, headers to send)."""
+        if self._state is not ResponseState.WAITING:
+            raise LocalProtocolError("a response was already started for this request")
+        if self._conn.is_closed:
+            raise LocalProtocolError("the connection is closed")
+        status = response.status
+        if status < 200:
+            raise LocalProtocolError(
+                "interim (1xx) responses are sent by the connection; use respond_with_upgrade for 101"
+            )
+        request = self.request
+        is_head = request is not None and request.method is Method.HEAD
+        no_body = is_head or status in (204, 304)
+        headers = response.headers
+        length: int | None = None
+        if b"content-length" in headers or b"transfer-encoding" in headers:
+            if b"content-length" in headers:
+                values = headers.get_all(b"content-length")
+                try:
+                    digits = {d for v in values for d in parse(g.content_length, v)}
+                except ParseError:
+                    raise LocalProtocolError(f"invalid Content-Length {values!r}") from None
+                if len(digits) != 1:
+                    raise LocalProtocolError("conflicting Content-Length values")
+                length = int(digits.pop())  # digits only: matched by the grammar
+            # The connection owns Transfer-Encoding; 204 (and 1xx) carry no length at all.
+            headers = headers.copy()
+            headers.remove(b"transfer-encoding")
+            if status == 204:
+                headers.remove(b"content-length")
+                length = None
+        if b"close" in _options(response.headers):
+            self.persistent = False
+        return no_body, length, headers
+
+    def _extra(self) -> list[tuple[bytes, bytes]]:
+        request = self.request
+        if not self.persistent or self._conn._closing:
+            self.persistent = False
+            return [(b"connection", b"close")]
+        if request is not None and request.version is Version.HTTP_1_0:
+            return [(b"connection", b"keep-alive")]
+        return []
+
+    def respond_with_bytes(self, response: Response, data: BytesLike = b"") -> None:
+        """Send ``response`` with ``data`` as its whole body.
+
+        ``Content-Length`` is added (or checked, if the headers carry one).
+
+        Raises:
+            LocalProtocolError: a response was already sent, a header is invalid, or the
+                declared Content-Length does not match ``data``.
+        """
+        no_body, length, headers = self._head(response)
+        n = len(data)
+        extra = self._extra()
+        if response.status not in (204, 304):
+            if length is None:
+                extra.append((b"content-length", b"%d" % n))
+            elif length != n and not no_body:
+                raise LocalProtocolError(f"Content-Length is {length} but the body has {n} bytes")
+        out = self._conn._out
+        out.write_bytes(head_bytes(status_line(response.status, response.reason), headers, extra))
+        if n and not no_body:
+            if n >= SCHEDULE_THRESHOLD:
+                out.schedule(data)
+            else:
+                out.write_bytes(data)
+        self.response = response
+        self._finish_response()
+
+    def respond_with_streaming(self, response: Response, flush_headers_immediately: bool = False) -> BodyWriter:
+        """Start ``response`` and return the writer for its body.
+
+        With a ``Content-Length`` the body must have exactly that many bytes (more raises,
+        fewer makes the connection close after it). Without one the body is chunked for
+        HTTP/1.1 clients and delimited by closing the connection for HTTP/1.0 ones.
+        The head goes out with the first flush (or at once with
+        ``flush_headers_immediately``).
+
+        Raises:
+            LocalProtocolError: a response was already sent, or a header is invalid.
+        """
+        no_body, length, headers = self._head(response)
+        request = self.request
+        if no_body:
+            kind, size = BodyKind.NONE, 0
+        elif length is not None:
+            kind, size = BodyKind.FIXED, length
+        elif request is None or request.version is Version.HTTP_1_1:
+            kind, size = BodyKind.CHUNKED, 0
+        else:
+            kind, size = BodyKind.CLOSE, 0
+            self.persistent = False
+        extra = self._extra()
+        if kind is BodyKind.CHUNKED:
+            extra.append((b"transfer-encoding", b"chunked"))
+        conn = self._conn
+        conn._out.write_bytes(head_bytes(status_line(response.status, response.reason), headers, extra))
+        self.response = response
+        self._state = ResponseState.STREAMING
+        self._writer = BodyWriter(conn._out, kind, size, conn._wake_writer, self._body_closed)
+        if flush_headers_immediately:
+            conn._wake_writer()
+        return self._writer
+
+    def respond_with_upgrade(
+        self, headers: HeaderInput, on_upgrade: Callable[[], None], status: int = Status.SWITCHING_PROTOCOLS
+    ) -> None:
+        """Switch protocols: send ``status`` (101, or a 2xx to CONNECT) with ``headers``
+        and stop parsing HTTP. Once the head has been written, ``on_upgrade()`` is
+        called and the connection's operations become `Upgrade`: the runtime hands the
+        socket and any unconsumed input to the new protocol.
+
+        Raises:
+            LocalProtocolError: a response was already sent, or the request was not an
+                upgrade (or CONNECT) request.
+        """
+        if self._state is not ResponseState.WAITING:
+            raise LocalProtocolError("a response was already started for this request")
+        if self._framing is None or not self._framing.upgrade:
+            raise LocalProtocolError("this request did not ask for an upgrade")
+        if not (status == 101 or (200 <= status < 300 and self.request is not None and self.request.method is Method.CONNECT)):
+            raise LocalProtocolError("an upgrade answers with 101, or with a 2xx to CONNECT")
+        response = Response(status, headers)
+        conn = self._conn
+        conn._out.write_bytes(head_bytes(status_line(status, response.reason), response.headers, None))
+        self.response = response
+        self._state = ResponseState.UPGRADED
+        conn._upgrade(self, on_upgrade)
+
+    def report_exn(self, exc: Exception) -> None:
+        """Report that handling this request failed.
+
+        Before a response started, the error handler answers (500, or the error's own
+        status for a `ProtocolError`); after, the response is aborted (a chunked body gets
+        no last chunk) and the connection closes. Either way nothing more is read.
+        """
+        self.persistent = False
+        self._conn._closing = True
+        if self.error is None:
+            self.error = exc
+        if not self.request_body.is_closed:
+            self.request_body.fail(exc)
+        if self._state is ResponseState.WAITING:
+            self._conn._run_error_handler(self, exc)
+        elif self._state is ResponseState.STREAMING and self._writer is not None:
+            self._writer.abort()
+        self._conn._wake_writer()
+        self._conn._wake_reader()
+
+    # -- internal ------------------------------------------------------------------------
+    def _body_closed(self, complete: bool) -> None:
+        if not complete:
+            self.persistent = False
+        self._finish_response()
+
+    def _finish_response(self) -> None:
+        self._state = ResponseState.COMPLETE
+        self._conn._response_complete(self)
+
+    def _send_continue(self) -> None:
+        """Called when the handler first asks for the body: send 100 Continue if due."""
+        if self._continue and self._state is ResponseState.WAITING:
+            self._continue = False
+            self._conn._out.write_bytes(CONTINUE)
+            self._conn._wake_writer()
+        self._conn._wake_reader()
+
+    @property
+    def continue_pending(self) -> bool:
+        """Whether the client waits for 100 Continue that was not sent."""
+        return self._continue
+
+    @property
+    def response_state(self) -> ResponseState:
+        """Where the response stands."""
+        return self._state
+
+    @property
+    def error_status(self) -> int:
+        """The status an error on this request calls for."""
+        err = self.error
+        return err.status if isinstance(err, ProtocolError) else Status.INTERNAL_SERVER_ERROR
+
+
+def _options(headers: Headers) -> list[bytes]:
+    if b"connection" not in headers:
+        return []
+    out: list[bytes] = []
+    for value in headers.get_all(b"connection"):
+        try:
+            out.extend(parse(g.connection_options, value))
+        except ParseError:
+            raise LocalProtocolError(f"invalid Connection header {value!r}") from None
+    return out
+
+
+RequestHandler = Callable[[Reqd], None]
+ErrorHandler = Callable[[Request | None, Exception, Callable[[HeaderInput | None], BodyWriter]], None]

@@ -1,0 +1,471 @@
+"""`ServerConnection`: the sans-IO HTTP/1.1 server state machine.
+
+The runtime drives two loops and moves bytes; the connection never does IO.
+
+Reading: ``op = next_read_operation()``. On `Read`, call ``read(data)`` with everything
+received and not yet consumed; it returns how many bytes it consumed, and the rest must be
+presented again, followed by new bytes (``read_eof`` at end of stream). On `Yield`, call
+``yield_reader(k)``; ``k()`` says when to ask again. `Close`: stop reading.
+
+Writing: ``op = next_write_operation()``. On `Write`, write ``op.iovecs`` (one writev) and
+call ``report_write_result(n)`` (or `CLOSED`). On `Yield`, ``yield_writer(k)``. On
+``Close(n)``: shut down the sending side.
+
+Requests are handled strictly one at a time in arrival order (pipelined requests wait in
+a bounded queue, their bodies buffered with backpressure); the next handler runs once the
+previous response was handed to the output and its request body was consumed.
+
+State of the reader: HEAD (between messages, or inside a head) → BODY (inside a body) →
+HEAD …; CLOSED after ``Connection: close``, an error or EOF; UPGRADED after a switch.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from collections.abc import Callable
+
+from wirekit.combinators import Done, Fail, Partial, State, Unbuffered
+from wirekit.serializer import CLOSED, BytesLike, PeerClosed, Serializer, Writev
+from wirekit.serializer import Close as SClose
+
+from . import _grammar as g
+from ._body import BodyReader, BodyWriter, ChunkedDecoder, Decoder, FixedDecoder, empty_body
+from ._config import Config
+from ._errors import ProtocolError, RemoteProtocolError
+from ._framing import BodyKind, request_framing
+from ._messages import HeaderInput, Headers, Method, Request, Response, Version
+from ._operations import CLOSE, READ, UPGRADE, YIELD, Close, ReadOperation, Write, WriteOperation
+from ._reqd import ErrorHandler, Reqd, RequestHandler, ResponseState
+from ._status import Status, reason_phrase
+
+__all__ = ["ServerConnection", "default_error_handler"]
+
+
+class _Reader(enum.Enum):
+    HEAD = "head"
+    BODY = "body"
+    CLOSED = "closed"
+    UPGRADED = "upgraded"
+
+
+def default_error_handler(
+    request: Request | None, error: Exception, respond: Callable[[HeaderInput | None], BodyWriter]
+) -> None:
+    """Answer with the status the error calls for and a one-line text body."""
+    status = error.status if isinstance(error, ProtocolError) else Status.INTERNAL_SERVER_ERROR
+    phrase = reason_phrase(status) or "Error"
+    body = f"{int(status)} {phrase}\n".encode()
+    writer = respond([(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"%d" % len(body))])
+    writer.write(body)
+    writer.close()
+
+
+class ServerConnection:
+    """One HTTP/1.1 server connection, sans IO.
+
+    Args:
+        request_handler: called with a `Reqd` for each request, in order, once the
+            previous one is answered. It may respond at once or later.
+        error_handler: called as ``error_handler(request_or_None, error, respond)`` when a
+            request cannot be served (parse or framing errors, handler exceptions);
+            ``respond(headers)`` starts the error response (status from the error) and
+            returns its `BodyWriter`. The connection closes afterwards.
+        config: buffer sizes and limits.
+    """
+
+    def __init__(
+        self,
+        request_handler: RequestHandler,
+        error_handler: ErrorHandler | None = None,
+        config: Config | None = None,
+    ) -> None:
+        self._handler = request_handler
+        self._error_handler = error_handler or default_error_handler
+        self._config = config = config or Config()
+        self._out = Serializer(config.response_buffer_size)
+        self._queue: deque[Reqd] = deque()
+        self._reader = _Reader.HEAD
+        self._head_parse: State[object] | None = None
+        self._receiving: Reqd | None = None
+        self._decoder: Decoder | None = None
+        self._discarded = 0
+        self._wake_read: Callable[[], None] | None = None
+        self._wake_write: Callable[[], None] | None = None
+        self._closing = False  # no request after the current ones will be served
+        self._upgraded: Reqd | None = None
+        self._on_upgrade: Callable[[], None] | None = None
+        self._upgrade_ready = False
+        self._drained = 0
+        self._writer_done = False
+
+    # ---------------------------------------------------------------------------------
+    # Reading
+    # ---------------------------------------------------------------------------------
+    def next_read_operation(self) -> ReadOperation:
+        """What the reader should do: `READ`, `YIELD`, `CLOSE` or `UPGRADE`."""
+        reader = self._reader
+        if reader is _Reader.HEAD:
+            if self._closing:
+                self._reader = _Reader.CLOSED
+                self._maybe_close_writer()
+                return CLOSE
+            queue = self._queue
+            if len(queue) >= self._config.max_pipelined_requests:
+                return YIELD
+            if queue and queue[-1]._framing is not None and queue[-1]._framing.upgrade and queue[-1].response_state is not ResponseState.COMPLETE:
+                return YIELD  # what follows an upgrade request may not be HTTP
+            return READ
+        if reader is _Reader.BODY:
+            reqd = self._receiving
+            assert reqd is not None
+            if reqd.request_body.room(self._config.request_body_buffer_size) == 0:
+                return YIELD
+            return READ
+        if reader is _Reader.UPGRADED:
+            return UPGRADE if self._upgrade_ready else YIELD
+        return CLOSE
+
+    def read(self, data: BytesLike) -> int:
+        """Consume received bytes; returns how many. Present the rest again next time.
+
+        Every complete request in ``data`` is parsed in this call.
+        """
+        return self._read(data, False)
+
+    def read_eof(self, data: BytesLike = b"") -> int:
+        """Like `read`, for the last bytes of the stream (possibly none)."""
+        return self._read(data, True)
+
+    def _read(self, data: BytesLike, eof: bool) -> int:
+        n = len(data)
+        off = 0
+        config = self._config
+        while True:
+            reader = self._reader
+            if reader is _Reader.HEAD:
+                if self._closing:
+                    break
+                if len(self._queue) >= config.max_pipelined_requests:
+                    break
+                if off == n and not eof:
+                    break
+                if off == n and self._head_parse is None:
+                    self._reader = _Reader.CLOSED  # clean end of stream between requests
+                    self._closing = True
+                    break
+                used = self._read_head(data, off, n, eof)
+                if used < 0:
+                    break
+                off += used
+            elif reader is _Reader.BODY:
+                reqd = self._receiving
+                decoder = self._decoder
+                assert reqd is not None and decoder is not None
+                body = reqd.request_body
+                room = body.room(config.request_body_buffer_size)
+                try:
+                    used = decoder.feed(data, off, n, eof, room, body)
+                except RemoteProtocolError as e:
+                    self._body_failed(reqd, e)
+                    break
+                off += used
+                if body.is_closed and not body.is_complete:
+                    self._discarded += used
+                    if self._discarded > config.max_drain_bytes:
+                        self._stop_reading(reqd)
+                        break
+                if decoder.done:
+                    self._receiving = None
+                    self._decoder = None
+                    self._reader = _Reader.HEAD
+                    reqd.input_done = True
+                    body.finish(decoder.trailers)
+                    self._advance()
+                    continue
+                if used == 0:
+                    break
+            else:
+                break
+        if eof and self._reader is _Reader.HEAD and not self._closing and off == n:
+            self._reader = _Reader.CLOSED
+            self._closing = True
+        self._advance()
+        return off
+
+    def _read_head(self, data: BytesLike, off: int, n: int, eof: bool) -> int:
+        """Parse (part of) a request head; the bytes used, or -1 to wait or stop."""
+        config = self._config
+        state = self._head_parse or Unbuffered.parse(g.request_head)
+        avail = n - off
+        cap = config.max_header_bytes
+        capped = avail > cap
+        state = state.resume(data, off, min(avail, cap), eof and not capped)
+        if isinstance(state, Partial):
+            if not capped:
+                self._head_parse = state
+                return -1
+            self._head_parse = None
+            line = Unbuffered.parse(g.request_line).resume(data, off, min(avail, config.max_request_line))
+            if isinstance(line, Partial):
+                self._fail(RemoteProtocolError("request line too long", Status.URI_TOO_LONG))
+            else:
+                self._fail(RemoteProtocolError("request header section too large", Status.REQUEST_HEADER_FIELDS_TOO_LARGE))
+            return -1
+        self._head_parse = None
+        if isinstance(state, Fail):
+            e = state.error
+            self._fail(RemoteProtocolError(f"malformed request head: {e.message}", Status.BAD_REQUEST, e.position))
+            return -1
+        assert isinstance(state, Done)
+        (method, target, (major, minor)), fields = state.value
+        used = state.consumed
+        if len(method) + len(target) + 12 > config.max_request_line:
+            self._fail(RemoteProtocolError("request line too long", Status.URI_TOO_LONG))
+            return -1
+        if major != 1:
+            self._fail(RemoteProtocolError(f"HTTP/{major}.{minor} is not supported", Status.HTTP_VERSION_NOT_SUPPORTED))
+            return -1
+        if len(fields) > config.max_headers:
+            self._fail(RemoteProtocolError("too many header fields", Status.REQUEST_HEADER_FIELDS_TOO_LARGE))
+            return -1
+        request = Request.__new__(Request)
+        request.method = Method.lookup(method)
+        request.target = target
+        request.headers = Headers.from_wire(fields)
+        request.version = Version.HTTP_1_1 if minor else Version.HTTP_1_0
+        try:
+            framing = request_framing(request, config.max_body_bytes)
+        except RemoteProtocolError as e:
+            self._fail(e, request)
+            return -1
+        kind = framing.body
+        if kind is BodyKind.NONE:
+            reqd = Reqd(self, request, framing, empty_body())
+        else:
+            body = BodyReader()
+            reqd = Reqd(self, request, framing, body)
+            body._on_schedule = reqd._send_continue
+            self._receiving = reqd
+            self._discarded = 0
+            if kind is BodyKind.FIXED:
+                self._decoder = FixedDecoder(framing.length)
+            else:
+                self._decoder = ChunkedDecoder(
+                    config.max_chunk_extension_bytes, config.max_header_bytes, config.max_headers, config.max_body_bytes
+                )
+            self._reader = _Reader.BODY
+        self._queue.append(reqd)
+        if len(self._queue) == 1:
+            self._start(reqd)
+        return used
+
+    def _body_failed(self, reqd: Reqd, error: RemoteProtocolError) -> None:
+        """The body of ``reqd`` has bad framing (or ended early): report, then close."""
+        self._receiving = None
+        self._decoder = None
+        self._reader = _Reader.CLOSED
+        self._closing = True
+        reqd.persistent = False
+        reqd.request_body.fail(error)
+        if reqd.started:
+            if reqd.response_state in (ResponseState.WAITING, ResponseState.STREAMING):
+                reqd.report_exn(error)
+        else:
+            reqd.error = error  # answered with an error when its turn comes
+        self._advance()
+
+    def _stop_reading(self, reqd: Reqd) -> None:
+        """Give up on the rest of a body nobody reads: close after the response."""
+        self._receiving = None
+        self._decoder = None
+        self._reader = _Reader.CLOSED
+        self._closing = True
+        reqd.persistent = False
+        reqd.input_done = True
+        self._advance()
+
+    def yield_reader(self, k: Callable[[], None]) -> None:
+        """Register ``k`` to be called when reading may make progress again."""
+        self._wake_read = k
+
+    def _wake_reader(self) -> None:
+        k = self._wake_read
+        if k is not None:
+            self._wake_read = None
+            k()
+
+    # ---------------------------------------------------------------------------------
+    # Handling
+    # ---------------------------------------------------------------------------------
+    def _start(self, reqd: Reqd) -> None:
+        reqd.started = True
+        if reqd.error is not None:
+            self._run_error_handler(reqd, reqd.error)
+            return
+        try:
+            self._handler(reqd)
+        except Exception as exc:  # the handler's failure is this request's 500
+            reqd.report_exn(exc)
+
+    def _run_error_handler(self, reqd: Reqd, error: Exception) -> None:
+        reqd.persistent = False
+        self._closing = True
+        reqd.error = error
+        status = reqd.error_status
+
+        def respond(headers: HeaderInput | None = None) -> BodyWriter:
+            return reqd.respond_with_streaming(Response(status, headers), flush_headers_immediately=True)
+
+        try:
+            self._error_handler(reqd.request, error, respond)
+        except Exception:
+            if reqd.response_state is ResponseState.WAITING:
+                default_error_handler(reqd.request, error, respond)
+            elif reqd._writer is not None:
+                reqd._writer.abort()
+
+    def _fail(self, error: RemoteProtocolError, request: Request | None = None) -> None:
+        """A connection-level error: answer it in turn, then close."""
+        self._reader = _Reader.CLOSED
+        self._closing = True
+        reqd = Reqd(self, request, None, empty_body(), error)
+        self._queue.append(reqd)
+        if len(self._queue) == 1:
+            self._start(reqd)
+
+    def _response_complete(self, reqd: Reqd) -> None:
+        if not reqd.input_done and reqd is self._receiving:
+            body = reqd.request_body
+            if reqd.continue_pending or not reqd.persistent:
+                # The client waits for 100 (or we close anyway): do not read the body.
+                self._stop_reading(reqd)
+            elif not body.read_scheduled and not body.is_closed:
+                body.close()  # discard the rest of the body (bounded by max_drain_bytes)
+        self._wake_writer()
+        self._advance()
+        self._wake_reader()
+
+    def _advance(self) -> None:
+        """Retire answered requests and start the next handler."""
+        queue = self._queue
+        while queue:
+            head = queue[0]
+            if not head.started:
+                self._start(head)
+                continue
+            state = head.response_state
+            if state is ResponseState.COMPLETE and head.input_done:
+                queue.popleft()
+                if not head.persistent:
+                    self._closing = True
+                    if self._reader is not _Reader.UPGRADED:
+                        self._reader = _Reader.CLOSED
+                    for later in queue:  # pipelined requests after a close are dropped
+                        later.request_body.close()
+                    queue.clear()
+                    break
+                self._wake_reader()
+                continue
+            break
+        self._maybe_close_writer()
+
+    def _maybe_close_writer(self) -> None:
+        if self._closing and not self._queue and not self._out.is_closed and self._reader is not _Reader.UPGRADED:
+            self._out.close()
+            self._wake_writer()
+
+    def _upgrade(self, reqd: Reqd, on_upgrade: Callable[[], None]) -> None:
+        self._reader = _Reader.UPGRADED
+        self._upgraded = reqd
+        self._on_upgrade = on_upgrade
+
+        def flushed(_: object) -> None:
+            self._upgrade_ready = True
+            callback, self._on_upgrade = self._on_upgrade, None
+            if callback is not None:
+                callback()
+            self._wake_reader()
+            self._wake_writer()
+
+        self._out.flush(flushed)
+        self._wake_writer()
+
+    # ---------------------------------------------------------------------------------
+    # Writing
+    # ---------------------------------------------------------------------------------
+    def next_write_operation(self) -> WriteOperation:
+        """What the writer should do: `Write(iovecs)`, `YIELD`, `Close(n)` or `UPGRADE`."""
+        op = self._out.operation()
+        if type(op) is Writev:
+            return Write(op.iovecs, op.nbytes)
+        if type(op) is SClose:
+            self._writer_done = True
+            return Close(self._drained) if self._drained else CLOSE
+        if self._upgrade_ready:
+            return UPGRADE
+        return YIELD
+
+    def report_write_result(self, result: int | PeerClosed) -> None:
+        """Report how many bytes of the last `Write` were written, or `CLOSED`."""
+        if result is CLOSED:
+            out = self._out
+            if not out.is_closed:
+                out.close()
+            self._drained += out.drain()
+            self._closing = True
+            self._reader = _Reader.CLOSED if self._reader is not _Reader.UPGRADED else self._reader
+            for reqd in self._queue:
+                reqd.request_body.fail(RemoteProtocolError("the connection closed"))
+            self._queue.clear()
+            self._wake_reader()
+            return
+        assert isinstance(result, int)
+        self._out.shift(result)
+
+    def yield_writer(self, k: Callable[[], None]) -> None:
+        """Register ``k`` to be called when there may be something to write."""
+        if self._out.is_closed and not self._out.has_pending_output:
+            k()
+            return
+        self._wake_write = k
+
+    def _wake_writer(self) -> None:
+        k = self._wake_write
+        if k is not None:
+            self._wake_write = None
+            k()
+
+    # ---------------------------------------------------------------------------------
+    # Errors and shutdown
+    # ---------------------------------------------------------------------------------
+    def report_exn(self, exc: Exception) -> None:
+        """The runtime failed (or wants to fail) this connection with ``exc``."""
+        if self._queue:
+            self._queue[0].report_exn(exc)
+        else:
+            err = exc if isinstance(exc, RemoteProtocolError) else RemoteProtocolError(str(exc) or type(exc).__name__, Status.INTERNAL_SERVER_ERROR)
+            self._fail(err)
+        self._wake_writer()
+
+    def shutdown(self) -> None:
+        """Close both directions now: pending output is still offered, then `Close`."""
+        self._reader = _Reader.CLOSED
+        self._closing = True
+        for reqd in self._queue:
+            reqd.request_body.fail(RemoteProtocolError("the connection was shut down"))
+        self._queue.clear()
+        if not self._out.is_closed:
+            self._out.close()
+        self._wake_reader()
+        self._wake_writer()
+
+    @property
+    def is_closed(self) -> bool:
+        """True when both directions are closed."""
+        return self._reader is _Reader.CLOSED and self._out.is_closed and not self._out.has_pending_output
+
+    @property
+    def upgraded_request(self) -> Reqd | None:
+        """The request that switched protocols, if any."""
+        return self._upgraded
