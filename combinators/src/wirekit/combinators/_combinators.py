@@ -105,7 +105,7 @@ class _ManyFrame(Frame):
             while n < most:
                 r = match(buf, pos, lim)
                 if r is None:
-                    if complete or pos + reach <= lim:
+                    if complete or pos + reach <= lim or cp.decided(buf, pos, lim, None):  # type: ignore[attr-defined]
                         m.fail(pos, cp)
                         break
                     self.start, self.n = pos, n
@@ -113,7 +113,7 @@ class _ManyFrame(Frame):
                     m.stack.append(self)
                     return cp  # cannot decide here: the fused node falls back
                 end = r.end()
-                if not complete and end + k > lim:
+                if not complete and end + k > lim and not cp.decided(buf, pos, lim, r):  # type: ignore[attr-defined]
                     self.start, self.n = pos, n
                     m.pos = pos
                     m.stack.append(self)

@@ -70,7 +70,7 @@ def is_regular_primitive(p: Parser[Any]) -> bool:
 class Fused(Parser[Any]):
     """A regular sub-grammar run as one compiled pattern (see the module docstring)."""
 
-    __slots__ = ("extract", "k", "match", "orig", "reach", "rx")
+    __slots__ = ("extract", "k", "match", "orig", "probe", "reach", "rx")
 
     def __init__(
         self,
@@ -79,6 +79,7 @@ class Fused(Parser[Any]):
         extract: Callable[[re.Match[bytes]], Any] | None,
         reach: int,
         k: int,
+        probe: re.Pattern[bytes] | None,
     ) -> None:
         super().__init__()
         self.orig = orig
@@ -87,6 +88,29 @@ class Fused(Parser[Any]):
         self.extract = extract  # None: the value is None
         self.reach = reach
         self.k = k
+        self.probe = probe
+
+    def decided(self, buf: Any, pos: int, lim: int, r: re.Match[bytes] | None) -> bool:
+        """Whether a match result on an incomplete buffer cannot change with more input.
+
+        The static bounds answer most cases; otherwise the probe pattern (the same
+        pattern, but every byte test also succeeds at the end of input, capturing a
+        marker) tells exactly whether the engine looked at the end: if it never did, the
+        probe retraces the same path (same end, no marker, or the same failure).
+        """
+        if r is not None:
+            end = r.end()
+            if end + self.k <= lim:
+                return True
+        elif pos + self.reach <= lim:
+            return True
+        probe = self.probe
+        if probe is None:
+            return False
+        q = probe.match(buf, pos, lim)
+        if r is None:
+            return q is None
+        return q is not None and q.lastindex is None and q.end() == r.end()
 
     def enter(self, m: Machine) -> Parser[Any] | None:
         if m.diag:
@@ -94,16 +118,14 @@ class Fused(Parser[Any]):
         pos = m.pos
         lim = m.lim
         r = self.match(m.buf, pos, lim)
-        if r is not None:
-            end = r.end()
-            if m.complete or end + self.k <= lim:
-                m.pos = end
+        if m.complete or self.decided(m.buf, pos, lim, r):
+            if r is not None:
+                m.pos = r.end()
                 ex = self.extract
                 m.value = None if ex is None else ex(r)
                 m.ok = True
-                return None
-        elif m.complete or pos + self.reach <= lim:
-            m.fail(pos, self)
+            else:
+                m.fail(pos, self)
             return None
         f = _ScopeFrame()
         f.start = pos
@@ -144,15 +166,23 @@ class _NotRegular(Exception):
 class _Builder:
     """Turns a regular tree into pattern text plus a function rebuilding its value."""
 
-    def __init__(self) -> None:
+    def __init__(self, probe: bool = False) -> None:
         self.groups = 0
         self.looks = False  # whether the pattern has lookarounds or anchors
+        # Probe mode builds the boundary probe (see `Fused`): every test of a byte also
+        # succeeds at the end of the input, capturing an empty marker group.
+        self.probe = probe
 
     def group(self) -> int:
         self.groups += 1
         return self.groups
 
     def build(self, p: Parser[Any], need: bool) -> tuple[bytes, Extract]:
+        if self.probe:
+            need = False
+            probed = self._probe_atom(p)
+            if probed is not None:
+                return probed, None
         if isinstance(p, Satisfy):
             cls = class_regex(p.table)
             if need and p.keep:
@@ -233,6 +263,31 @@ class _Builder:
                 return b"(?!" + pat + b")", None
             return b"(?=" + pat + b")", ex
         raise _NotRegular
+
+    def _probe_atom(self, p: Parser[Any]) -> bytes | None:
+        """The probe form of a primitive (None for composites, built as usual)."""
+        eos = rb"\Z()"
+        if isinstance(p, Satisfy):
+            return b"(?:" + class_regex(p.table) + b"|" + eos + b")"
+        if isinstance(p, Str):
+            parts = []
+            for b in p.s:
+                lit = re.escape(bytes([b]))
+                parts.append(b"(?:" + (b"(?i:" + lit + b")" if p.ci else lit) + b"|" + eos + b")")
+            return b"".join(parts)
+        if isinstance(p, TakeWhile):
+            cls = class_regex(p.table)
+            if p.least == 0:
+                return cls + b"*+(?:" + eos + b")?+"
+            return b"(?:" + cls + b"{%d,}+(?:" % p.least + eos + b")?+|" + cls + b"*+" + eos + b")"
+        if isinstance(p, Take):
+            body = rb"(?:[\x00-\xff]|" + eos + b"){%d}" % p.n
+            return body if p.move else b"(?=" + body + b")"
+        if isinstance(p, EndOfInput) and not p.test:
+            return eos
+        if isinstance(p, Look) and p.negate:
+            raise _NotRegular  # a negative lookahead turns "saw the end" into a failure
+        return None
 
     def _many_values(self, p: Many, rep: bytes) -> tuple[bytes, Extract]:
         # The whole repetition is matched in one go; its items are then re-matched one by
@@ -351,7 +406,13 @@ def fuse(p: Parser[Any]) -> Fused | None:
         rx = re.compile(pat, re.DOTALL)
     except (re.error, OverflowError):
         return None
-    return Fused(p, rx, None if ex is None else as_callable(ex), reach, k)
+    probe: re.Pattern[bytes] | None = None
+    if k >= INF or reach >= INF:
+        try:
+            probe = re.compile(_Builder(probe=True).build(p, False)[0], re.DOTALL)
+        except (_NotRegular, re.error, OverflowError, RecursionError):
+            probe = None
+    return Fused(p, rx, None if ex is None else as_callable(ex), reach, k, probe)
 
 
 # --------------------------------------------------------------------------------

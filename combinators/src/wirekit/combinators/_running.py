@@ -193,12 +193,30 @@ class Done(State[T]):
     the last buffer given were used. Feeding a `Done` appends to its ``unconsumed``.
     """
 
-    __slots__ = ("consumed", "unconsumed", "value")
+    __slots__ = ("_rest", "_unconsumed", "consumed", "value")
 
-    def __init__(self, value: T, unconsumed: bytes, consumed: int) -> None:
+    def __init__(
+        self,
+        value: T,
+        unconsumed: bytes | None,
+        consumed: int,
+        rest: tuple[BytesLike, int, int] | None = None,
+    ) -> None:
         self.value = value
-        self.unconsumed = unconsumed
+        self._unconsumed = unconsumed
+        self._rest = rest  # (buffer, start, end): ``unconsumed`` is copied only if asked for
         self.consumed = consumed
+
+    @property
+    def unconsumed(self) -> bytes:
+        """The input after the parsed value (as `bytes`)."""
+        u = self._unconsumed
+        if u is None:
+            assert self._rest is not None
+            buf, start, end = self._rest
+            u = self._unconsumed = bytes(buf[start:end])
+            self._rest = None
+        return u
 
     def feed(self, chunk: BytesLike) -> Done[T]:
         """Append ``chunk`` to ``unconsumed`` (for the next parser to use)."""
@@ -251,10 +269,45 @@ class Unbuffered:
 
     @staticmethod
     def parse(p: Parser[T]) -> State[T]:
-        """Start parsing with no input yet; returns the first state (usually `Partial`)."""
-        m = Machine(b"", 0, 0, complete=False)
-        node = m.run(compiled(p))
-        return _unbuffered_state(m, node, 0)
+        """Start parsing; returns a `Partial` (with ``committed == 0``) to `resume` with
+        the first input."""
+        return _FreshPartial(compiled(p))
+
+
+def _check_window(buffer: BytesLike, off: int, length: int | None) -> int:
+    if length is None:
+        length = len(buffer) - off
+    if off < 0 or length < 0 or off + length > len(buffer):
+        raise ValueError(f"off={off}, length={length} do not fit a buffer of {len(buffer)}")
+    return length
+
+
+class _FreshPartial(Partial[T]):
+    """Nothing has run yet: the first `resume` starts at the root, so a regular grammar
+    gets its one-match fast path."""
+
+    __slots__ = ("_root",)
+
+    def __init__(self, root: Parser[Any]) -> None:
+        super().__init__(0)
+        self._root = root
+
+    def resume(
+        self, buffer: BytesLike, off: int = 0, length: int | None = None, complete: bool = False
+    ) -> State[T]:
+        length = _check_window(buffer, off, length)
+        self._use()
+        root = self._root
+        end = off + length
+        if type(root) is Fused:
+            r = root.match(buffer, off, end)
+            if r is not None and (complete or root.decided(buffer, off, end, r)):
+                stop = r.end()
+                value = None if root.extract is None else root.extract(r)
+                return Done(value, None, stop - off, (buffer, stop, end))
+        m = Machine(buffer, off, end, complete)
+        node = m.run(root)
+        return _unbuffered_state(m, node, off)
 
 
 class _UnbufferedPartial(Partial[T]):
@@ -269,10 +322,7 @@ class _UnbufferedPartial(Partial[T]):
     def resume(
         self, buffer: BytesLike, off: int = 0, length: int | None = None, complete: bool = False
     ) -> State[T]:
-        if length is None:
-            length = len(buffer) - off
-        if off < 0 or length < 0 or off + length > len(buffer):
-            raise ValueError(f"off={off}, length={length} do not fit a buffer of {len(buffer)}")
+        length = _check_window(buffer, off, length)
         if length < self._need:
             raise ValueError(
                 f"resume: given {length} bytes, but the parser still needs the {self._need} "
@@ -290,7 +340,7 @@ def _unbuffered_state(m: Machine, node: Parser[Any] | None, off: int) -> State[A
     if node is not None:
         return _UnbufferedPartial(m, node, off)
     if m.ok:
-        return Done(m.value, m.take(m.pos, m.lim), m.pos - off)
+        return Done(m.value, None, m.pos - off, (m.buf, m.pos, m.lim))
     return Fail(error_of(m), m.take(m.commit_pos, m.lim), m.commit_pos - off)
 
 

@@ -218,7 +218,9 @@ class ServerConnection:
             self._fail(RemoteProtocolError(f"malformed request head: {e.message}", Status.BAD_REQUEST, e.position))
             return -1
         assert isinstance(state, Done)
-        (method, target, (major, minor)), fields = state.value
+        (method, target, major_digit, minor_digit), fields = state.value
+        major = major_digit[0] - 0x30  # one DIGIT, matched by the grammar
+        minor = minor_digit[0] - 0x30
         used = state.consumed
         if len(method) + len(target) + 12 > config.max_request_line:
             self._fail(RemoteProtocolError("request line too long", Status.URI_TOO_LONG))
@@ -267,6 +269,7 @@ class ServerConnection:
         self._reader = _Reader.CLOSED
         self._closing = True
         reqd.persistent = False
+        reqd.input_done = True  # nothing more of it will be read: let the queue move on
         reqd.request_body.fail(error)
         if reqd.started:
             if reqd.response_state in (ResponseState.WAITING, ResponseState.STREAMING):
