@@ -16,7 +16,6 @@ from collections.abc import Callable
 
 import h11
 import httptools
-
 from wirekit.http import READ, Reqd, Response, ServerConnection, Write
 
 BROWSER_GET = (
@@ -121,7 +120,7 @@ class H11Server:
             if event is h11.NEED_DATA or event is h11.PAUSED:
                 break
             if isinstance(event, h11.EndOfMessage):
-                out.append(conn.send(h11.Response(status_code=200, headers=RESPONSE_HEADERS + [(b"content-length", b"1000")])))
+                out.append(conn.send(h11.Response(status_code=200, headers=[*RESPONSE_HEADERS, (b"content-length", b"1000")])))
                 out.append(conn.send(h11.Data(data=RESPONSE_BODY)))
                 out.append(conn.send(h11.EndOfMessage()))
                 conn.start_next_cycle()

@@ -91,9 +91,8 @@ class _ManyFrame(Frame):
         node = self.node
         cp = node.cp
         most = node.most
-        rx = getattr(cp, "rx", None)
-        if rx is not None and not m.diag:
-            match = rx.match
+        if cp.fused and not m.diag:
+            match = cp.match  # type: ignore[attr-defined]
             extract = cp.extract  # type: ignore[attr-defined]
             if extract is None:
                 extract = _none
@@ -123,6 +122,7 @@ class _ManyFrame(Frame):
                 if vals is not None:
                     vals.append(extract(r))
                 n += 1
+                m.last_ok = (pos, cp, m.marks)
                 pos = end
             self.n = n
             m.pos = pos
@@ -131,12 +131,11 @@ class _ManyFrame(Frame):
         while self.n < most:
             start = self.start = m.pos
             stack.append(self)
+            if not cp.leaf:
+                return cp  # composites go through the machine loop (no recursion)
             nxt = cp.enter(m)
-            # Entered inline; tail calls are followed while nothing else was pushed.
-            while nxt is not None:
-                if stack[-1] is not self:
-                    return nxt
-                nxt = nxt.enter(m)
+            if nxt is not None:
+                return nxt
             stack.pop()
             if m.ok:
                 if m.pos == start and self.n >= node.least:
@@ -303,7 +302,7 @@ class Consumed(Parser[bytes]):
         f = _ConsumedFrame()
         f.start = m.pos
         f.node = self
-        f.commit_at = m.commit_pos - m.pos
+        f.commits = m.commits
         m.stack.append(f)
         return self.cp
 
@@ -312,14 +311,14 @@ class Consumed(Parser[bytes]):
 
 
 class _ConsumedFrame(Frame):
-    __slots__ = ("commit_at", "node")
+    __slots__ = ("commits", "node")
 
     node: Consumed
-    commit_at: int
+    commits: int
 
     def resume(self, m: Machine) -> None:
         if m.ok:
-            if m.commit_pos - self.start != self.commit_at:
+            if m.commits != self.commits:
                 m.fail(self.start, _COMMITTED_IN_CONSUMED)
             else:
                 m.value = m.take(self.start, m.pos)
@@ -536,11 +535,11 @@ class _SepByFrame(Frame):
                 c = node.cp
             self.phase = phase
             stack.append(self)
+            if not c.leaf:
+                return c  # composites go through the machine loop (no recursion)
             nxt = c.enter(m)
-            while nxt is not None:
-                if stack[-1] is not self:
-                    return nxt
-                nxt = nxt.enter(m)
+            if nxt is not None:
+                return nxt
             stack.pop()
             phase = self.step(m)
             if phase < 0:

@@ -51,15 +51,37 @@ Extract = Callable[[re.Match[bytes]], Any] | int | tuple[int, ...] | None
 _PRIMITIVES = (Satisfy, Str, TakeWhile, Take, EndOfInput, _Pure, _Fail)
 
 
-def compile_parser(p: Parser[Any]) -> Parser[Any]:
-    """Compile ``p`` (once; the result is cached on the node) and return its runnable form."""
-    p._c = p  # provisional, so recursion through `fix` finds it
-    p.link()
-    if not isinstance(p, _PRIMITIVES):
-        fused = fuse(p)
-        if fused is not None:
-            p._c = fused
-    return p._c
+def compile_parser(root: Parser[Any]) -> Parser[Any]:
+    """Compile ``root`` and everything under it (once; results are cached on the nodes)
+    and return its runnable form.
+
+    Children are compiled before their parents with an explicit stack, so a parser
+    description of any depth compiles without recursion. A node's provisional compiled
+    form is itself, which is what a cycle through `fix` sees.
+    """
+    order: list[Parser[Any]] = []
+    todo: list[tuple[Parser[Any], bool]] = [(root, False)]
+    while todo:
+        node, expanded = todo.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node._c is not None:
+            continue
+        node._c = node
+        todo.append((node, True))
+        for child in node.children():
+            if child._c is None:
+                todo.append((child, False))
+    for node in order:
+        node.link()
+        if not isinstance(node, _PRIMITIVES):
+            fused = fuse(node)
+            if fused is not None:
+                node._c = fused
+    c = root._c
+    assert c is not None
+    return c
 
 
 def is_regular_primitive(p: Parser[Any]) -> bool:
@@ -69,6 +91,9 @@ def is_regular_primitive(p: Parser[Any]) -> bool:
 
 class Fused(Parser[Any]):
     """A regular sub-grammar run as one compiled pattern (see the module docstring)."""
+
+    fused = True
+    leaf = True
 
     __slots__ = ("extract", "k", "match", "orig", "probe", "reach", "rx")
 
@@ -124,6 +149,7 @@ class Fused(Parser[Any]):
                 ex = self.extract
                 m.value = None if ex is None else ex(r)
                 m.ok = True
+                m.last_ok = (pos, self, m.marks)
             else:
                 m.fail(pos, self)
             return None
@@ -154,7 +180,9 @@ class _ScopeFrame(Frame):
         rel, errs = self.err
         m.err_pos = self.start + rel
         m.err_list = errs
-        if not m.ok:
+        if m.ok:
+            m.last_ok = (self.start, self.node, m.marks)
+        else:
             m.fail(self.start, self.node)
         return None
 
@@ -215,7 +243,7 @@ class _Builder:
                 if not p.move:
                     pat = b"(?=" + pat + b")"
                 return pat, g
-            return (body if p.move else b""), None
+            return (body if p.move else b"(?=" + body + b")"), None
         if isinstance(p, EndOfInput) and not p.test:
             self.looks = True
             return rb"\Z", None
@@ -281,12 +309,15 @@ class _Builder:
                 return cls + b"*+(?:" + eos + b")?+"
             return b"(?:" + cls + b"{%d,}+(?:" % p.least + eos + b")?+|" + cls + b"*+" + eos + b")"
         if isinstance(p, Take):
-            body = rb"(?:[\x00-\xff]|" + eos + b"){%d}" % p.n
-            return body if p.move else b"(?=" + body + b")"
+            if not p.move:
+                raise _NotRegular  # see Look below
+            return rb"(?:[\x00-\xff]|" + eos + b"){%d}" % p.n
         if isinstance(p, EndOfInput) and not p.test:
             return eos
-        if isinstance(p, Look) and p.negate:
-            raise _NotRegular  # a negative lookahead turns "saw the end" into a failure
+        if isinstance(p, Look):
+            # Seeing the end inside a lookaround does not move the match to the end, so
+            # the probe's "everything succeeds from there on" no longer holds: no probe.
+            raise _NotRegular
         return None
 
     def _many_values(self, p: Many, rep: bytes) -> tuple[bytes, Extract]:
@@ -363,7 +394,7 @@ class _Builder:
                 branches.append((g, ex))
             else:
                 parts.append(self.build(alt, False)[0])
-        pat = b"(?>" + b"|".join(parts) + b")"
+        pat = b"(?>" + b"|".join(parts) + b")" if parts else b"(?!)"
         if not need:
             return pat, None
 
@@ -457,12 +488,14 @@ def measure(p: Parser[Any]) -> Bounds:
         return 0, 0, cfreach, _add(cmax, ck), cfail
     if isinstance(p, _Seq):
         minl = maxl = freach = k = 0
+        seen = 0  # how far the children before this one may have looked
         canfail = False
         for child in p.parsers:
             cmin, cmax, cfreach, ck, cfail = measure(child)
             if cfail:
-                freach = max(freach, _add(maxl, cfreach))
+                freach = max(freach, seen, _add(maxl, cfreach))
                 canfail = True
+            seen = max(seen, _add(_add(maxl, cmax), ck))
             # what earlier children saw past their end is covered by this child's bytes
             k = max(ck, k - cmin if k < INF else INF)
             minl = _add(minl, cmin)
@@ -491,7 +524,7 @@ def measure(p: Parser[Any]) -> Bounds:
         if p.least == 0 or not cfail:
             return 0 if p.least == 0 else cmin * p.least, maxl, 0, k, False
         before = INF if cmax >= INF else cmax * (p.least - 1)
-        return cmin * p.least, maxl, _add(before, cfreach), k, True
+        return cmin * p.least, maxl, _add(before, max(cfreach, ck)), k, True
     raise _NotRegular
 
 

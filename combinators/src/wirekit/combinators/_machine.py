@@ -63,15 +63,20 @@ class Machine:
         "base",
         "buf",
         "commit_pos",
+        "commits",
         "complete",
         "diag",
         "err_list",
         "err_pos",
+        "last_ok",
         "lim",
         "marks",
         "need_bytes",
         "ok",
+        "origin",
         "pos",
+        "root",
+        "skipped",
         "stack",
         "value",
     )
@@ -87,9 +92,19 @@ class Machine:
         self.ok = True
         self.stack: list[Frame] = []
         self.commit_pos = pos
+        self.commits = 0  # how many commits ran (`consumed` must see none inside it)
+        # Where and with what the parse started: without commits, the input from there
+        # is still at hand, so a failed parse can be re-run exactly to explain itself.
+        self.origin = pos
+        self.root: Parser[Any] | None = None
         self.err_pos = NOPOS
         self.err_list: list[tuple[Parser[Any], Marks]] = []
         self.marks: Marks = None
+        # For error reports: the last fused block that succeeded (its inner failures are
+        # not recorded on the fast path) and the last choice that skipped alternatives by
+        # their first byte: (position, node, marks[, alternatives tried]).
+        self.last_ok: tuple[int, Any, Marks] | None = None
+        self.skipped: tuple[int, Any, Marks, tuple[Any, ...]] | None = None
         # In diagnostic mode fused regular parsers run their general form so that
         # failures are recorded at the exact byte (used to refine the final error).
         self.diag = diag
@@ -110,6 +125,15 @@ class Machine:
                 node = pop().resume(self)
         except Suspend as s:
             return s.node
+
+    def note(self, pos: int, node: Parser[Any]) -> None:
+        """Record an expectation at ``pos`` without failing (as `fail` would)."""
+        if pos >= self.err_pos:
+            if pos > self.err_pos:
+                self.err_pos = pos
+                self.err_list = [(node, self.marks)]
+            elif len(self.err_list) < _MAX_EXPECTED:
+                self.err_list.append((node, self.marks))
 
     def fail(self, pos: int, node: Parser[Any]) -> None:
         """Fail at ``pos`` and remember ``node``'s expectation if this is the furthest."""
@@ -136,9 +160,16 @@ class Machine:
             self.pos += delta
             self.base -= delta
             self.commit_pos += delta
+            self.origin += delta
             self.err_pos += delta
             for frame in self.stack:
                 frame.start += delta
+            if self.last_ok is not None:
+                p, node, marks = self.last_ok
+                self.last_ok = (p + delta, node, marks)
+            if self.skipped is not None:
+                p, node, marks, tried = self.skipped
+                self.skipped = (p + delta, node, marks, tried)
 
     def absolute(self, pos: int) -> int:
         """The absolute stream offset of a buffer position."""

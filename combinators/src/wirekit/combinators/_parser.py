@@ -34,6 +34,11 @@ class Parser(Generic[T_co]):
 
     __slots__ = ("_c",)
 
+    fused = False  # whether this is a compiled regular block (see `_compile.Fused`)
+    # A leaf's `enter` never enters another node, so frames may call it inline without
+    # growing the Python stack.
+    leaf = False
+
     def __init__(self) -> None:
         self._c: Parser[Any] | None = None
 
@@ -178,6 +183,7 @@ def compiled(p: Parser[Any]) -> Parser[Any]:
 # --------------------------------------------------------------------------------
 class _Pure(Parser[T]):
     __slots__ = ("value",)
+    leaf = True
 
     def __init__(self, value: T) -> None:
         super().__init__()
@@ -194,6 +200,7 @@ class _Pure(Parser[T]):
 
 class _Fail(Parser[Any]):
     __slots__ = ("msg",)
+    leaf = True
 
     def __init__(self, msg: str) -> None:
         super().__init__()
@@ -314,12 +321,11 @@ class _SeqFrame(Frame):
                 return c  # tail call: its result is ours
             self.i = i
             stack.append(self)
+            if not c.leaf:
+                return c  # composites go through the machine loop (no recursion)
             nxt = c.enter(m)
-            # Follow tail calls (choice dispatch, `fix`) inline while nothing was pushed.
-            while nxt is not None:
-                if stack[-1] is not self:
-                    return nxt
-                nxt = nxt.enter(m)
+            if nxt is not None:
+                return nxt  # a fused block falls back to its general form (frame pushed)
             stack.pop()
             if not m.ok:
                 return None
@@ -385,7 +391,7 @@ class _Choice(Parser[Any]):
         pos = m.pos
         table = self.table
         cands: tuple[Parser[Any], ...]
-        if table is not None:
+        if table is not None and not m.diag:
             if pos < m.lim:
                 cands = table[m.buf[pos]]
             elif m.complete:
@@ -394,10 +400,22 @@ class _Choice(Parser[Any]):
                 from ._machine import Suspend
 
                 raise Suspend(self)
+            if len(cands) < len(self.cps):
+                # The others cannot start with this byte; say so if the parse fails here.
+                m.skipped = (pos, self, m.marks, cands)
         else:
             cands = self.cps
         if not cands:
-            m.fail(pos, self)
+            if self.msg is not None:
+                m.ok = False
+                if m.err_pos <= pos:
+                    _replace(m, pos, self)
+            else:
+                m.ok = False
+                for alt in self.alternatives:
+                    m.note(pos, alt)
+                if not self.alternatives:
+                    m.note(pos, self)
             return None
         if len(cands) == 1:
             return cands[0]  # only one alternative can match: a tail call
@@ -431,9 +449,20 @@ class _ChoiceFrame(Frame):
             m.pos = self.start
             m.stack.append(self)
             return self.alts[i]
-        if self.node.msg is not None:
-            m.fail(self.start, self.node)
+        if self.node.msg is not None and m.err_pos <= self.start:
+            # No alternative got past the start: the choice's own message replaces theirs.
+            _replace(m, self.start, self.node)
         return None
+
+
+def _replace(m: Machine, pos: int, node: Parser[Any]) -> None:
+    """Make ``node`` the only expectation at ``pos`` (a choice's ``failure_msg``)."""
+    m.err_pos = pos
+    m.err_list = [(node, m.marks)]
+    if m.skipped is not None and m.skipped[0] >= pos:
+        m.skipped = None
+    if m.last_ok is not None and m.last_ok[0] >= pos:
+        m.last_ok = None
 
 
 # --------------------------------------------------------------------------------
@@ -471,7 +500,7 @@ class _MapFrame(Frame):
     f: Callable[[Any], Any]
 
     def resume(self, m: Machine) -> None:
-        if m.ok and not m.diag:  # a diagnostic re-run only locates the failure
+        if m.ok:
             m.value = self.f(m.value)
         return None
 

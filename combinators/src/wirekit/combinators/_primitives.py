@@ -90,6 +90,7 @@ class Satisfy(Parser[Any]):
     """One byte in a class; its value is the byte (1-byte `bytes`), or `None` for `skip`."""
 
     __slots__ = ("keep", "label", "table")
+    leaf = True
 
     def __init__(self, table: bytes, label: str, keep: bool = True) -> None:
         super().__init__()
@@ -119,6 +120,7 @@ class Str(Parser[bytes]):
     """A literal, optionally ASCII-case-insensitive. Fails as soon as a prefix mismatches."""
 
     __slots__ = ("ci", "folded", "s")
+    leaf = True
 
     def __init__(self, s: bytes, ci: bool) -> None:
         super().__init__()
@@ -158,6 +160,7 @@ class TakeWhile(Parser[Any]):
     """The longest run of bytes in a class (at least ``least``); bytes, or `None` to skip."""
 
     __slots__ = ("keep", "label", "least", "rx", "table")
+    leaf = True
 
     def __init__(self, table: bytes, least: int, keep: bool, label: str) -> None:
         super().__init__()
@@ -190,6 +193,7 @@ class Take(Parser[Any]):
     (`peek_string`)."""
 
     __slots__ = ("keep", "move", "n")
+    leaf = True
 
     def __init__(self, n: int, keep: bool, move: bool = True) -> None:
         super().__init__()
@@ -221,6 +225,7 @@ class PeekChar(Parser[Any]):
     """The next byte without consuming it; at the end of input `None` (or a failure)."""
 
     __slots__ = ("must",)
+    leaf = True
 
     def __init__(self, must: bool) -> None:
         super().__init__()
@@ -249,6 +254,7 @@ class EndOfInput(Parser[Any]):
     input is at its end (``test=True``, never fails). Both wait for more input to know."""
 
     __slots__ = ("test",)
+    leaf = True
 
     def __init__(self, test: bool) -> None:
         super().__init__()
@@ -277,6 +283,7 @@ class Query(Parser[int]):
     succeed at once without consuming."""
 
     __slots__ = ("what",)
+    leaf = True
 
     def __init__(self, what: str) -> None:
         super().__init__()
@@ -295,9 +302,11 @@ class Commit(Parser[None]):
     """Release the input before this point and cut pending alternatives."""
 
     __slots__ = ()
+    leaf = True
 
     def enter(self, m: Machine) -> None:
         m.commit_pos = m.pos
+        m.commits += 1
         m.value = None
         m.ok = True
         return None
@@ -310,6 +319,7 @@ class Scan(Parser[tuple[bytes, Any]]):
     """Angstrom's ``scan``: feed bytes to ``f(state, byte)`` until it returns `None`."""
 
     __slots__ = ("f", "state")
+    leaf = True
 
     def __init__(self, state: Any, f: Callable[[Any, int], Any]) -> None:
         super().__init__()

@@ -11,12 +11,11 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ._combinators import Many
+from ._compile import Fused
 from ._errors import ParseError
-from ._machine import Machine, Marks
-from ._parser import Parser, _Map, _Seq, compiled
+from ._machine import NOPOS, Frame, Machine, Marks
+from ._parser import Parser, _Seq, compiled
 from ._primitives import commit, end_of_input
-
-from ._compile import Fused  # noqa: E402  (after the modules it depends on)
 
 if TYPE_CHECKING:
     import asyncio
@@ -78,46 +77,86 @@ def parse(p: Parser[T], data: BytesLike, consume: Consume = Consume.ALL) -> T:
             value: T = None if c.extract is None else c.extract(r)  # type: ignore[assignment]
             return value
     m = Machine(data, 0, len(data), complete=True)
+    m.root = c
     m.run(c)
     if not m.ok:
         raise error_of(m)
     return m.value  # type: ignore[no-any-return]
 
 
-def error_of(m: Machine) -> ParseError:
-    """The `ParseError` for a failed machine, refining fused failures to the exact byte."""
-    from ._compile import Fused
+def _diagnose(m: Machine, node: Parser[Any], pos: int, marks: Marks) -> tuple[int, list[tuple[Parser[Any], Marks]]]:
+    """Re-run ``node`` (a fused block) from ``pos`` in its general form, recording every
+    failure; returns the furthest failure position and its records."""
+    d = Machine(m.buf, pos, m.lim, m.complete, diag=True)
+    d.marks = marks
+    try:
+        d.run(node.orig)  # type: ignore[attr-defined]
+    except Exception:
+        return NOPOS, []
+    return d.err_pos, d.err_list
 
-    best_pos = m.err_pos
-    records: list[tuple[Parser[Any], Marks]] = []
+
+def error_of(m: Machine) -> ParseError:
+    """The `ParseError` for a failed machine: the furthest failure and what was expected
+    there. Fused blocks record no inner failures on the fast path, so the ones involved
+    are re-run byte by byte here."""
+    if m.commits == 0 and m.root is not None and not m.diag:
+        # Nothing was committed, so all input since the start is here: re-run the whole
+        # parse in its exact general form (no fused blocks, no dispatch). The report is
+        # then the same however the input was split and however the grammar is written.
+        # (A fused block may decide a failure that the general form would wait for more
+        # input to see; then the re-run treats the bytes at hand as all there is.)
+        for complete in (m.complete, True):
+            d = Machine(m.buf, m.origin, m.lim, complete, diag=True)
+            d.base = m.base
+            try:
+                rerun = d.run(m.root)
+            except Exception:  # a user function disagreed with itself: plain report
+                break
+            if rerun is None:
+                if not d.ok and d.err_pos > NOPOS // 2:
+                    return _report(d, d.err_pos, d.err_list)
+                break
+    found: dict[int, list[tuple[Parser[Any], Marks]]] = {}
+
+    def add(pos: int, records: list[tuple[Parser[Any], Marks]]) -> None:
+        if pos > NOPOS // 2 and records:
+            found.setdefault(pos, []).extend(records)
+
     for node, marks in m.err_list:
-        if isinstance(node, Fused):
-            # Re-run the fused tree byte by byte to find where exactly it failed.
-            d = Machine(m.buf, m.err_pos, m.lim, m.complete, diag=True)
-            d.marks = marks
-            d.run(node.orig)
-            if d.err_pos > best_pos:
-                best_pos = d.err_pos
-                records = list(d.err_list)
-                continue
-            if d.err_pos == best_pos:
-                records.extend(d.err_list)
-                continue
-        records.append((node, marks))
+        if node.fused:
+            pos, records = _diagnose(m, node, m.err_pos, marks)
+            add(pos, records)
+            if pos <= NOPOS // 2:
+                add(m.err_pos, [(node, marks)])
+        else:
+            add(m.err_pos, [(node, marks)])
+    if m.last_ok is not None:
+        start, node, marks = m.last_ok
+        add(*_diagnose(m, node, start, marks))
+    if m.skipped is not None:
+        pos, choice, marks, tried = m.skipped
+        if choice.msg is None:
+            add(pos, [(alt, marks) for alt, c in zip(choice.alternatives, choice.cps, strict=True) if c not in tried])
+    if not found:
+        return ParseError(m.absolute(m.pos), [], [])
+    best = max(found)
+    return _report(m, best, found[best])
+
+
+def _report(m: Machine, best: int, records: list[tuple[Parser[Any], Marks]]) -> ParseError:
     expected: list[str] = []
-    marks_out: list[str] = []
     for node, _ in records:
         text = node.expected()
         if text not in expected:
             expected.append(text)
-    if records:
-        chain = records[0][1]
-        while chain is not None:
-            marks_out.append(chain[0])
-            chain = chain[1]
-        marks_out.reverse()
-    position = m.absolute(best_pos) if best_pos >= 0 else m.absolute(m.pos)
-    return ParseError(position, expected, marks_out)
+    marks_out: list[str] = []
+    chain = records[0][1]
+    while chain is not None:
+        marks_out.append(chain[0])
+        chain = chain[1]
+    marks_out.reverse()
+    return ParseError(m.absolute(best), sorted(expected), marks_out)
 
 
 # --------------------------------------------------------------------------------
@@ -209,7 +248,12 @@ class Done(State[T]):
 
     @property
     def unconsumed(self) -> bytes:
-        """The input after the parsed value (as `bytes`)."""
+        """The input after the parsed value (as `bytes`).
+
+        For `Unbuffered` runs it is copied from your buffer the first time it is read
+        (nothing is copied if you only use ``consumed``): read it before reusing the
+        buffer.
+        """
         u = self._unconsumed
         if u is None:
             assert self._rest is not None
@@ -303,9 +347,10 @@ class _FreshPartial(Partial[T]):
             r = root.match(buffer, off, end)
             if r is not None and (complete or root.decided(buffer, off, end, r)):
                 stop = r.end()
-                value = None if root.extract is None else root.extract(r)
+                value: T = None if root.extract is None else root.extract(r)  # type: ignore[assignment]
                 return Done(value, None, stop - off, (buffer, stop, end))
         m = Machine(buffer, off, end, complete)
+        m.root = root
         node = m.run(root)
         return _unbuffered_state(m, node, off)
 
@@ -362,7 +407,8 @@ class Buffered:
             raise ValueError("initial_buffer_size must be at least 1")
         buf = bytearray(initial_buffer_size)
         m = Machine(buf, 0, 0, complete=False)
-        node = m.run(compiled(p))
+        m.root = compiled(p)
+        node = m.run(m.root)
         return _buffered_state(m, node)
 
 
@@ -423,9 +469,49 @@ def _buffered_state(m: Machine, node: Parser[Any] | None) -> State[Any]:
 # --------------------------------------------------------------------------------
 # Streams of values
 # --------------------------------------------------------------------------------
+class _Collect(Parser[Any]):
+    """Run ``p`` and append its value to ``out`` (never fused, never repeated by a
+    diagnostic re-run, so each value is delivered exactly once)."""
+
+    __slots__ = ("cp", "out", "p")
+
+    def __init__(self, p: Parser[Any], out: list[Any]) -> None:
+        super().__init__()
+        self.p = p
+        self.out = out
+        self.cp: Parser[Any] = p
+
+    def children(self) -> tuple[Parser[Any], ...]:
+        return (self.p,)
+
+    def link(self) -> None:
+        self.cp = compiled(self.p)
+
+    def enter(self, m: Machine) -> Parser[Any] | None:
+        f = _CollectFrame()
+        f.start = 0
+        f.out = self.out
+        m.stack.append(f)
+        return self.cp
+
+    def expected(self) -> str:
+        return self.p.expected()
+
+
+class _CollectFrame(Frame):
+    __slots__ = ("out",)
+
+    out: list[Any]
+
+    def resume(self, m: Machine) -> None:
+        if m.ok and not m.diag:
+            self.out.append(m.value)
+        return None
+
+
 def _stream_parser(p: Parser[Any], out: list[Any]) -> Parser[None]:
     # Angstrom's parse_many: skip_many (p <* commit >>| k), then the end of input.
-    item = _Seq((_Map(p, out.append), commit), 0, None)
+    item = _Seq((_Collect(p, out), commit), 0, None)
     return Many(item, 0, 1 << 62, keep=False) << end_of_input
 
 

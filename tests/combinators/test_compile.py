@@ -1,0 +1,237 @@
+"""The compile step (`_compile.py`): regular sub-grammars fused into one pattern and
+first-byte dispatch must change nothing but speed.
+
+Random grammars are built from every primitive and combinator over a small alphabet and
+checked two ways: every way of feeding the input agrees (`check`), and the grammar gives
+the same result as its *opaque* twin, in which every node is wrapped in
+``.bind(pure)`` (a monad law: same meaning) so that nothing can be fused or dispatched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from wirekit.combinators import (
+    BE,
+    Consume,
+    ParseError,
+    Parser,
+    any_char,
+    any_uint8,
+    at_end_of_input,
+    both,
+    char,
+    choice,
+    commit,
+    consumed,
+    count,
+    end_of_input,
+    fail,
+    lookahead,
+    many,
+    many1,
+    many_till,
+    not_char,
+    not_followed_by,
+    option,
+    parse,
+    peek_char,
+    peek_char_fail,
+    peek_string,
+    pos,
+    pure,
+    satisfy,
+    scan,
+    sep_by,
+    skip_many,
+    skip_while,
+    string,
+    string_ci,
+    take,
+    take_till,
+    take_while,
+    take_while1,
+)
+
+from tests.combinators.helpers import Err, check
+
+
+# --------------------------------------------------------------------------------
+# Cases found by the random grammars below, kept as plain tests
+# --------------------------------------------------------------------------------
+def test_peek_string_needs_its_bytes_even_when_its_value_is_unused() -> None:
+    # Fused, a peek whose value is dropped must still require the bytes.
+    check(peek_string(2) >> char(b"b"), b"b", expect_error=Err(0))
+    check(consumed(peek_string(2)), b"", expect_error=Err(0))
+    check(count(2, peek_string(2) >> char(b"b")), b"bb", expect_error=Err(1))
+
+
+def test_peek_string_with_its_value_used() -> None:
+    check(both(peek_string(2), char(b"b")), b"b", expect_error=Err(0))
+    check(both(peek_string(2), take(2)), b"ab", (b"ab", b"ab"))
+
+
+# --------------------------------------------------------------------------------
+# Random grammars
+# --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Grammar:
+    """A grammar, its opaque twin (nothing fusable), and how it was written."""
+
+    parser: Parser[Any]
+    opaque: Parser[Any]
+    text: str
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _opaque(p: Parser[Any]) -> Parser[Any]:
+    return p.bind(pure)
+
+
+def _leaf(p: Parser[Any], text: str) -> Grammar:
+    return Grammar(p, _opaque(p), text)
+
+
+def _upto_two(n: int, byte: int) -> int | None:
+    return None if n >= 2 or byte == ord("c") else n + 1
+
+
+LEAVES = [
+    _leaf(char(b"a"), 'char(b"a")'),
+    _leaf(char(b"b"), 'char(b"b")'),
+    _leaf(not_char(b"a"), 'not_char(b"a")'),
+    _leaf(satisfy(b"bc"), 'satisfy(b"bc")'),
+    _leaf(any_char, "any_char"),
+    _leaf(string(b"ab"), 'string(b"ab")'),
+    _leaf(string(b"ba"), 'string(b"ba")'),
+    _leaf(string(b"abc"), 'string(b"abc")'),
+    _leaf(string_ci(b"aB"), 'string_ci(b"aB")'),
+    _leaf(take(1), "take(1)"),
+    _leaf(take(2), "take(2)"),
+    _leaf(take_while(b"ab"), 'take_while(b"ab")'),
+    _leaf(take_while1(b"a"), 'take_while1(b"a")'),
+    _leaf(take_till(b"c"), 'take_till(b"c")'),
+    _leaf(skip_while(b"b"), 'skip_while(b"b")'),
+    _leaf(peek_char, "peek_char"),
+    _leaf(peek_char_fail, "peek_char_fail"),
+    _leaf(peek_string(2), "peek_string(2)"),
+    _leaf(end_of_input, "end_of_input"),
+    _leaf(at_end_of_input, "at_end_of_input"),
+    _leaf(pos, "pos"),
+    _leaf(pure(0), "pure(0)"),
+    _leaf(fail("x"), 'fail("x")'),
+    _leaf(scan(0, _upto_two), "scan(0, upto_two)"),
+    _leaf(BE.int16(0x6162), "BE.int16(0x6162)"),
+    _leaf(any_uint8, "any_uint8"),
+]
+
+Unary = Callable[[Parser[Any]], Parser[Any]]
+Binary = Callable[[Parser[Any], Parser[Any]], Parser[Any]]
+
+
+def _wrap_list(v: Any) -> list[Any]:
+    return [v]
+
+
+UNARY: list[tuple[str, Unary]] = [
+    ("option(None, {})", lambda a: option(None, a)),
+    ("many({})", many),
+    ("many1({})", many1),
+    ("skip_many({})", skip_many),
+    ("count(2, {})", lambda a: count(2, a)),
+    ('many_till(satisfy(b"ab"), {})', lambda a: many_till(satisfy(b"ab"), a)),
+    ("{}.map(wrap_list)", lambda a: a.map(_wrap_list)),
+    ("{}.desc('L')", lambda a: a.desc("L")),
+]
+LOOKING: list[tuple[str, Unary]] = [
+    ("lookahead({})", lookahead),
+    ("not_followed_by({})", not_followed_by),
+    ("consumed({})", consumed),
+]
+COMMITTING: list[tuple[str, Unary]] = [
+    ("({} >> commit)", lambda a: a >> commit),
+    ("(commit >> {})", lambda a: commit >> a),
+]
+BINARY: list[tuple[str, Binary]] = [
+    ("({} >> {})", lambda a, b: a >> b),
+    ("({} << {})", lambda a, b: a << b),
+    ("both({}, {})", both),
+    ("({} | {})", lambda a, b: a | b),
+    ("choice([{}, {}], failure_msg='M')", lambda a, b: choice([a, b], failure_msg="M")),
+    ("sep_by({}, {})", sep_by),
+    ("{}.bind(lambda _: {})", lambda a, b: a.bind(lambda _: b)),
+]
+
+
+def _unary(name: str, f: Unary) -> Callable[[Grammar], Grammar]:
+    return lambda g: Grammar(f(g.parser), _opaque(f(g.opaque)), name.format(g.text))
+
+
+def _binary(name: str, f: Binary) -> Callable[[tuple[Grammar, Grammar]], Grammar]:
+    return lambda t: Grammar(
+        f(t[0].parser, t[1].parser),
+        _opaque(f(t[0].opaque, t[1].opaque)),
+        name.format(t[0].text, t[1].text),
+    )
+
+
+def grammars(with_commit: bool) -> st.SearchStrategy[Grammar]:
+    """Random grammars; with commits, or with lookahead and `consumed` (a commit inside
+    those is a misuse, as in Angstrom)."""
+    unary = UNARY + (COMMITTING if with_commit else LOOKING)
+
+    def extend(children: st.SearchStrategy[Grammar]) -> st.SearchStrategy[Grammar]:
+        pairs = st.tuples(children, children)
+        return st.one_of(
+            [children.map(_unary(name, f)) for name, f in unary]
+            + [pairs.map(_binary(name, f)) for name, f in BINARY]
+        )
+
+    return st.recursive(st.sampled_from(LEAVES), extend, max_leaves=6)
+
+
+INPUTS = st.lists(st.sampled_from([b"a", b"b", b"c", b"A", b"B"]), max_size=7).map(b"".join)
+RANDOM = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@RANDOM
+@given(g=grammars(with_commit=False), data=INPUTS, prefix=st.booleans())
+def test_random_grammars_agree_however_fed(g: Grammar, data: bytes, prefix: bool) -> None:
+    check(g.parser, data, consume=Consume.PREFIX if prefix else Consume.ALL)
+
+
+@RANDOM
+@given(g=grammars(with_commit=True), data=INPUTS, prefix=st.booleans())
+def test_random_grammars_with_commits_agree_however_fed(
+    g: Grammar, data: bytes, prefix: bool
+) -> None:
+    check(g.parser, data, consume=Consume.PREFIX if prefix else Consume.ALL)
+
+
+def _result(p: Parser[Any], data: bytes, consume: Consume) -> tuple[bool, Any]:
+    try:
+        return True, parse(p, data, consume)
+    except ParseError:
+        return False, None
+
+
+@RANDOM
+@given(g=grammars(with_commit=False), data=INPUTS, prefix=st.booleans())
+def test_random_grammars_match_their_opaque_twin(g: Grammar, data: bytes, prefix: bool) -> None:
+    consume = Consume.PREFIX if prefix else Consume.ALL
+    assert _result(g.parser, data, consume) == _result(g.opaque, data, consume)
+
+
+@RANDOM
+@given(g=grammars(with_commit=True), data=INPUTS, prefix=st.booleans())
+def test_random_grammars_with_commits_match_their_opaque_twin(
+    g: Grammar, data: bytes, prefix: bool
+) -> None:
+    consume = Consume.PREFIX if prefix else Consume.ALL
+    assert _result(g.parser, data, consume) == _result(g.opaque, data, consume)
