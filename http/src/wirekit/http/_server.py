@@ -106,16 +106,11 @@ class ServerConnection:
         """What the reader should do: `READ`, `YIELD`, `CLOSE` or `UPGRADE`."""
         reader = self._reader
         if reader is _Reader.HEAD:
-            if self._closing:
+            wait = self._wait_before_head()
+            if wait is CLOSE:
                 self._reader = _Reader.CLOSED
                 self._maybe_close_writer()
-                return CLOSE
-            queue = self._queue
-            if len(queue) >= self._config.max_pipelined_requests:
-                return YIELD
-            if queue and queue[-1]._framing is not None and queue[-1]._framing.upgrade and queue[-1].response_state is not ResponseState.COMPLETE:
-                return YIELD  # what follows an upgrade request may not be HTTP
-            return READ
+            return wait
         if reader is _Reader.BODY:
             reqd = self._receiving
             assert reqd is not None
@@ -125,6 +120,22 @@ class ServerConnection:
         if reader is _Reader.UPGRADED:
             return UPGRADE if self._upgrade_ready else YIELD
         return CLOSE
+
+    def _wait_before_head(self) -> ReadOperation:
+        """Between requests: `READ` if the next bytes may be parsed as a request, `CLOSE`
+        if no further request will be served, `YIELD` to wait."""
+        if self._closing:
+            return CLOSE
+        queue = self._queue
+        if queue:
+            last = queue[-1]
+            if not last.persistent:
+                return CLOSE  # RFC 9112 §9.6: no request after a "close" one is processed
+            if len(queue) >= self._config.max_pipelined_requests:
+                return YIELD
+            if last._framing is not None and last._framing.upgrade and last.response_state is not ResponseState.COMPLETE:
+                return YIELD  # what follows an upgrade request may not be HTTP
+        return READ
 
     def read(self, data: BytesLike) -> int:
         """Consume received bytes; returns how many. Present the rest again next time.
@@ -144,9 +155,7 @@ class ServerConnection:
         while True:
             reader = self._reader
             if reader is _Reader.HEAD:
-                if self._closing:
-                    break
-                if len(self._queue) >= config.max_pipelined_requests:
+                if self._wait_before_head() is not READ:
                     break
                 if off == n and not eof:
                     break
@@ -218,10 +227,13 @@ class ServerConnection:
             self._fail(RemoteProtocolError(f"malformed request head: {e.message}", Status.BAD_REQUEST, e.position))
             return -1
         assert isinstance(state, Done)
-        (method, target, major_digit, minor_digit), fields = state.value
+        (empty_lines, method, target, major_digit, minor_digit), fields = state.value
         major = major_digit[0] - 0x30  # one DIGIT, matched by the grammar
         minor = minor_digit[0] - 0x30
         used = state.consumed
+        if len(empty_lines) > 2 * config.max_leading_empty_lines:  # CRLFs matched by the grammar
+            self._fail(RemoteProtocolError("too many empty lines before the request line"))
+            return -1
         if len(method) + len(target) + 12 > config.max_request_line:
             self._fail(RemoteProtocolError("request line too long", Status.URI_TOO_LONG))
             return -1
@@ -446,6 +458,8 @@ class ServerConnection:
         """The runtime failed (or wants to fail) this connection with ``exc``."""
         if self._queue:
             self._queue[0].report_exn(exc)
+        elif self._closing or self._out.is_closed:
+            self.shutdown()  # nothing left to answer (and maybe no way to)
         else:
             err = exc if isinstance(exc, RemoteProtocolError) else RemoteProtocolError(str(exc) or type(exc).__name__, Status.INTERNAL_SERVER_ERROR)
             self._fail(err)
@@ -472,3 +486,27 @@ class ServerConnection:
     def upgraded_request(self) -> Reqd | None:
         """The request that switched protocols, if any."""
         return self._upgraded
+
+    @property
+    def in_flight(self) -> int:
+        """Requests received and not yet retired (answered and their bodies consumed)."""
+        return len(self._queue)
+
+    @property
+    def reading_body(self) -> bool:
+        """Whether the reader is inside a request body."""
+        return self._reader is _Reader.BODY
+
+    @property
+    def head_in_progress(self) -> bool:
+        """Whether part of a request head has been received."""
+        return self._head_parse is not None
+
+    def close_when_idle(self) -> None:
+        """Serve the requests already received, then close (graceful shutdown)."""
+        self._closing = True
+        if not self._queue:
+            self._reader = _Reader.CLOSED
+        self._maybe_close_writer()
+        self._wake_reader()
+        self._wake_writer()

@@ -1,0 +1,31 @@
+"""wirekit.http.aio: the asyncio runtime for `wirekit.http` connections.
+
+`serve` / `Server` run a server for an ASGI 3 app, a native handler (a callable taking a
+`Reqd`), or the built-in demo; `Client` is an asyncio HTTP/1.1 client with keep-alive
+pools. This is the only part of wirekit.http that imports asyncio: the protocol just moves
+bytes between sockets and the sans-IO connections.
+"""
+
+from ._asgi import ASGIApp, Lifespan, asgi_handler
+from ._client import Client, ClientResponse
+from ._config import ServeConfig
+from ._demo import demo_handler
+from ._protocol import HttpProtocol, ServerState
+from ._server import AppError, Server, load_app, run, serve
+
+__all__ = [
+    "ASGIApp",
+    "AppError",
+    "Client",
+    "ClientResponse",
+    "HttpProtocol",
+    "Lifespan",
+    "ServeConfig",
+    "Server",
+    "ServerState",
+    "asgi_handler",
+    "demo_handler",
+    "load_app",
+    "run",
+    "serve",
+]

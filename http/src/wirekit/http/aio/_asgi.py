@@ -1,0 +1,254 @@
+"""ASGI 3 on top of `Reqd`: an app is a handler like any other.
+
+Each request runs the app in a task with an ``http`` scope (every field of the spec),
+``receive`` streaming the body as ``http.request`` events (then ``http.disconnect``), and
+``send`` mapping ``http.response.start``/``body`` onto ``respond_with_bytes`` (one
+complete body: Content-Length) or ``respond_with_streaming`` (more_body: chunked, with
+backpressure: ``send`` waits until the bytes were handed to the transport).
+Errors follow the spec: an app that raises before starting a response gets a 500; after,
+the response is aborted and the connection closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import unquote
+
+from .. import BodyWriter, Reqd, RequestHandler, Response
+from .._messages import Method
+
+__all__ = ["ASGIApp", "Lifespan", "asgi_handler"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+logger = logging.getLogger("wirekit.error")
+_ASGI = {"version": "3.0", "spec_version": "2.4"}
+
+
+class _Cycle:
+    """One request/response exchange with the app."""
+
+    __slots__ = ("body_done", "closed", "disconnected", "finished", "headers", "loop", "reqd", "started", "status", "writer")
+
+    def __init__(self, reqd: Reqd, loop: asyncio.AbstractEventLoop, disconnected: asyncio.Future[None]) -> None:
+        self.reqd = reqd
+        self.loop = loop
+        self.disconnected = disconnected
+        self.body_done = False
+        self.started = False
+        self.finished = False
+        self.status = 200
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.writer: BodyWriter | None = None
+        self.closed = False
+
+    async def receive(self) -> Message:
+        if self.body_done or self.finished:
+            await asyncio.shield(self.disconnected) if not self.finished else None
+            return {"type": "http.disconnect"}
+        body = self.reqd.request_body
+        fut: asyncio.Future[Message] = self.loop.create_future()
+
+        def on_read(data: bytes) -> None:
+            more = not (body.is_complete and body.buffered == 0)
+            if not more:
+                self.body_done = True
+            if not fut.done():
+                fut.set_result({"type": "http.request", "body": data, "more_body": more})
+
+        def on_eof() -> None:
+            self.body_done = True
+            if not fut.done():
+                fut.set_result({"type": "http.request", "body": b"", "more_body": False})
+
+        def on_error(_: Exception) -> None:
+            self.body_done = True
+            if not fut.done():
+                fut.set_result({"type": "http.disconnect"})
+
+        try:
+            body.schedule_read(on_read, on_eof, on_error)
+        except RuntimeError:  # the reader was closed (the response already finished)
+            self.body_done = True
+            return {"type": "http.disconnect"}
+        return await fut
+
+    async def send(self, message: Message) -> None:
+        kind = message["type"]
+        if kind == "http.response.start":
+            if self.started:
+                raise RuntimeError("ASGI: http.response.start sent twice")
+            self.started = True
+            self.status = int(message["status"])
+            self.headers = [(bytes(n), bytes(v)) for n, v in message.get("headers", ())]
+            return
+        if kind != "http.response.body":
+            if kind == "http.response.trailers":
+                return  # trailers are not sent (the app must have asked for them; ignore)
+            raise RuntimeError(f"ASGI: unexpected message type {kind!r}")
+        if not self.started:
+            raise RuntimeError("ASGI: http.response.body before http.response.start")
+        if self.finished:
+            raise RuntimeError("ASGI: the response is already complete")
+        data = message.get("body", b"")
+        more = bool(message.get("more_body", False))
+        writer = self.writer
+        if writer is None and not more:
+            self.finished = True
+            self.reqd.respond_with_bytes(Response(self.status, self.headers), data)
+            self._done()
+            return
+        if writer is None:
+            writer = self.writer = self.reqd.respond_with_streaming(Response(self.status, self.headers))
+        if data:
+            writer.write(data)
+        if not more:
+            self.finished = True
+            writer.close()
+            self._done()
+            return
+        # Backpressure: continue once these bytes were handed to the transport.
+        flushed: asyncio.Future[None] = self.loop.create_future()
+
+        def on_flushed(_: object) -> None:
+            if not flushed.done():
+                flushed.set_result(None)
+
+        writer.flush(on_flushed)
+        await flushed
+
+    def _done(self) -> None:
+        if not self.disconnected.done():
+            pass  # the connection stays; a receive() after the response returns disconnect
+
+    def fail(self, exc: BaseException) -> None:
+        """The app raised (or returned without finishing)."""
+        err = exc if isinstance(exc, Exception) else RuntimeError(str(exc))
+        if not self.finished:
+            self.finished = True
+            self.reqd.report_exn(err)
+
+
+def _scope(reqd: Reqd, client: tuple[str, int] | None, server: tuple[str, int] | None, root_path: str, state: dict[str, Any] | None) -> Scope:
+    request = reqd.request
+    assert request is not None
+    target = request.target
+    raw_path, _, query = target.partition(b"?")
+    if raw_path[:1] != b"/" and b"://" in raw_path:  # absolute-form: keep the path part
+        after = raw_path.split(b"://", 1)[1]
+        slash = after.find(b"/")
+        raw_path = after[slash:] if slash >= 0 else b"/"
+    method = request.method
+    scope: Scope = {
+        "type": "http",
+        "asgi": _ASGI,
+        "http_version": "1.1" if request.version.minor else "1.0",
+        "method": (method.value if isinstance(method, Method) else method).decode("ascii"),
+        "scheme": "http",
+        "path": unquote(raw_path.decode("latin-1"), encoding="utf-8", errors="surrogateescape"),
+        "raw_path": raw_path,
+        "query_string": query,
+        "root_path": root_path,
+        "headers": request.headers.lowered(),
+        "client": client,
+        "server": server,
+        "extensions": {},
+    }
+    if state is not None:
+        scope["state"] = dict(state)
+    return scope
+
+
+def asgi_handler(
+    app: ASGIApp,
+    client: tuple[str, int] | None,
+    server: tuple[str, int] | None,
+    disconnected: asyncio.Future[None],
+    root_path: str = "",
+    state: dict[str, Any] | None = None,
+) -> RequestHandler:
+    """A request handler (for one connection) that runs ``app`` for each request."""
+    loop = asyncio.get_running_loop()
+    running: set[asyncio.Task[None]] = set()  # tasks need a reference until they finish
+
+    def handle(reqd: Reqd) -> None:
+        request = reqd.request
+        assert request is not None
+        upgrade = request.headers.get(b"upgrade")
+        if upgrade is not None and upgrade.lower() == b"websocket":
+            reqd.respond_with_bytes(
+                Response(501, [(b"content-type", b"text/plain; charset=utf-8")]),
+                b"WebSocket is not supported by this server\n",
+            )
+            return
+        cycle = _Cycle(reqd, loop, disconnected)
+        scope = _scope(reqd, client, server, root_path, state)
+        task = loop.create_task(_run(app, scope, cycle))
+        running.add(task)
+        task.add_done_callback(running.discard)
+
+    return handle
+
+
+async def _run(app: ASGIApp, scope: Scope, cycle: _Cycle) -> None:
+    try:
+        await app(scope, cycle.receive, cycle.send)
+    except BaseException as exc:
+        logger.exception("ASGI app failed")
+        cycle.fail(exc)
+        if not isinstance(exc, Exception):
+            raise
+        return
+    if not cycle.finished:
+        logger.error("ASGI app returned without completing its response")
+        cycle.fail(RuntimeError("the app returned without completing the response"))
+
+
+class Lifespan:
+    """Runs the ``lifespan`` protocol: startup before serving, shutdown after."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.state: dict[str, Any] = {}
+        self._to_app: asyncio.Queue[Message] = asyncio.Queue()
+        self._from_app: asyncio.Queue[Message] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.supported = True
+
+    async def _main(self) -> None:
+        scope = {"type": "lifespan", "asgi": _ASGI, "state": self.state}
+        try:
+            await self.app(scope, self._to_app.get, self._from_app.put)
+        except BaseException:
+            self.supported = False
+            logger.info("the app does not support lifespan events; continuing without them")
+            await self._from_app.put({"type": "lifespan.unsupported"})
+
+    async def startup(self) -> None:
+        """Send ``lifespan.startup`` and wait for the answer.
+
+        Raises:
+            RuntimeError: the app reported ``lifespan.startup.failed``.
+        """
+        self._task = asyncio.get_running_loop().create_task(self._main())
+        await self._to_app.put({"type": "lifespan.startup"})
+        reply = await self._from_app.get()
+        if reply["type"] == "lifespan.startup.failed":
+            raise RuntimeError(f"lifespan startup failed: {reply.get('message', '')}")
+
+    async def shutdown(self) -> None:
+        """Send ``lifespan.shutdown`` and wait for the answer (if supported)."""
+        if not self.supported or self._task is None or self._task.done():
+            return
+        await self._to_app.put({"type": "lifespan.shutdown"})
+        try:
+            await asyncio.wait_for(self._from_app.get(), timeout=10)
+        except TimeoutError:
+            logger.warning("lifespan shutdown timed out")

@@ -1,0 +1,340 @@
+"""The asyncio protocol: it only moves bytes between a transport and a `ServerConnection`.
+
+Reads: everything received and not consumed is presented to ``read``; a `Yield` pauses
+the transport's reading until the connection wakes us. Writes: each `Write` goes to the
+transport in one call (``bytes`` only: transports may keep references, and the output
+buffer is reused once shifted); while the transport is paused, nothing more is taken, so
+body writers' flush callbacks wait (backpressure). Timers close slow or idle peers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .. import (
+    CLOSE,
+    READ,
+    UPGRADE,
+    Close,
+    Config,
+    ErrorHandler,
+    RemoteProtocolError,
+    Reqd,
+    RequestHandler,
+    ServerConnection,
+    Status,
+    Write,
+)
+from ._config import ServeConfig
+
+__all__ = ["HttpProtocol", "ServerState"]
+
+access_logger = logging.getLogger("wirekit.access")
+error_logger = logging.getLogger("wirekit.error")
+
+
+class ServerState:
+    """What the connections of one server share."""
+
+    def __init__(self, config: ServeConfig) -> None:
+        self.config = config
+        self.connections: set[HttpProtocol] = set()
+        self.requests = 0
+        self.shutting_down = False
+        self.on_max_requests: Callable[[], None] | None = None
+
+
+class HttpProtocol(asyncio.Protocol):
+    """Serves one TCP connection with a `ServerConnection`."""
+
+    def __init__(
+        self,
+        make_handler: Callable[[HttpProtocol], RequestHandler],
+        state: ServerState,
+        http_config: Config | None = None,
+        error_handler: ErrorHandler | None = None,
+    ) -> None:
+        self._make_handler = make_handler
+        self._handler: RequestHandler | None = None
+        self._state = state
+        self._http_config = http_config
+        self._error_handler = error_handler
+        self.loop = asyncio.get_running_loop()
+        self.transport: asyncio.Transport | None = None
+        self.conn: ServerConnection | None = None
+        self._buf = b""
+        self._reading_paused = False
+        self._writing_paused = False
+        self._write_scheduled = False
+        self._closed = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._head_started = 0.0
+        self._to_log: list[Reqd] = []
+        self.client: tuple[str, int] | None = None
+        self.server: tuple[str, int] | None = None
+        self.disconnected: asyncio.Future[None] = self.loop.create_future()
+
+    # -- asyncio.Protocol ----------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        state = self._state
+        peer = transport.get_extra_info("peername")
+        sock = transport.get_extra_info("sockname")
+        self.client = (str(peer[0]), int(peer[1])) if isinstance(peer, tuple) else None
+        self.server = (str(sock[0]), int(sock[1])) if isinstance(sock, tuple) else None
+        limit = state.config.limit_concurrency
+        if state.shutting_down or (limit is not None and len(state.connections) >= limit):
+            transport.write(
+                b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n"
+                b"content-length: 24\r\nconnection: close\r\n\r\n503 Service Unavailable\n"
+            )
+            transport.close()
+            self._closed = True
+            return
+        state.connections.add(self)
+        self._handler = self._make_handler(self)
+        self.conn = ServerConnection(self._handle, self._error_handler, self._http_config)
+        self._arm_timer()
+
+    def data_received(self, data: bytes) -> None:
+        if self.conn is None or self._closed:
+            return
+        self._buf = self._buf + data if self._buf else data
+        self._pump_read()
+        self._pump_write()
+        self._arm_timer()
+
+    def eof_received(self) -> bool:
+        conn = self.conn
+        if conn is not None and not self._closed:
+            op = conn.next_read_operation()
+            if op is READ or not self._buf:
+                n = conn.read_eof(self._buf)
+                self._buf = self._buf[n:]
+            self._pump_write()
+        return True  # keep the transport open: responses may still be going out
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._closed = True
+        if not self.disconnected.done():
+            self.disconnected.set_result(None)
+        self._cancel_timer()
+        self._state.connections.discard(self)
+        conn = self.conn
+        if conn is not None and not conn.is_closed:
+            conn.shutdown()
+
+    def pause_writing(self) -> None:
+        self._writing_paused = True
+
+    def resume_writing(self) -> None:
+        self._writing_paused = False
+        self._pump_write()
+
+    # -- moving bytes ------------------------------------------------------------------
+    def _handle(self, reqd: Reqd) -> None:
+        state = self._state
+        state.requests += 1
+        if state.config.access_log:
+            self._to_log.append(reqd)
+        assert self._handler is not None
+        self._handler(reqd)
+        limit = state.config.limit_max_requests
+        if limit is not None and state.requests >= limit and state.on_max_requests is not None:
+            state.on_max_requests()
+
+    def _pump_read(self) -> None:
+        conn = self.conn
+        assert conn is not None
+        while True:
+            op = conn.next_read_operation()
+            if op is READ:
+                if not self._buf:
+                    self._resume_reading()
+                    return
+                n = conn.read(self._buf)
+                if n:
+                    self._buf = self._buf[n:]
+                    continue
+                self._resume_reading()  # a partial message: wait for more bytes
+                return
+            if op is CLOSE:
+                self._buf = b""
+                self._pause_reading()
+                return
+            if op is UPGRADE:
+                self._pause_reading()
+                return
+            # YIELD: pause the socket until the connection can take more
+            self._pause_reading()
+            conn.yield_reader(self._on_reader_wakeup)
+            return
+
+    def _on_reader_wakeup(self) -> None:
+        if not self._closed:
+            self.loop.call_soon(self._after_wakeup)
+
+    def _after_wakeup(self) -> None:
+        if self._closed or self.conn is None:
+            return
+        self._pump_read()
+        self._pump_write()
+        self._arm_timer()
+
+    def _pump_write(self) -> None:
+        conn = self.conn
+        transport = self.transport
+        if conn is None or transport is None or self._closed:
+            return
+        while not self._writing_paused:
+            op = conn.next_write_operation()
+            if type(op) is Write:
+                iovecs = op.iovecs
+                if len(iovecs) == 1:
+                    first = iovecs[0]
+                    transport.write(first if type(first) is bytes else bytes(first))
+                else:
+                    transport.write(b"".join(iovecs))
+                conn.report_write_result(op.nbytes)
+                if self._to_log:
+                    self._flush_log()
+                continue
+            if op is UPGRADE:
+                return
+            if type(op) is Close:
+                self._close()
+                return
+            conn.yield_writer(self._on_writer_wakeup)
+            return
+
+    def _on_writer_wakeup(self) -> None:
+        if not self._closed and not self._write_scheduled:
+            self._write_scheduled = True
+            self.loop.call_soon(self._after_writer_wakeup)
+
+    def _after_writer_wakeup(self) -> None:
+        self._write_scheduled = False
+        if self._closed:
+            return
+        self._pump_write()
+        if self.conn is not None:
+            self._pump_read()
+        self._arm_timer()
+
+    def _pause_reading(self) -> None:
+        if not self._reading_paused and self.transport is not None:
+            self._reading_paused = True
+            self.transport.pause_reading()
+
+    def _resume_reading(self) -> None:
+        if self._reading_paused and self.transport is not None and not self._closed:
+            self._reading_paused = False
+            self.transport.resume_reading()
+
+    def _close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if not self.disconnected.done():
+            self.disconnected.set_result(None)
+        self._cancel_timer()
+        self._state.connections.discard(self)
+        transport = self.transport
+        if transport is not None:
+            if transport.can_write_eof():
+                with contextlib.suppress(OSError):
+                    transport.write_eof()  # half-close first so the client reads everything
+            transport.close()
+
+    # -- timers ------------------------------------------------------------------------
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _arm_timer(self) -> None:
+        """(Re)start the timer that fits the connection's state."""
+        self._cancel_timer()
+        conn = self.conn
+        if conn is None or self._closed:
+            return
+        config = self._state.config
+        now = time.monotonic()
+        if conn.reading_body:
+            self._head_started = 0.0
+            self._timer = self.loop.call_later(config.timeout_body, self._expired, "body")
+        elif self._buf or conn.head_in_progress:
+            if not self._head_started:
+                self._head_started = now
+            remaining = config.timeout_header - (now - self._head_started)
+            self._timer = self.loop.call_later(max(0.0, remaining), self._expired, "header")
+        elif conn.in_flight == 0:
+            self._head_started = 0.0
+            self._timer = self.loop.call_later(config.timeout_keep_alive, self._expired, "idle")
+        else:
+            self._head_started = 0.0  # a handler is working: its own business
+
+    def _expired(self, what: str) -> None:
+        self._timer = None
+        conn = self.conn
+        if conn is None or self._closed:
+            return
+        if what == "idle" and conn.in_flight == 0 and not self._buf:
+            self._close()
+            return
+        if what in ("header", "body"):
+            if what == "header" and conn.in_flight == 0:
+                # A partial head: answer 408 (the connection then closes).
+                conn.report_exn(RemoteProtocolError("request head timed out", Status.REQUEST_TIMEOUT))
+                self._buf = b""
+                self._pump_write()
+                self.loop.call_later(1.0, self._close)
+            else:
+                conn.shutdown()
+                self._pump_write()
+                self._close()
+            return
+        self._arm_timer()
+
+    # -- graceful shutdown -------------------------------------------------------------
+    def shutdown_gracefully(self) -> None:
+        """Finish in-flight responses, then close; close at once when idle."""
+        conn = self.conn
+        if conn is None or self._closed:
+            return
+        if conn.in_flight == 0 and not self._buf:
+            self._close()
+            return
+        conn.close_when_idle()
+        self._pump_write()
+
+    def abort(self) -> None:
+        """Close now (after the grace period)."""
+        if self.transport is not None and not self._closed:
+            self._closed = True
+            self.transport.abort()
+
+    # -- access log --------------------------------------------------------------------
+    def _flush_log(self) -> None:
+        """Log (common log format) the requests whose response has started."""
+        while self._to_log and self._to_log[0].response is not None:
+            reqd = self._to_log.pop(0)
+            request, response = reqd.request, reqd.response
+            if request is None or response is None:
+                continue
+            method = request.method if isinstance(request.method, bytes) else b"-"
+            client = self.client[0] if self.client else "-"
+            stamp = time.strftime("%d/%b/%Y:%H:%M:%S %z")
+            line = f"{bytes(method).decode('latin-1')} {request.target.decode('latin-1')} {request.version}"
+            access_logger.info('%s - - [%s] "%s" %d -', client, stamp, line, int(response.status))
+
+
+def describe(exc: BaseException) -> Any:
+    """A short description of an exception for logs."""
+    return f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,278 @@
+"""Serving: listen, run connections, stop gracefully; N workers under a supervisor.
+
+``serve`` runs one server in the current event loop until `Server.stop` (or SIGINT /
+SIGTERM): it stops accepting, closes idle keep-alive connections, lets in-flight responses
+finish within ``timeout_graceful``, then closes what is left and returns.
+With ``workers > 1``, `run` starts that many processes that each bind the port with
+``SO_REUSEPORT``; a supervisor restarts a worker that dies and forwards signals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import inspect
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .. import Config, RequestHandler
+from ._asgi import ASGIApp, Lifespan, asgi_handler
+from ._config import ServeConfig
+from ._demo import demo_handler
+from ._protocol import HttpProtocol, ServerState
+
+__all__ = ["AppError", "Server", "load_app", "run", "serve"]
+
+logger = logging.getLogger("wirekit.error")
+App = ASGIApp | RequestHandler
+
+
+class AppError(Exception):
+    """An APP string that does not name an app (the message says what failed)."""
+
+
+def load_app(spec: str) -> App:
+    """Import ``module:attribute`` (the attribute may be dotted).
+
+    Raises:
+        AppError: with a one-line message naming the module or attribute that failed.
+    """
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise AppError(f"APP must look like 'module:attribute', got {spec!r}")
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        raise AppError(f"could not import module {module_name!r}: {e}") from None
+    target: Any = module
+    for part in attr.split("."):
+        try:
+            target = getattr(target, part)
+        except AttributeError:
+            raise AppError(f"module {module_name!r} has no attribute {attr!r}") from None
+    if not callable(target):
+        raise AppError(f"{spec!r} is not callable")
+    return target  # type: ignore[no-any-return]
+
+
+def is_asgi(app: Any) -> bool:
+    """ASGI apps are coroutine functions (or objects with one as ``__call__``)."""
+    if inspect.iscoroutinefunction(app):
+        return True
+    call = getattr(app, "__call__", None)  # noqa: B004 - the attribute itself is inspected
+    return call is not None and inspect.iscoroutinefunction(call)
+
+
+class Server:
+    """One listening server in the running event loop (use `start`, then `stop`)."""
+
+    def __init__(
+        self,
+        app: App | None = None,
+        config: ServeConfig | None = None,
+        http_config: Config | None = None,
+        sock: socket.socket | None = None,
+    ) -> None:
+        self.app = app
+        self.config = config or ServeConfig()
+        self.http_config = http_config
+        self.sock = sock
+        self.state = ServerState(self.config)
+        self._server: asyncio.base_events.Server | None = None
+        self._lifespan: Lifespan | None = None
+        self._stopped = asyncio.Event()
+        self.address: tuple[str, int] | None = None
+
+    def _make_handler(self) -> Callable[[HttpProtocol], RequestHandler]:
+        app = self.app
+        if app is None:
+            return lambda _protocol: demo_handler
+        if is_asgi(app):
+            asgi_app: ASGIApp = app  # type: ignore[assignment]
+            root = self.config.root_path
+
+            def make(protocol: HttpProtocol) -> RequestHandler:
+                state = self._lifespan.state if self._lifespan is not None else None
+                return asgi_handler(asgi_app, protocol.client, protocol.server, protocol.disconnected, root, state)
+
+            return make
+        native: RequestHandler = app  # type: ignore[assignment]
+        return lambda _protocol: native
+
+    async def start(self) -> tuple[str, int]:
+        """Run lifespan startup (ASGI), then listen; returns the bound (host, port)."""
+        loop = asyncio.get_running_loop()
+        if self.app is not None and is_asgi(self.app):
+            self._lifespan = Lifespan(self.app)  # type: ignore[arg-type]
+            await self._lifespan.startup()
+        make = self._make_handler()
+        state = self.state
+        state.on_max_requests = lambda: loop.create_task(self.stop())  # type: ignore[assignment]
+
+        def factory() -> HttpProtocol:
+            return HttpProtocol(make, state, self.http_config)
+
+        config = self.config
+        if self.sock is not None:
+            self._server = await loop.create_server(factory, sock=self.sock, backlog=config.backlog)
+        else:
+            self._server = await loop.create_server(
+                factory, config.host, config.port, backlog=config.backlog, reuse_address=True
+            )
+        sockname = self._server.sockets[0].getsockname()
+        self.address = (str(sockname[0]), int(sockname[1]))
+        return self.address
+
+    async def stop(self) -> None:
+        """Graceful shutdown: stop accepting, finish in-flight responses, close."""
+        if self.state.shutting_down:
+            await self._stopped.wait()
+            return
+        self.state.shutting_down = True
+        if self._server is not None:
+            self._server.close()
+        for protocol in list(self.state.connections):
+            protocol.shutdown_gracefully()
+        deadline = time.monotonic() + self.config.timeout_graceful
+        while self.state.connections and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        for protocol in list(self.state.connections):
+            protocol.abort()
+        if self._server is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), timeout=1)
+        if self._lifespan is not None:
+            await self._lifespan.shutdown()
+        self._stopped.set()
+
+    async def wait_stopped(self) -> None:
+        """Wait until `stop` finished."""
+        await self._stopped.wait()
+
+
+def _url(address: tuple[str, int]) -> str:
+    host, port = address
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+async def serve(
+    app: App | None,
+    config: ServeConfig,
+    http_config: Config | None = None,
+    sock: socket.socket | None = None,
+    announce: Callable[[str], None] | None = None,
+) -> None:
+    """Serve until SIGINT/SIGTERM (or max requests), then shut down gracefully."""
+    server = Server(app, config, http_config, sock)
+    address = await server.start()
+    (announce or _print)(f"wirekit listening on {_url(address)}")
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    stopper = loop.create_task(stop.wait())
+    stopped = loop.create_task(server.wait_stopped())
+    await asyncio.wait({stopper, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    await server.stop()
+    stopper.cancel()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(sig)
+
+
+def _print(line: str) -> None:
+    print(line, flush=True)
+
+
+def _install_loop(kind: str) -> None:
+    if kind == "asyncio":
+        return
+    try:
+        import uvloop  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        if kind == "uvloop":
+            raise AppError("--loop uvloop: uvloop is not installed (pip install 'wirekit-http[uvloop]')") from None
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
+def _reuseport_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def _worker(spec: str | None, config: ServeConfig, port: int, number: int) -> None:
+    """A worker process: its own SO_REUSEPORT socket on the shared port."""
+    logging.basicConfig(level=logging.INFO if config.access_log else logging.WARNING, stream=sys.stderr)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor sends SIGTERM
+    _install_loop(config.loop)
+    app = load_app(spec) if spec else None
+    sock = _reuseport_socket(config.host, port)
+    sock.listen(config.backlog)
+    sock.setblocking(False)
+    asyncio.run(serve(app, config, sock=sock, announce=lambda line: None))
+
+
+def run(spec: str | None, config: ServeConfig) -> int:
+    """Run the server(s) for the CLI; returns the exit code."""
+    logging.basicConfig(level=logging.INFO if config.access_log else logging.WARNING, stream=sys.stderr)
+    if config.workers == 1:
+        _install_loop(config.loop)
+        app = load_app(spec) if spec else None
+        asyncio.run(serve(app, config))
+        return 0
+    if spec:
+        load_app(spec)  # fail fast, with a clear message, before forking
+    # Reserve the port (a bound, never-listening SO_REUSEPORT socket) so that port 0
+    # means one port for every worker.
+    reserve = _reuseport_socket(config.host, config.port)
+    port = reserve.getsockname()[1]
+    ctx = multiprocessing.get_context("fork")
+    procs: dict[int, multiprocessing.process.BaseProcess] = {}
+    stopping = False
+
+    def start(i: int) -> None:
+        p = ctx.Process(target=_worker, args=(spec, config, port, i), daemon=True)
+        p.start()
+        procs[i] = p
+
+    def on_signal(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    for i in range(config.workers):
+        start(i)
+    _print(f"wirekit listening on {_url((config.host, port))} ({config.workers} workers)")
+    while not stopping:
+        time.sleep(0.2)
+        for i, p in list(procs.items()):
+            if not p.is_alive() and not stopping:
+                logger.warning("worker %d exited (code %s); restarting it", i, p.exitcode)
+                start(i)
+    for p in procs.values():
+        if p.is_alive() and p.pid is not None:
+            os.kill(p.pid, signal.SIGTERM)
+    deadline = time.monotonic() + config.timeout_graceful + 2
+    for p in procs.values():
+        p.join(max(0.0, deadline - time.monotonic()))
+        if p.is_alive():
+            p.kill()
+    reserve.close()
+    return 0
