@@ -1,7 +1,8 @@
 """The one benchmark entry point: ``uv run python benchmarks/run.py [SUITE ...]``.
 
-Suites: ``combinators`` (JSON vs parsy), ``serializer`` (vs ``b"".join``). With no
-argument every suite runs. Each prints a table of figures measured side by side in one
+Suites: ``combinators`` (JSON vs parsy), ``serializer`` (vs ``b"".join``), ``http``
+(sans-IO parse + respond vs h11 and httptools), ``server`` (wrk against wirekit, uvicorn
+and a bare asyncio protocol; several minutes). With no argument every suite runs. Each prints a table of figures measured side by side in one
 process; only ratios within one run are meaningful on a noisy machine.
 """
 
@@ -18,6 +19,8 @@ from pathlib import Path
 SUITES = {
     "combinators": "bench_combinators",
     "serializer": "bench_serializer",
+    "http": "bench_http",
+    "server": "bench_server",
 }
 
 

@@ -39,7 +39,10 @@ error_logger = logging.getLogger("wirekit.error")
 
 
 class ServerState:
-    """What the connections of one server share."""
+    """What the connections of one server share, including the timeout sweep."""
+
+    # How often deadlines are checked: timeouts fire up to this late.
+    SWEEP_INTERVAL = 0.25
 
     def __init__(self, config: ServeConfig) -> None:
         self.config = config
@@ -47,6 +50,23 @@ class ServerState:
         self.requests = 0
         self.shutting_down = False
         self.on_max_requests: Callable[[], None] | None = None
+        self._sweep: asyncio.TimerHandle | None = None
+
+    def add(self, protocol: HttpProtocol) -> None:
+        """Track a connection (and make sure the sweep runs)."""
+        self.connections.add(protocol)
+        if self._sweep is None:
+            loop = asyncio.get_running_loop()
+            self._sweep = loop.call_later(self.SWEEP_INTERVAL, self._run_sweep, loop)
+
+    def _run_sweep(self, loop: asyncio.AbstractEventLoop) -> None:
+        now = loop.time()
+        for protocol in list(self.connections):
+            protocol.check_deadline(now)
+        if self.connections:
+            self._sweep = loop.call_later(self.SWEEP_INTERVAL, self._run_sweep, loop)
+        else:
+            self._sweep = None
 
 
 class HttpProtocol(asyncio.Protocol):
@@ -71,8 +91,10 @@ class HttpProtocol(asyncio.Protocol):
         self._reading_paused = False
         self._writing_paused = False
         self._write_scheduled = False
+        self._busy = False
         self._closed = False
-        self._timer: asyncio.TimerHandle | None = None
+        self._deadline = 0.0  # loop time after which `_deadline_kind` expires (0: none)
+        self._deadline_kind = "idle"
         self._head_started = 0.0
         self._to_log: list[Reqd] = []
         self.client: tuple[str, int] | None = None
@@ -97,7 +119,7 @@ class HttpProtocol(asyncio.Protocol):
             transport.close()
             self._closed = True
             return
-        state.connections.add(self)
+        state.add(self)
         self._handler = self._make_handler(self)
         self.conn = ServerConnection(self._handle, self._error_handler, self._http_config)
         self._arm_timer()
@@ -106,7 +128,9 @@ class HttpProtocol(asyncio.Protocol):
         if self.conn is None or self._closed:
             return
         self._buf = self._buf + data if self._buf else data
+        self._busy = True  # writer wakeups during this call need no extra loop turn
         self._pump_read()
+        self._busy = False
         self._pump_write()
         self._arm_timer()
 
@@ -214,6 +238,8 @@ class HttpProtocol(asyncio.Protocol):
             return
 
     def _on_writer_wakeup(self) -> None:
+        if self._busy:
+            return
         if not self._closed and not self._write_scheduled:
             self._write_scheduled = True
             self.loop.call_soon(self._after_writer_wakeup)
@@ -223,7 +249,7 @@ class HttpProtocol(asyncio.Protocol):
         if self._closed:
             return
         self._pump_write()
-        if self.conn is not None:
+        if self.conn is not None and self._reading_paused:
             self._pump_read()
         self._arm_timer()
 
@@ -254,34 +280,38 @@ class HttpProtocol(asyncio.Protocol):
 
     # -- timers ------------------------------------------------------------------------
     def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._deadline = 0.0
 
     def _arm_timer(self) -> None:
-        """(Re)start the timer that fits the connection's state."""
-        self._cancel_timer()
+        """Set the deadline that fits the connection's state (checked by the server's
+        sweep, so activity costs an assignment, not a timer handle)."""
         conn = self.conn
         if conn is None or self._closed:
+            self._deadline = 0.0
             return
         config = self._state.config
-        now = time.monotonic()
+        now = self.loop.time()
         if conn.reading_body:
             self._head_started = 0.0
-            self._timer = self.loop.call_later(config.timeout_body, self._expired, "body")
+            self._deadline, self._deadline_kind = now + config.timeout_body, "body"
         elif self._buf or conn.head_in_progress:
             if not self._head_started:
                 self._head_started = now
-            remaining = config.timeout_header - (now - self._head_started)
-            self._timer = self.loop.call_later(max(0.0, remaining), self._expired, "header")
+            self._deadline, self._deadline_kind = self._head_started + config.timeout_header, "header"
         elif conn.in_flight == 0:
             self._head_started = 0.0
-            self._timer = self.loop.call_later(config.timeout_keep_alive, self._expired, "idle")
+            self._deadline, self._deadline_kind = now + config.timeout_keep_alive, "idle"
         else:
             self._head_started = 0.0  # a handler is working: its own business
+            self._deadline = 0.0
+
+    def check_deadline(self, now: float) -> None:
+        """Called by the server's sweep: act on an expired deadline."""
+        if self._deadline and now >= self._deadline:
+            self._deadline = 0.0
+            self._expired(self._deadline_kind)
 
     def _expired(self, what: str) -> None:
-        self._timer = None
         conn = self.conn
         if conn is None or self._closed:
             return

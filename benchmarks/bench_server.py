@@ -1,0 +1,276 @@
+"""Servers side by side under wrk on loopback: wirekit vs uvicorn (h11, httptools) vs a
+bare asyncio protocol (the limit), plus memory per idle keep-alive connection.
+
+Each server runs in turn, pinned to CPU 0 (wrk on CPU 1 when there are two), is warmed
+up, loaded by each scenario, and stopped. The table reports requests/s, p50/p99/max
+latency and errors, with ratios to uvicorn+httptools and to the bare protocol; the
+1 000-connection run's latency percentiles are plotted (``--plot``).
+
+    uv run python benchmarks/run.py server            # full run (several minutes)
+    uv run python benchmarks/bench_server.py --smoke  # a few seconds per server
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import re
+import resource
+import selectors
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PY = sys.executable
+
+
+@dataclass
+class ServerSpec:
+    name: str
+    argv: list[str]
+    echo: bool = True  # can answer POST /echo
+
+
+def servers(loop: str) -> list[ServerSpec]:
+    """The servers, for one event loop (``asyncio`` or ``uvloop``)."""
+    uvicorn = [PY, "-m", "uvicorn", "apps:asgi_app", "--no-access-log", "--log-level", "warning", "--loop", loop, "--port", "{port}"]
+    return [
+        ServerSpec(f"bare asyncio protocol ({loop})", [PY, str(HERE / "bare_server.py"), "--loop", loop, "--port", "{port}"], echo=False),
+        ServerSpec(f"wirekit native demo ({loop})", [PY, "-m", "wirekit.http", "serve", "--loop", loop, "--port", "{port}"]),
+        ServerSpec(f"wirekit + ASGI app ({loop})", [PY, "-m", "wirekit.http", "serve", "apps:asgi_app", "--loop", loop, "--port", "{port}"]),
+        ServerSpec(f"uvicorn + h11 ({loop})", [*uvicorn, "--http", "h11"]),
+        ServerSpec(f"uvicorn + httptools ({loop})", [*uvicorn, "--http", "httptools"]),
+    ]
+
+
+@dataclass
+class Scenario:
+    name: str
+    path: str
+    connections: int
+    script: str | None = None
+    needs_echo: bool = False
+
+
+SCENARIOS = [
+    Scenario("keep-alive GET, 64 conns", "/", 64),
+    Scenario("16-deep pipelining, 16 conns", "/", 16, "pipeline.lua"),
+    Scenario("POST echo 16 KiB, 64 conns", "/echo", 64, "post16k.lua", needs_echo=True),
+    Scenario("2053-byte response, 64 conns", "/bytes/2053", 64),
+    Scenario("1000 conns latency", "/", 1000, "percentiles.lua"),
+]
+
+
+@dataclass
+class Result:
+    rps: float = 0.0
+    p50: float = 0.0
+    p99: float = 0.0
+    max: float = 0.0
+    errors: int = 0
+    percentiles: dict[float, float] = field(default_factory=dict)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _pin(cpu: int) -> list[str]:
+    return ["taskset", "-c", str(cpu)] if shutil.which("taskset") and (os.cpu_count() or 1) > 1 else []
+
+
+@contextlib.contextmanager
+def running(spec: ServerSpec) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """Start a server, wait until it answers, stop it afterwards."""
+    port = free_port()
+    argv = [a.replace("{port}", str(port)) for a in spec.argv]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.Popen([*_pin(0), *argv], cwd=HERE, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+            if proc.poll() is not None:
+                raise RuntimeError(f"{spec.name} exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+            time.sleep(0.05)
+        else:
+            raise RuntimeError(f"{spec.name} did not start")
+        yield port, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def _ms(text: str) -> float:
+    m = re.match(r"([\d.]+)(us|ms|s)", text)
+    return float(m.group(1)) * _UNITS[m.group(2)] if m else float("nan")
+
+
+def wrk(port: int, scenario: Scenario, seconds: float) -> Result:
+    """One wrk run; parses requests/s, latency and errors."""
+    argv = [*_pin(1), "wrk", "-t1", f"-c{scenario.connections}", f"-d{seconds:g}s", "--latency", "--timeout", "10s"]
+    if scenario.script:
+        argv += ["-s", str(HERE / "wrk" / scenario.script)]
+    argv.append(f"http://127.0.0.1:{port}{scenario.path}")
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60).stdout
+    r = Result()
+    if m := re.search(r"Requests/sec:\s+([\d.]+)", out):
+        r.rps = float(m.group(1))
+    if m := re.search(r"Latency\s+\S+\s+\S+\s+(\S+)", out):
+        r.max = _ms(m.group(1))
+    if m := re.search(r"\n\s+50%\s+(\S+)", out):
+        r.p50 = _ms(m.group(1))
+    if m := re.search(r"\n\s+99%\s+(\S+)", out):
+        r.p99 = _ms(m.group(1))
+    if m := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out):
+        r.errors += sum(int(x) for x in m.groups())
+    if m := re.search(r"Non-2xx or 3xx responses: (\d+)", out):
+        r.errors += int(m.group(1))
+    for p, us in re.findall(r"PCT ([\d.]+) (\d+)", out):
+        r.percentiles[float(p)] = int(us) / 1000
+    return r
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def memory_per_connection(port: int, pid: int, n: int) -> float:
+    """KiB of server RSS per idle keep-alive connection (n connections, one request each)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 2 * n + 256)), hard))
+    time.sleep(0.3)
+    before = rss_kib(pid)
+    socks = []
+    sel = selectors.DefaultSelector()
+    try:
+        for _ in range(n):
+            s = socket.create_connection(("127.0.0.1", port))
+            s.sendall(b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n")
+            s.setblocking(False)
+            sel.register(s, selectors.EVENT_READ)
+            socks.append(s)
+        pending = set(socks)
+        deadline = time.monotonic() + 30
+        while pending and time.monotonic() < deadline:
+            for key, _ in sel.select(1):
+                sock = key.fileobj
+                assert isinstance(sock, socket.socket)
+                if sock.recv(65536):
+                    pending.discard(sock)
+                    sel.unregister(sock)
+        time.sleep(0.5)
+        after = rss_kib(pid)
+    finally:
+        for s in socks:
+            s.close()
+        sel.close()
+    return (after - before) / n
+
+
+def plot(latencies: dict[str, dict[float, float]], path: Path, title: str) -> None:
+    """Latency by percentile, log-scaled like HdrHistogram plots."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 5))
+    for name, pcts in latencies.items():
+        if not pcts:
+            continue
+        ps = sorted(p for p in pcts if p < 100)
+        xs = [1 / (1 - p / 100) for p in ps]
+        ax.plot(xs, [pcts[p] for p in ps], marker="o", label=name)
+    ax.set_xscale("log")
+    ticks = [50, 90, 99, 99.9, 99.99, 99.999]
+    ax.set_xticks([1 / (1 - t / 100) for t in ticks])
+    ax.set_xticklabels([f"{t}%" for t in ticks])
+    ax.set_xlabel("percentile")
+    ax.set_ylabel("latency (ms)")
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the suite and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="a few seconds per server (CI)")
+    parser.add_argument("--seconds", type=float, default=8.0, help="duration of each wrk run")
+    parser.add_argument("--connections-memory", type=int, default=2000)
+    parser.add_argument("--plot", type=Path, default=ROOT / "docs" / "img" / "latency-1000.png")
+    args = parser.parse_args(argv)
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
+    seconds = 1.0 if args.smoke else args.seconds
+    scenarios = SCENARIOS[:1] + SCENARIOS[-1:] if args.smoke else SCENARIOS
+    memory_n = 200 if args.smoke else args.connections_memory
+    loops = ["asyncio"]
+    with contextlib.suppress(ImportError):
+        import uvloop  # type: ignore[import-not-found, unused-ignore]  # noqa: F401
+
+        loops.append("uvloop")
+    results: dict[tuple[str, str], Result] = {}
+    memory: dict[str, float] = {}
+    specs = [s for loop in loops for s in servers(loop)]
+    for spec in specs:
+        with running(spec) as (port, proc):
+            wrk(port, SCENARIOS[0], 1.0)  # warm up
+            for sc in scenarios:
+                if sc.needs_echo and not spec.echo:
+                    continue
+                results[(spec.name, sc.name)] = wrk(port, sc, seconds)
+            memory[spec.name] = memory_per_connection(port, proc.pid, memory_n)
+    print(f"wrk -t1, {seconds:g} s per run; server on CPU 0, wrk on CPU 1; loops: {', '.join(loops)}")
+    for sc in scenarios:
+        print(f"\n### {sc.name}\n")
+        print("| server | req/s | p50 ms | p99 ms | max ms | errors | vs uvicorn+httptools | vs bare |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for spec in specs:
+            r = results.get((spec.name, sc.name))
+            if r is None:
+                print(f"| {spec.name} | n/a | | | | | | |")
+                continue
+            loop = spec.name.rsplit("(", 1)[1].rstrip(")")
+            ref = results.get((f"uvicorn + httptools ({loop})", sc.name))
+            bare = results.get((f"bare asyncio protocol ({loop})", sc.name))
+            vs_ref = f"{r.rps / ref.rps:.2f}x" if ref and ref.rps else "-"
+            vs_bare = f"{r.rps / bare.rps:.2f}x" if bare and bare.rps else "-"
+            print(f"| {spec.name} | {r.rps:,.0f} | {r.p50:.2f} | {r.p99:.2f} | {r.max:.1f} | {r.errors} | {vs_ref} | {vs_bare} |")
+    print(f"\n### memory: server RSS per idle keep-alive connection ({memory_n} connections)\n")
+    print("| server | KiB per connection |")
+    print("|---|---:|")
+    for spec in specs:
+        print(f"| {spec.name} | {memory[spec.name]:.2f} |")
+    latency = {spec.name: results[(spec.name, SCENARIOS[-1].name)].percentiles for spec in specs if (spec.name, SCENARIOS[-1].name) in results}
+    if args.plot and not args.smoke:
+        plot(latency, args.plot, "latency by percentile, 1 000 keep-alive connections (wrk)")
+        print(f"\nplot: {args.plot.relative_to(ROOT) if args.plot.is_relative_to(ROOT) else args.plot}")
+
+
+if __name__ == "__main__":
+    main()
