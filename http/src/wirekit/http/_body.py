@@ -202,7 +202,8 @@ class BodyWriter:
         """Account for ``n`` body bytes; whether they are to be sent at all."""
         if self._closed:
             raise LocalProtocolError("cannot write to a closed body")
-        self.written += n
+        if self._out.is_closed:  # shut down, or the peer went away
+            raise LocalProtocolError("cannot write: the connection is closed")
         kind = self._kind
         if kind is BodyKind.FIXED:
             if n > self._remaining:
@@ -210,6 +211,7 @@ class BodyWriter:
                     f"{n} bytes exceed the declared Content-Length by {n - self._remaining}"
                 )
             self._remaining -= n
+        self.written += n  # only bytes actually accepted
         return kind is not BodyKind.NONE and n > 0
 
     def write(self, data: BytesLike) -> None:
@@ -261,7 +263,9 @@ class BodyWriter:
             return
         self._closed = True
         complete = True
-        if self._kind is BodyKind.CHUNKED:
+        if self._out.is_closed:  # the connection is gone: nothing more can be sent
+            complete = False
+        elif self._kind is BodyKind.CHUNKED:
             self._out.write_bytes(b"0\r\n\r\n")
         elif self._kind is BodyKind.FIXED and self._remaining:
             complete = False

@@ -106,7 +106,7 @@ class ClientConnection:
         Raises:
             LocalProtocolError: the connection is closing, or the request is invalid.
         """
-        if not self._persistent or self._out.is_closed:
+        if not self._persistent or self._out.is_closed or self._reader is _Reader.UPGRADED:
             raise LocalProtocolError("the connection is closed or closing")
         headers = request.headers
         if request.version is Version.HTTP_1_1 and headers.count(b"host") != 1:
@@ -262,7 +262,15 @@ class ClientConnection:
         if status == 101 or kind is BodyKind.TUNNEL:
             respd.response_body = BodyReader(done=True)
             self._reader = _Reader.UPGRADED
+            # It is answered; requests pipelined after it never will be (not HTTP any more).
+            self._waiting.popleft()
+            later = list(self._waiting)
+            self._waiting.clear()
+            self._unsent.clear()
             self._call(respd)
+            for other in later:
+                other.fail(RemoteProtocolError("the connection switched protocols"))
+            self._wake_writer()  # its next operation is UPGRADE
             return state.consumed
         if kind is BodyKind.NONE:
             respd.response_body = BodyReader(done=True)

@@ -89,16 +89,14 @@ request_target = take_while1(TARGET_CHARS).desc("request-target")
 
 # request-line = method SP request-target SP HTTP-version CRLF
 # A server SHOULD ignore at least one empty line (CRLF) before the request-line (§2.2).
-# The value is flat -- (method, target, major digit, minor digit) -- so that it comes
-# straight out of the match groups.
-request_line: Parser[tuple[bytes, bytes, bytes, bytes]] = (
-    skip_many(crlf)
-    >> seq(
-        method << sp,
-        request_target << sp,
-        string(b"HTTP/") >> satisfy(DIGIT),
-        char(b".") >> satisfy(DIGIT) << crlf,
-    )
+# The value is flat -- (empty lines, method, target, major digit, minor digit) -- so that
+# it comes straight out of the match groups; the server bounds the empty lines.
+request_line: Parser[tuple[bytes, bytes, bytes, bytes, bytes]] = seq(
+    consumed(skip_many(crlf)),
+    method << sp,
+    request_target << sp,
+    string(b"HTTP/") >> satisfy(DIGIT),
+    char(b".") >> satisfy(DIGIT) << crlf,
 ).desc("request-line")
 
 # field-vchar   = VCHAR / obs-text
@@ -122,7 +120,7 @@ field_line: Parser[tuple[bytes, bytes]] = both(
 header_section: Parser[list[tuple[bytes, bytes]]] = many(field_line) << crlf
 
 # A request head: request-line *( field-line CRLF ) CRLF
-request_head: Parser[tuple[tuple[bytes, bytes, bytes, bytes], list[tuple[bytes, bytes]]]] = (
+request_head: Parser[tuple[tuple[bytes, bytes, bytes, bytes, bytes], list[tuple[bytes, bytes]]]] = (
     both(request_line, header_section)
 )
 

@@ -86,7 +86,7 @@ class Reqd:
         """(no body allowed, the response's own Content-Length, headers to send)."""
         if self._state is not ResponseState.WAITING:
             raise LocalProtocolError("a response was already started for this request")
-        if self._conn.is_closed:
+        if self._conn._out.is_closed:  # shut down or the peer went away (maybe output pending)
             raise LocalProtocolError("the connection is closed")
         status = response.status
         if status < 200:
@@ -94,6 +94,9 @@ class Reqd:
                 "interim (1xx) responses are sent by the connection; use respond_with_upgrade for 101"
             )
         request = self.request
+        if request is not None and request.method is Method.CONNECT and status < 300:
+            # RFC 9110 §9.3.6: a 2xx to CONNECT turns the connection into a tunnel.
+            raise LocalProtocolError("a 2xx to CONNECT opens a tunnel: use respond_with_upgrade(..., status=200)")
         is_head = request is not None and request.method is Method.HEAD
         no_body = is_head or status in (204, 304)
         headers = response.headers
@@ -114,13 +117,22 @@ class Reqd:
             if status == 204:
                 headers.remove(b"content-length")
                 length = None
-        if b"close" in _options(response.headers):
+        options = _options(response.headers)
+        if b"close" in options:
             self.persistent = False
+        if options and set(options) <= {b"close", b"keep-alive"}:
+            # Persistence is the connection's to announce (see `_extra`): no duplicate or
+            # contradicting Connection field.
+            if headers is response.headers:
+                headers = headers.copy()
+            headers.remove(b"connection")
         return no_body, length, headers
 
     def _extra(self) -> list[tuple[bytes, bytes]]:
         request = self.request
-        if not self.persistent or self._conn._closing:
+        # A final response before 100 Continue was sent means the body will not be read:
+        # the connection closes after it (see `ServerConnection._response_complete`).
+        if not self.persistent or self._conn._closing or (self._continue and not self.input_done):
             self.persistent = False
             return [(b"connection", b"close")]
         if request is not None and request.version is Version.HTTP_1_0:
@@ -203,13 +215,18 @@ class Reqd:
         """
         if self._state is not ResponseState.WAITING:
             raise LocalProtocolError("a response was already started for this request")
+        if self._conn._out.is_closed:
+            raise LocalProtocolError("the connection is closed")
         if self._framing is None or not self._framing.upgrade:
             raise LocalProtocolError("this request did not ask for an upgrade")
         if not (status == 101 or (200 <= status < 300 and self.request is not None and self.request.method is Method.CONNECT)):
             raise LocalProtocolError("an upgrade answers with 101, or with a 2xx to CONNECT")
         response = Response(status, headers)
         conn = self._conn
-        conn._out.write_bytes(head_bytes(status_line(status, response.reason), response.headers, None))
+        sent = response.headers.copy()
+        sent.remove(b"content-length")  # never in a 1xx or a 2xx to CONNECT (RFC 9110 §8.6,
+        sent.remove(b"transfer-encoding")  # RFC 9112 §6.1)
+        conn._out.write_bytes(head_bytes(status_line(status, response.reason), sent, None))
         self.response = response
         self._state = ResponseState.UPGRADED
         conn._upgrade(self, on_upgrade)
@@ -231,6 +248,10 @@ class Reqd:
             self._conn._run_error_handler(self, exc)
         elif self._state is ResponseState.STREAMING and self._writer is not None:
             self._writer.abort()
+        elif self._conn._receiving is self:
+            # Answered already, but its body is still arriving: stop reading it (the
+            # failed body would otherwise buffer it until the reader stalls).
+            self._conn._stop_reading(self)
         self._conn._wake_writer()
         self._conn._wake_reader()
 
