@@ -130,20 +130,52 @@ class RequestFraming:
         self.upgrade = upgrade
 
 
-def _check_host(request: Request) -> None:
+# Field values already checked by a grammar rule; servers see the same few again and
+# again (Host, Connection), so each is parsed once. Bounded, then simply not added to.
+_CACHE_LIMIT = 1024
+_VALID_HOSTS: set[bytes] = set()
+_CONNECTION_OPTIONS: dict[bytes, list[bytes]] = {}
+
+
+def _check_host(request: Request, hosts: list[bytes] | None) -> None:
     # RFC 9112 §3.2: a 1.1 request has exactly one Host; any Host must be valid.
-    hosts = request.headers.get_all(b"host")
-    if request.version is Version.HTTP_1_1 and len(hosts) != 1:
+    if request.version is Version.HTTP_1_1 and (hosts is None or len(hosts) != 1):
         raise RemoteProtocolError(
             "an HTTP/1.1 request needs exactly one Host header" if hosts else "missing Host header"
         )
+    if hosts is None:
+        return
     if len(hosts) > 1:
         raise RemoteProtocolError("more than one Host header")
-    for value in hosts:
-        try:
-            parse(g.host, value)
-        except ParseError:
-            raise RemoteProtocolError(f"invalid Host {value!r}") from None
+    value = hosts[0]
+    if value in _VALID_HOSTS:
+        return
+    try:
+        parse(g.host, value)
+    except ParseError:
+        raise RemoteProtocolError(f"invalid Host {value!r}") from None
+    if len(_VALID_HOSTS) < _CACHE_LIMIT:
+        _VALID_HOSTS.add(value)
+
+
+def _options_of(values: list[bytes] | None) -> list[bytes]:
+    """The options of the Connection field lines ``values`` (cached per value)."""
+    if not values:
+        return []
+    out: list[bytes] = []
+    for value in values:
+        options = _CONNECTION_OPTIONS.get(value)
+        if options is None:
+            try:
+                options = parse(g.connection_options, value)
+            except ParseError as e:
+                raise RemoteProtocolError(
+                    f"invalid connection value {value!r}: {e.message}", Status.BAD_REQUEST
+                ) from None
+            if len(_CONNECTION_OPTIONS) < _CACHE_LIMIT:
+                _CONNECTION_OPTIONS[value] = options
+        out.extend(options)
+    return out
 
 
 def _check_target(request: Request) -> None:
@@ -176,17 +208,19 @@ def request_framing(request: Request, max_body: int | None) -> RequestFraming:
         RemoteProtocolError: with the status to answer (400, 413, 417, 501).
     """
     headers = request.headers
-    _check_host(request)
-    _check_target(request)
-    options = connection_options(headers)
+    index = headers._lookup()
+    _check_host(request, index.get(b"host"))
+    if request.target[:1] != b"/" or request.method is Method.CONNECT:
+        _check_target(request)
+    options = _options_of(index.get(b"connection"))
     if request.version is Version.HTTP_1_1:
         persistent = b"close" not in options
     else:
         persistent = b"keep-alive" in options
-    if b"transfer-encoding" in headers:
+    if b"transfer-encoding" in index:
         if request.version is Version.HTTP_1_0:
             raise RemoteProtocolError("Transfer-Encoding in an HTTP/1.0 request")
-        if b"content-length" in headers:
+        if b"content-length" in index:
             raise RemoteProtocolError("both Transfer-Encoding and Content-Length")
         codings = transfer_codings(headers)
         if not codings or codings[-1] != b"chunked":
@@ -199,7 +233,7 @@ def request_framing(request: Request, max_body: int | None) -> RequestFraming:
             )
         body, length = BodyKind.CHUNKED, 0
     else:
-        n = content_length(headers)
+        n = content_length(headers) if b"content-length" in index else None
         if not n:
             body, length = BodyKind.NONE, 0
         else:
@@ -207,14 +241,15 @@ def request_framing(request: Request, max_body: int | None) -> RequestFraming:
             if max_body is not None and n > max_body:
                 raise RemoteProtocolError("request body too large", Status.CONTENT_TOO_LARGE)
     expect_continue = False
-    expect = headers.get(b"expect")
-    if expect is not None and request.version is Version.HTTP_1_1:
+    expects = index.get(b"expect")
+    if expects is not None and request.version is Version.HTTP_1_1:
         # RFC 9110 §10.1.1: 100-continue is the only expectation; others may get 417.
-        if headers.count(b"expect") > 1 or expect.lower() != b"100-continue":
+        expect = expects[0]
+        if len(expects) > 1 or expect.lower() != b"100-continue":
             raise RemoteProtocolError(f"unsupported expectation {expect!r}", Status.EXPECTATION_FAILED)
         expect_continue = body is not BodyKind.NONE
     upgrade = (
-        request.version is Version.HTTP_1_1 and b"upgrade" in options and b"upgrade" in headers
+        request.version is Version.HTTP_1_1 and b"upgrade" in options and b"upgrade" in index
     ) or request.method is Method.CONNECT
     return RequestFraming(body, length, persistent, expect_continue, upgrade)
 

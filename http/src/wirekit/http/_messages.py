@@ -116,7 +116,9 @@ class Headers:
         elif isinstance(fields, Mapping):
             self._fields = [(_b(k), _b(v)) for k, v in fields.items()]
         else:
-            self._fields = [(_b(k), _b(v)) for k, v in fields]
+            self._fields = [
+                (k, v) if type(k) is bytes and type(v) is bytes else (_b(k), _b(v)) for k, v in fields
+            ]
         self._index: dict[bytes, list[bytes]] | None = None
 
     @classmethod

@@ -25,6 +25,8 @@ __all__ = ["ErrorHandler", "Reqd", "RequestHandler"]
 # Bodies at least this large are scheduled (zero-copy) instead of copied.
 SCHEDULE_THRESHOLD = 4096
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+# Response fields the connection checks or sets itself.
+_FRAMING_FIELDS = frozenset({b"content-length", b"transfer-encoding", b"connection"})
 
 
 class ResponseState(enum.Enum):
@@ -101,6 +103,11 @@ class Reqd:
         no_body = is_head or status in (204, 304)
         headers = response.headers
         length: int | None = None
+        for name, _ in headers._fields:
+            if name.lower() in _FRAMING_FIELDS:
+                break
+        else:
+            return no_body, length, headers  # nothing for the connection to check or fix
         if b"content-length" in headers or b"transfer-encoding" in headers:
             if b"content-length" in headers:
                 values = headers.get_all(b"content-length")
