@@ -68,6 +68,7 @@ class Machine:
         "diag",
         "err_list",
         "err_pos",
+        "hint",
         "last_ok",
         "lim",
         "marks",
@@ -97,6 +98,10 @@ class Machine:
         # is still at hand, so a failed parse can be re-run exactly to explain itself.
         self.origin = pos
         self.root: Parser[Any] | None = None
+        # A greedy loop that suspended remembers how far its run was already checked,
+        # so input arriving byte by byte is scanned once, not again from the start:
+        # (node, start position, checked up to).
+        self.hint: tuple[Any, int, int] | None = None
         self.err_pos = NOPOS
         self.err_list: list[tuple[Parser[Any], Marks]] = []
         self.marks: Marks = None
@@ -170,6 +175,9 @@ class Machine:
             if self.skipped is not None:
                 p, node, marks, tried = self.skipped
                 self.skipped = (p + delta, node, marks, tried)
+            if self.hint is not None:
+                node, p, upto = self.hint
+                self.hint = (node, p + delta, upto + delta)
 
     def absolute(self, pos: int) -> int:
         """The absolute stream offset of a buffer position."""

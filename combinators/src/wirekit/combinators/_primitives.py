@@ -173,8 +173,13 @@ class TakeWhile(Parser[Any]):
     def enter(self, m: Machine) -> None:
         pos = m.pos
         lim = m.lim
-        end = self.rx.match(m.buf, pos, lim).end()  # type: ignore[union-attr]
+        start = pos
+        hint = m.hint
+        if hint is not None and hint[0] is self and hint[1] == pos:
+            start = hint[2]  # bytes up to there were already found to be members
+        end = self.rx.match(m.buf, start, lim).end()  # type: ignore[union-attr]
         if end == lim and not m.complete:
+            m.hint = (self, pos, end)
             raise Suspend(self)  # a greedy loop decides only on a non-member byte or EOF
         if end - pos < self.least:
             m.fail(pos, self)
