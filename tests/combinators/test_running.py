@@ -595,3 +595,18 @@ def test_parse_many_async_of_a_parser_with_end_of_input() -> None:
         return [value async for value in parse_many_async(take(3) << end_of_input, reader)]
 
     assert asyncio.run(scenario()) == [b"abc"]
+
+
+def test_parse_prefix_is_unbuffered_resume_in_one_call() -> None:
+    from wirekit.combinators import parse_prefix
+
+    buf = bytearray(b"__ab;rest")
+    done = parse_prefix(take_while1(b"ab") << char(b";"), buf, 2, 7)
+    assert isinstance(done, Done) and done.value == b"ab" and done.consumed == 3
+    assert done.unconsumed == b"rest"
+    partial = parse_prefix(take_while1(b"ab") << char(b";"), b"ab", 0, 2)
+    assert isinstance(partial, Partial) and partial.committed == 0
+    finished = partial.resume(b"ab;", 0, 3)
+    assert isinstance(finished, Done) and finished.value == b"ab"
+    failed = parse_prefix(char(b"x"), b"y", complete=True)
+    assert isinstance(failed, Fail) and failed.error.position == 0

@@ -75,6 +75,7 @@ from ._running import (
     parse,
     parse_many,
     parse_many_async,
+    parse_prefix,
 )
 
 __all__ = [
@@ -121,6 +122,7 @@ __all__ = [
     "parse",
     "parse_many",
     "parse_many_async",
+    "parse_prefix",
     "peek_char",
     "peek_char_fail",
     "peek_string",

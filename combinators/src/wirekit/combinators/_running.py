@@ -31,6 +31,7 @@ __all__ = [
     "parse",
     "parse_many",
     "parse_many_async",
+    "parse_prefix",
 ]
 
 T = TypeVar("T")
@@ -326,6 +327,31 @@ def _check_window(buffer: BytesLike, off: int, length: int | None) -> int:
     return length
 
 
+def parse_prefix(
+    p: Parser[T], buffer: BytesLike, off: int = 0, length: int | None = None, complete: bool = False
+) -> State[T]:
+    """Parse a ``p`` at the start of ``buffer[off:off+length]``, zero-copy.
+
+    The same as ``Unbuffered.parse(p).resume(buffer, off, length, complete)``, for the
+    common case of a message that usually arrives whole: `Done` (``consumed`` bytes used),
+    `Fail`, or a `Partial` to resume when more input arrived. A regular grammar is one
+    regular-expression match here.
+    """
+    length = _check_window(buffer, off, length)
+    root = compiled(p)
+    end = off + length
+    if type(root) is Fused:
+        r = root.match(buffer, off, end)
+        if r is not None and (complete or root.decided(buffer, off, end, r)):
+            stop = r.end()
+            value: T = None if root.extract is None else root.extract(r)  # type: ignore[assignment]
+            return Done(value, None, stop - off, (buffer, stop, end))
+    m = Machine(buffer, off, end, complete)
+    m.root = root
+    node = m.run(root)
+    return _unbuffered_state(m, node, off)
+
+
 class _FreshPartial(Partial[T]):
     """Nothing has run yet: the first `resume` starts at the root, so a regular grammar
     gets its one-match fast path."""
@@ -339,20 +365,8 @@ class _FreshPartial(Partial[T]):
     def resume(
         self, buffer: BytesLike, off: int = 0, length: int | None = None, complete: bool = False
     ) -> State[T]:
-        length = _check_window(buffer, off, length)
         self._use()
-        root = self._root
-        end = off + length
-        if type(root) is Fused:
-            r = root.match(buffer, off, end)
-            if r is not None and (complete or root.decided(buffer, off, end, r)):
-                stop = r.end()
-                value: T = None if root.extract is None else root.extract(r)  # type: ignore[assignment]
-                return Done(value, None, stop - off, (buffer, stop, end))
-        m = Machine(buffer, off, end, complete)
-        m.root = root
-        node = m.run(root)
-        return _unbuffered_state(m, node, off)
+        return parse_prefix(self._root, buffer, off, length, complete)
 
 
 class _UnbufferedPartial(Partial[T]):

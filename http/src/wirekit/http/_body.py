@@ -7,7 +7,7 @@ import enum
 from collections.abc import Callable
 from typing import Any
 
-from wirekit.combinators import Done, Fail, Partial, State, Unbuffered
+from wirekit.combinators import Done, Fail, Partial, State, parse_prefix
 from wirekit.serializer import BytesLike, FlushReason, Serializer
 
 from . import _grammar as g
@@ -381,12 +381,12 @@ class ChunkedDecoder(Decoder):
 
     def _step(self, rule: Any, data: BytesLike, off: int, end: int, eof: bool, cap: int) -> tuple[Any, int] | None:
         """Run ``rule`` incrementally on at most ``cap`` bytes; (value, consumed) or None."""
-        state = self._parse
-        if state is None:
-            state = Unbuffered.parse(rule)
         avail = end - off
         capped = avail > cap
-        state = state.resume(data, off, min(avail, cap), eof and not capped)
+        if self._parse is None:
+            state = parse_prefix(rule, data, off, min(avail, cap), eof and not capped)
+        else:
+            state = self._parse.resume(data, off, min(avail, cap), eof and not capped)
         if isinstance(state, Done):
             self._parse = None
             return state.value, state.consumed
@@ -415,8 +415,10 @@ class ChunkedDecoder(Decoder):
                     break
                 self._state = _Chunk.DATA_END
                 continue
-            if state is _Chunk.LINE:
-                got = self._step(g.chunk_line, data, off, end, eof, 20 + self._ext_budget)
+            if state is _Chunk.LINE or state is _Chunk.DATA_END:
+                # The first size line, or the CRLF ending a chunk and the next size line.
+                rule = g.chunk_line if state is _Chunk.LINE else g.next_chunk_line
+                got = self._step(rule, data, off, end, eof, 22 + self._ext_budget)
                 if got is None:
                     break
                 (digits, ext), used = got
@@ -435,13 +437,6 @@ class ChunkedDecoder(Decoder):
                     self._state = _Chunk.DATA
                 else:
                     self._state = _Chunk.TRAILERS
-                continue
-            if state is _Chunk.DATA_END:
-                got = self._step(g.crlf, data, off, end, eof, 2)
-                if got is None:
-                    break
-                off += got[1]
-                self._state = _Chunk.LINE
                 continue
             if state is _Chunk.TRAILERS:
                 got = self._step(g.trailer_section, data, off, end, eof, self._max_trailer_bytes)

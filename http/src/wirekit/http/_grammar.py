@@ -36,6 +36,7 @@ __all__ = [
     "crlf",
     "field_line",
     "host",
+    "next_chunk_line",
     "request_head",
     "request_line",
     "response_head",
@@ -194,6 +195,9 @@ chunk_ext = skip_many(
 chunk_line: Parser[tuple[bytes, bytes]] = both(take_while1(HEXDIG).desc("chunk-size"), consumed(chunk_ext) << crlf).desc(
     "chunk-size line"
 )
+
+# After chunk-data: its CRLF, then the next chunk-size line (one parse per chunk).
+next_chunk_line: Parser[tuple[bytes, bytes]] = (crlf >> chunk_line).desc("CRLF after chunk-data")
 
 # trailer-section = *( field-line CRLF ), then the CRLF ending the message
 trailer_section: Parser[list[tuple[bytes, bytes]]] = header_section

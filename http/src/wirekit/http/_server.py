@@ -25,7 +25,7 @@ import enum
 from collections import deque
 from collections.abc import Callable
 
-from wirekit.combinators import Done, Fail, Partial, State, Unbuffered
+from wirekit.combinators import Done, Fail, Partial, State, Unbuffered, parse_prefix
 from wirekit.serializer import CLOSED, BytesLike, PeerClosed, Serializer, Writev
 from wirekit.serializer import Close as SClose
 
@@ -205,11 +205,13 @@ class ServerConnection:
     def _read_head(self, data: BytesLike, off: int, n: int, eof: bool) -> int:
         """Parse (part of) a request head; the bytes used, or -1 to wait or stop."""
         config = self._config
-        state = self._head_parse or Unbuffered.parse(g.request_head)
         avail = n - off
         cap = config.max_header_bytes
         capped = avail > cap
-        state = state.resume(data, off, min(avail, cap), eof and not capped)
+        if self._head_parse is None:
+            state = parse_prefix(g.request_head, data, off, min(avail, cap), eof and not capped)
+        else:
+            state = self._head_parse.resume(data, off, min(avail, cap), eof and not capped)
         if isinstance(state, Partial):
             if not capped:
                 self._head_parse = state
