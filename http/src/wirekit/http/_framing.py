@@ -96,6 +96,10 @@ def content_length(headers: Headers, status: int = Status.BAD_REQUEST) -> int | 
     values = headers.get_all(b"content-length")
     if not values:
         return None
+    if len(values) == 1:
+        known = _LENGTHS.get(values[0])
+        if known is not None:
+            return known
     digits: set[bytes] = set()
     for value in values:
         try:
@@ -107,7 +111,10 @@ def content_length(headers: Headers, status: int = Status.BAD_REQUEST) -> int | 
     (only,) = digits
     if len(only) > MAX_LENGTH_DIGITS:
         raise RemoteProtocolError("Content-Length too large", status)
-    return int(only)  # digits only: the grammar matched 1*DIGIT
+    length = int(only)  # digits only: the grammar matched 1*DIGIT
+    if len(values) == 1 and len(_LENGTHS) < _CACHE_LIMIT:
+        _LENGTHS[values[0]] = length
+    return length
 
 
 def transfer_codings(headers: Headers) -> list[bytes]:
@@ -135,6 +142,7 @@ class RequestFraming:
 _CACHE_LIMIT = 1024
 _VALID_HOSTS: set[bytes] = set()
 _CONNECTION_OPTIONS: dict[bytes, list[bytes]] = {}
+_LENGTHS: dict[bytes, int] = {}  # single Content-Length values already validated
 
 
 def _check_host(request: Request, hosts: list[bytes] | None) -> None:

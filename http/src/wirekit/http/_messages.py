@@ -258,6 +258,9 @@ class Request:
     __hash__ = None  # type: ignore[assignment]
 
 
+_PHRASES: dict[int, bytes] = {}  # status -> encoded standard reason phrase
+
+
 class Response:
     """A response head: status, headers, version and reason phrase.
 
@@ -278,7 +281,13 @@ class Response:
         self.status: int = member if member is not None else int(status)
         self.headers = headers if isinstance(headers, Headers) else Headers(headers)
         self.version = version
-        self.reason: bytes = reason_phrase(self.status).encode() if reason is None else _b(reason)
+        if reason is None:
+            phrase = _PHRASES.get(status)
+            if phrase is None:
+                phrase = _PHRASES[status] = reason_phrase(self.status).encode() if len(_PHRASES) < 2048 else b""
+            self.reason: bytes = phrase
+        else:
+            self.reason = _b(reason)
 
     def __repr__(self) -> str:
         return f"Response({int(self.status)}, {self.headers!r}, {self.version}, {self.reason!r})"

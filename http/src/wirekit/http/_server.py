@@ -208,6 +208,7 @@ class ServerConnection:
         avail = n - off
         cap = config.max_header_bytes
         capped = avail > cap
+        state: State[object]
         if self._head_parse is None:
             state = parse_prefix(g.request_head, data, off, min(avail, cap), eof and not capped)
         else:
