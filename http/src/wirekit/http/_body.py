@@ -225,9 +225,9 @@ class BodyWriter:
             return
         out = self._out
         if self._kind is BodyKind.CHUNKED:
-            out.write_bytes(b"%x\r\n" % n)
+            out.write(b"%x\r\n" % n)
             out.write_bytes(data)
-            out.write_bytes(b"\r\n")
+            out.write(b"\r\n")
         else:
             out.write_bytes(data)
 
@@ -243,9 +243,9 @@ class BodyWriter:
             return
         out = self._out
         if self._kind is BodyKind.CHUNKED:
-            out.write_bytes(b"%x\r\n" % n)
+            out.write(b"%x\r\n" % n)
             out.schedule(data)
-            out.write_bytes(b"\r\n")
+            out.write(b"\r\n")
         else:
             out.schedule(data)
 
@@ -266,7 +266,7 @@ class BodyWriter:
         if self._out.is_closed:  # the connection is gone: nothing more can be sent
             complete = False
         elif self._kind is BodyKind.CHUNKED:
-            self._out.write_bytes(b"0\r\n\r\n")
+            self._out.write(b"0\r\n\r\n")
         elif self._kind is BodyKind.FIXED and self._remaining:
             complete = False
         self._on_close(complete)

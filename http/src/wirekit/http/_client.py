@@ -139,7 +139,7 @@ class ClientConnection:
 
     def _send(self, respd: Respd) -> None:
         self._sending = respd
-        self._out.write_bytes(respd._head)
+        self._out.write(respd._head)
         if respd._body_kind is BodyKind.NONE:
             assert respd._writer is not None
             respd._writer.close()

@@ -164,7 +164,7 @@ class Reqd:
             elif length != n and not no_body:
                 raise LocalProtocolError(f"Content-Length is {length} but the body has {n} bytes")
         out = self._conn._out
-        out.write_bytes(head_bytes(status_line(response.status, response.reason), headers, extra))
+        out.write(head_bytes(status_line(response.status, response.reason), headers, extra))
         if n and not no_body:
             if n >= SCHEDULE_THRESHOLD:
                 out.schedule(data)
@@ -200,7 +200,7 @@ class Reqd:
         if kind is BodyKind.CHUNKED:
             extra.append((b"transfer-encoding", b"chunked"))
         conn = self._conn
-        conn._out.write_bytes(head_bytes(status_line(response.status, response.reason), headers, extra))
+        conn._out.write(head_bytes(status_line(response.status, response.reason), headers, extra))
         self.response = response
         self._state = ResponseState.STREAMING
         self._writer = BodyWriter(conn._out, kind, size, conn._wake_writer, self._body_closed)
@@ -233,7 +233,7 @@ class Reqd:
         sent = response.headers.copy()
         sent.remove(b"content-length")  # never in a 1xx or a 2xx to CONNECT (RFC 9110 §8.6,
         sent.remove(b"transfer-encoding")  # RFC 9112 §6.1)
-        conn._out.write_bytes(head_bytes(status_line(status, response.reason), sent, None))
+        conn._out.write(head_bytes(status_line(status, response.reason), sent, None))
         self.response = response
         self._state = ResponseState.UPGRADED
         conn._upgrade(self, on_upgrade)
@@ -276,7 +276,7 @@ class Reqd:
         """Called when the handler first asks for the body: send 100 Continue if due."""
         if self._continue and self._state is ResponseState.WAITING:
             self._continue = False
-            self._conn._out.write_bytes(CONTINUE)
+            self._conn._out.write(CONTINUE)
             self._conn._wake_writer()
         self._conn._wake_reader()
 

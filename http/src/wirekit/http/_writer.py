@@ -102,4 +102,4 @@ def request_head_bytes(request: Request, extra: list[tuple[bytes, bytes]] | None
 
 def write_chunk_header(out: Serializer, size: int) -> None:
     """The ``<hex size>\\r\\n`` line before a chunk's data."""
-    out.write_bytes(b"%x\r\n" % size)
+    out.write(b"%x\r\n" % size)
