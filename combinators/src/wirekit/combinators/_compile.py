@@ -490,12 +490,15 @@ def measure(p: Parser[Any]) -> Bounds:
         minl = maxl = freach = k = 0
         seen = 0  # how far the children before this one may have looked
         canfail = False
-        for child in p.parsers:
+        children = p.parsers
+        for i, child in enumerate(children):
             cmin, cmax, cfreach, ck, cfail = measure(child)
             if cfail:
                 freach = max(freach, seen, _add(maxl, cfreach))
                 canfail = True
             seen = max(seen, _add(_add(maxl, cmax), ck))
+            if i + 1 < len(children):
+                ck = _followed_k(child, children[i + 1], ck)
             # what earlier children saw past their end is covered by this child's bytes
             k = max(ck, k - cmin if k < INF else INF)
             minl = _add(minl, cmin)
@@ -526,6 +529,34 @@ def measure(p: Parser[Any]) -> Bounds:
         before = INF if cmax >= INF else cmax * (p.least - 1)
         return cmin * p.least, maxl, _add(before, max(cfreach, ck)), k, True
     raise _NotRegular
+
+
+def _followed_k(child: Parser[Any], follower: Parser[Any], ck: int) -> int:
+    """A tighter ``k`` for a loop or option that is followed by ``follower``.
+
+    A repetition (or an option) ends with an attempt of its item that fails. If the whole
+    sequence matched, ``follower`` matched right there, so the byte there is one
+    ``follower`` can start with; when no item can start with such a byte, that attempt
+    failed on its first byte. It looked at one byte, not at ``freach`` bytes.
+    """
+    while isinstance(child, _Map | _Desc | Consumed):
+        child = child.p
+    if isinstance(child, Many):
+        item = child.p
+    elif isinstance(child, _Choice) and len(child.alternatives) == 2 and isinstance(child.alternatives[1], _Pure):
+        item = child.alternatives[0]
+    else:
+        return ck
+    try:
+        next_first, next_nullable = first(follower)
+        item_first, item_nullable = first(item)
+        if next_first is None or next_nullable or item_first is None or item_nullable:
+            return ck
+        if item_first & next_first:
+            return ck
+        return max(measure(item)[3], 1)
+    except (_NotRegular, RecursionError):
+        return ck
 
 
 # --------------------------------------------------------------------------------
