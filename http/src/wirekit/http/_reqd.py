@@ -15,7 +15,7 @@ from ._errors import LocalProtocolError, ProtocolError
 from ._framing import BodyKind, RequestFraming
 from ._messages import HeaderInput, Headers, Method, Request, Response, Version
 from ._status import Status
-from ._writer import head_bytes, status_line
+from ._writer import FRAMING_NAMES, PLAIN_FIELDS, head_bytes, status_line
 
 if TYPE_CHECKING:
     from ._server import ServerConnection
@@ -25,8 +25,7 @@ __all__ = ["ErrorHandler", "Reqd", "RequestHandler"]
 # Bodies at least this large are scheduled (zero-copy) instead of copied.
 SCHEDULE_THRESHOLD = 4096
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
-# Response fields the connection checks or sets itself.
-_FRAMING_FIELDS = frozenset({b"content-length", b"transfer-encoding", b"connection"})
+
 
 
 class ResponseState(enum.Enum):
@@ -103,8 +102,8 @@ class Reqd:
         no_body = is_head or status in (204, 304)
         headers = response.headers
         length: int | None = None
-        for name, _ in headers._fields:
-            if name.lower() in _FRAMING_FIELDS:
+        for pair in headers._fields:
+            if pair not in PLAIN_FIELDS and pair[0].lower() in FRAMING_NAMES:
                 break
         else:
             return no_body, length, headers  # nothing for the connection to check or fix

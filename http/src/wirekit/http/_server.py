@@ -213,7 +213,7 @@ class ServerConnection:
             state = parse_prefix(g.request_head, data, off, min(avail, cap), eof and not capped)
         else:
             state = self._head_parse.resume(data, off, min(avail, cap), eof and not capped)
-        if isinstance(state, Partial):
+        if type(state) is not Done and isinstance(state, Partial):
             if not capped:
                 self._head_parse = state
                 return -1
@@ -225,7 +225,7 @@ class ServerConnection:
                 self._fail(RemoteProtocolError("request header section too large", Status.REQUEST_HEADER_FIELDS_TOO_LARGE))
             return -1
         self._head_parse = None
-        if isinstance(state, Fail):
+        if type(state) is Fail:
             e = state.error
             self._fail(RemoteProtocolError(f"malformed request head: {e.message}", Status.BAD_REQUEST, e.position))
             return -1

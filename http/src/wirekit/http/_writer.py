@@ -22,6 +22,10 @@ __all__ = ["head_bytes", "request_head_bytes", "status_line", "write_chunk_heade
 _STATUS_LINES: dict[tuple[int, bytes], bytes] = {}
 _FIELDS: dict[tuple[bytes, bytes], bytes] = {}
 _CACHE_LIMIT = 4096
+# Validated fields that are not about framing (Content-Length, Transfer-Encoding,
+# Connection): a response made only of these needs no further checks.
+PLAIN_FIELDS: set[tuple[bytes, bytes]] = set()
+FRAMING_NAMES = frozenset({b"content-length", b"transfer-encoding", b"connection"})
 
 
 def _valid(rule: Parser[Any], data: bytes) -> bool:
@@ -67,6 +71,8 @@ def field_bytes(name: bytes, value: bytes) -> bytes:
         line = b"%s: %s\r\n" % (name, value)
         if len(_FIELDS) < _CACHE_LIMIT:
             _FIELDS[key] = line
+            if name.lower() not in FRAMING_NAMES:
+                PLAIN_FIELDS.add(key)
     return line
 
 
