@@ -38,7 +38,9 @@ class Config:
         default=65536,
         metadata={"help": "request-body bytes buffered for a handler that is not reading"},
     )
-    response_buffer_size: int = field(default=4096, metadata={"help": "output buffer per connection"})
+    response_buffer_size: int = field(
+        default=1024, metadata={"help": "output buffer per connection (larger output bypasses it)"}
+    )
     max_drain_bytes: int = field(
         default=65536,
         metadata={"help": "unread request body discarded to keep a connection alive"},
