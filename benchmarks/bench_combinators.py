@@ -130,6 +130,39 @@ def buffered_parse(data: bytes, chunk: int = 4096) -> Any:
     return state.value
 
 
+STREAM_CHILD = r"""
+import resource, sys, time
+from wirekit.combinators import char, parse_many, take_while1
+record = take_while1(b"abcdefghijklmnopqrstuvwxyz0123456789 ") << char(b"\n")
+line = b"record 0123456789 with a payload of letters and digits abcdefghijklmnopqrstuvwxyz\n"
+block = line * 800  # ~70 KB per chunk, generated on the fly
+total = int(sys.argv[1])
+def chunks():
+    sent = 0
+    while sent < total:
+        yield block
+        sent += len(block)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t = time.perf_counter()
+count = sum(1 for _ in parse_many(record, chunks()))
+elapsed = time.perf_counter() - t
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(count, elapsed, (after - before) / 1024, after / 1024)
+"""
+
+
+def stream_memory(total: int = 200_000_000) -> tuple[int, float, float, float]:
+    """parse_many over ``total`` bytes of small records, in a fresh process:
+    (records, seconds, peak RSS growth in MiB, peak RSS in MiB)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", STREAM_CHILD, str(total)], capture_output=True, text=True, check=True
+    ).stdout.split()
+    return int(out[0]), float(out[1]), float(out[2]), float(out[3])
+
+
 def main(repeat: int = 5) -> None:
     """Run the comparison and print the table."""
     doc = make_document()
@@ -151,6 +184,12 @@ def main(repeat: int = 5) -> None:
     print(f"{'parser':<36} {'MB/s':>8} {'ms':>9} {'vs parsy':>9} {'vs one-shot':>11}")
     for name, t in rows:
         print(f"{name:<36} {size_mb / t:8.2f} {t * 1e3:9.2f} {parsy_t / t:8.1f}x {wk / t:10.2f}x")
+    records, seconds, growth, peak = stream_memory()
+    print(
+        f"parse_many over a 200 MB stream: {records:,} records in {seconds:.1f} s "
+        f"({200 / seconds:.0f} MB/s); peak RSS {peak:.1f} MiB, growth while streaming "
+        f"{growth:.1f} MiB (goal: under 20 MiB)"
+    )
 
 
 if __name__ == "__main__":
