@@ -1,7 +1,8 @@
 """The one benchmark entry point: ``uv run python benchmarks/run.py [SUITE ...]``.
 
 Suites: ``combinators`` (JSON vs parsy), ``serializer`` (vs ``b"".join``), ``http``
-(sans-IO parse + respond vs h11 and httptools), ``server`` (wrk against wirekit, uvicorn
+(sans-IO parse + respond vs h11 and httptools), ``resp`` (the RESP client vs redis-py
+against a local redis-server), ``server`` (wrk against wirekit, uvicorn
 and a bare asyncio protocol; several minutes). With no argument every suite runs. Each prints a table of figures measured side by side in one
 process; only ratios within one run are meaningful on a noisy machine.
 """
@@ -20,6 +21,7 @@ SUITES = {
     "combinators": "bench_combinators",
     "serializer": "bench_serializer",
     "http": "bench_http",
+    "resp": "bench_resp",
     "server": "bench_server",
 }
 

@@ -1,5 +1,7 @@
-"""The examples run as tests: every ``examples/*.py`` with a ``main()`` is run, and the
-binary example (``examples/length_prefixed.py``) is checked in depth."""
+"""The examples run as tests: every ``examples/*.py`` and every example package
+``examples/<name>/`` with a ``main()`` is run, and the binary example
+(``examples/length_prefixed.py``) is checked in depth. (The RESP package has its own
+tests in ``tests/examples/resp/``.)"""
 
 from __future__ import annotations
 
@@ -12,12 +14,16 @@ from wirekit.combinators import Buffered, Done, Fail, ParseError, Partial, State
 
 from tests.combinators.helpers import EXAMPLES, Err, check, load_example
 
-EXAMPLE_NAMES = sorted(path.stem for path in EXAMPLES.glob("*.py"))
+EXAMPLE_NAMES = sorted(
+    [path.stem for path in EXAMPLES.glob("*.py")]
+    + [path.parent.name for path in EXAMPLES.glob("*/__init__.py")]
+)
 
 
 def test_there_are_examples() -> None:
     assert "json" in EXAMPLE_NAMES
     assert "length_prefixed" in EXAMPLE_NAMES
+    assert "resp" in EXAMPLE_NAMES
 
 
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)
@@ -25,12 +31,12 @@ def test_example_main_runs(name: str, capsys: pytest.CaptureFixture[str]) -> Non
     module = load_example(name)
     main = getattr(module, "main", None)
     if main is None:
-        pytest.skip(f"examples/{name}.py has no main()")
+        pytest.skip(f"example {name} has no main()")
     if inspect.signature(main).parameters:
         main([])  # argv: no command-line arguments
     else:
         main()
-    assert capsys.readouterr().out.strip(), f"examples/{name}.py printed nothing"
+    assert capsys.readouterr().out.strip(), f"example {name} printed nothing"
 
 
 # --------------------------------------------------------------------------------

@@ -400,10 +400,21 @@ def load_example(name: str) -> ModuleType:
     """Load ``examples/<name>.py`` by path, as module ``wirekit_example_<name>``.
 
     (``examples/json.py`` must not be imported as ``json``: it would shadow the stdlib.)
+    A package ``examples/<name>/`` is loaded the same way, once: its modules import each
+    other relatively, so loading it again would mix two copies of its classes.
     """
-    path = EXAMPLES / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"wirekit_example_{name}", path)
-    assert spec is not None and spec.loader is not None, path
+    module_name = f"wirekit_example_{name}"
+    package = EXAMPLES / name
+    if (package / "__init__.py").exists():
+        loaded = sys.modules.get(module_name)
+        if loaded is not None:
+            return loaded
+        spec = importlib.util.spec_from_file_location(
+            module_name, package / "__init__.py", submodule_search_locations=[str(package)]
+        )
+    else:
+        spec = importlib.util.spec_from_file_location(module_name, EXAMPLES / f"{name}.py")
+    assert spec is not None and spec.loader is not None, name
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # as an import would (dataclasses look it up)
     spec.loader.exec_module(module)

@@ -152,8 +152,9 @@ class Machine:
 
     def take(self, start: int, end: int) -> bytes:
         """The input between two positions, as `bytes`."""
-        v = self.buf[start:end]
-        return bytes(v) if self.need_bytes else v
+        if self.need_bytes:  # one copy: slicing a bytearray would copy twice
+            return bytes(memoryview(self.buf)[start:end])
+        return self.buf[start:end]  # type: ignore[no-any-return]
 
     def rebase(self, buf: Any, off: int, lim: int, dropped_to: int) -> None:
         """Continue on a new buffer whose index ``off`` holds old position ``dropped_to``."""
