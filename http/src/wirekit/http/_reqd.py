@@ -178,8 +178,9 @@ class Reqd:
         With a ``Content-Length`` the body must have exactly that many bytes (more raises,
         fewer makes the connection close after it). Without one the body is chunked for
         HTTP/1.1 clients and delimited by closing the connection for HTTP/1.0 ones.
-        The head goes out with the first flush (or at once with
-        ``flush_headers_immediately``).
+        The head is written into the output at once; the runtime is woken to send it at
+        the first flush (or at once with ``flush_headers_immediately``), and sends it
+        with whatever it finds when it next asks for a write operation anyway.
 
         Raises:
             LocalProtocolError: a response was already sent, or a header is invalid.

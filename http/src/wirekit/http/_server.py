@@ -21,6 +21,7 @@ HEAD …; CLOSED after ``Connection: close``, an error or EOF; UPGRADED after a 
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from collections import deque
 from collections.abc import Callable
@@ -32,7 +33,7 @@ from wirekit.serializer import Close as SClose
 from . import _grammar as g
 from ._body import BodyReader, BodyWriter, ChunkedDecoder, Decoder, FixedDecoder, empty_body
 from ._config import Config
-from ._errors import ProtocolError, RemoteProtocolError
+from ._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from ._framing import BodyKind, request_framing
 from ._messages import HeaderInput, Headers, Method, Request, Response, Version
 from ._operations import CLOSE, READ, UPGRADE, YIELD, Close, ReadOperation, Write, WriteOperation
@@ -335,11 +336,14 @@ class ServerConnection:
         def respond(headers: HeaderInput | None = None) -> BodyWriter:
             return reqd.respond_with_streaming(Response(status, headers), flush_headers_immediately=True)
 
+        if self._out.is_closed:
+            return  # shut down, or the peer is gone: there is nobody to answer
         try:
             self._error_handler(reqd.request, error, respond)
         except Exception:
             if reqd.response_state is ResponseState.WAITING:
-                default_error_handler(reqd.request, error, respond)
+                with contextlib.suppress(LocalProtocolError):  # closed meanwhile
+                    default_error_handler(reqd.request, error, respond)
             elif reqd._writer is not None:
                 reqd._writer.abort()
 

@@ -12,15 +12,18 @@ the response is aborted and the connection closed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import unquote
 
-from .. import BodyWriter, Reqd, RequestHandler, Response
+from wirekit.serializer import SerializerClosedError
+
+from .. import BodyWriter, FlushReason, LocalProtocolError, Reqd, RequestHandler, Response
 from .._messages import Method
 
-__all__ = ["ASGIApp", "Lifespan", "asgi_handler"]
+__all__ = ["ASGIApp", "ClientDisconnected", "Lifespan", "asgi_handler"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -30,6 +33,10 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 logger = logging.getLogger("wirekit.error")
 _ASGI = {"version": "3.0", "spec_version": "2.4"}
+
+
+class ClientDisconnected(OSError):
+    """Raised by ``send`` once the client is gone (ASGI spec 2.4: an `OSError`)."""
 
 
 class _Cycle:
@@ -99,41 +106,47 @@ class _Cycle:
             raise RuntimeError("ASGI: the response is already complete")
         data = message.get("body", b"")
         more = bool(message.get("more_body", False))
-        writer = self.writer
-        if writer is None and not more:
-            self.finished = True
-            self.reqd.respond_with_bytes(Response(self.status, self.headers), data)
-            self._done()
-            return
-        if writer is None:
-            writer = self.writer = self.reqd.respond_with_streaming(Response(self.status, self.headers))
-        if data:
-            writer.write(data)
-        if not more:
-            self.finished = True
-            writer.close()
-            self._done()
-            return
+        try:
+            writer = self.writer
+            if writer is None and not more:
+                self.reqd.respond_with_bytes(Response(self.status, self.headers), data)
+                self.finished = True  # only now: a response that failed to start gets a 500
+                return
+            if writer is None:
+                writer = self.writer = self.reqd.respond_with_streaming(Response(self.status, self.headers))
+            if data:
+                writer.write(data)
+            if not more:
+                self.finished = True
+                writer.close()
+                return
+        except (LocalProtocolError, SerializerClosedError):
+            if self.disconnected.done():  # the connection is gone (ASGI: an OSError)
+                raise ClientDisconnected("the client disconnected") from None
+            raise
         # Backpressure: continue once these bytes were handed to the transport.
         flushed: asyncio.Future[None] = self.loop.create_future()
 
-        def on_flushed(_: object) -> None:
-            if not flushed.done():
+        def on_flushed(reason: FlushReason) -> None:
+            if flushed.done():
+                return
+            if reason is FlushReason.DRAIN:  # dropped: the peer went away
+                flushed.set_exception(ClientDisconnected("the client disconnected"))
+            else:
                 flushed.set_result(None)
 
         writer.flush(on_flushed)
         await flushed
-
-    def _done(self) -> None:
-        if not self.disconnected.done():
-            pass  # the connection stays; a receive() after the response returns disconnect
 
     def fail(self, exc: BaseException) -> None:
         """The app raised (or returned without finishing)."""
         err = exc if isinstance(exc, Exception) else RuntimeError(str(exc))
         if not self.finished:
             self.finished = True
-            self.reqd.report_exn(err)
+            if isinstance(exc, ClientDisconnected):
+                return  # nobody to answer
+            with contextlib.suppress(LocalProtocolError):  # closed meanwhile: nobody to answer
+                self.reqd.report_exn(err)
 
 
 def _scope(reqd: Reqd, client: tuple[str, int] | None, server: tuple[str, int] | None, root_path: str, state: dict[str, Any] | None) -> Scope:
@@ -200,6 +213,9 @@ def asgi_handler(
 async def _run(app: ASGIApp, scope: Scope, cycle: _Cycle) -> None:
     try:
         await app(scope, cycle.receive, cycle.send)
+    except ClientDisconnected as exc:
+        cycle.fail(exc)  # the client left: nothing to log
+        return
     except BaseException as exc:
         logger.exception("ASGI app failed")
         cycle.fail(exc)
@@ -207,7 +223,8 @@ async def _run(app: ASGIApp, scope: Scope, cycle: _Cycle) -> None:
             raise
         return
     if not cycle.finished:
-        logger.error("ASGI app returned without completing its response")
+        if not cycle.disconnected.done():  # an app may stop when the client has left
+            logger.error("ASGI app returned without completing its response")
         cycle.fail(RuntimeError("the app returned without completing the response"))
 
 
@@ -229,6 +246,10 @@ class Lifespan:
         except BaseException:
             self.supported = False
             logger.info("the app does not support lifespan events; continuing without them")
+            await self._from_app.put({"type": "lifespan.unsupported"})
+        else:
+            # An app that returns without answering (``if scope["type"] != "http":
+            # return``) does not do lifespan: never leave startup waiting for it.
             await self._from_app.put({"type": "lifespan.unsupported"})
 
     async def startup(self) -> None:

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterable, AsyncIterator, Callable
+from typing import cast
 from urllib.parse import urlsplit
 
 from .. import (
     CLOSE,
+    CLOSED,
     READ,
     BodyReader,
     ClientConnection,
@@ -52,19 +54,11 @@ class ClientResponse:
         if self._started:
             return
         self._started = True
-        reader, queue = self._reader, self._chunks
+        self._schedule()
 
-        def on_read(data: bytes) -> None:
-            queue.put_nowait(data)
-            reader.schedule_read(on_read, on_eof, on_error)
-
-        def on_eof() -> None:
-            queue.put_nowait(None)
-
-        def on_error(exc: Exception) -> None:
-            queue.put_nowait(exc)
-
-        reader.schedule_read(on_read, on_eof, on_error)
+    def _schedule(self) -> None:
+        queue = self._chunks
+        self._reader.schedule_read(queue.put_nowait, lambda: queue.put_nowait(None), queue.put_nowait)
 
     async def iter_chunks(self) -> AsyncIterator[bytes]:
         """The body as it arrives.
@@ -80,6 +74,9 @@ class ClientResponse:
             if isinstance(item, BaseException):
                 raise item
             yield item
+            # Ask for more only once this chunk was taken: a slow consumer leaves the
+            # bytes in the connection, which then stops reading (backpressure).
+            self._schedule()
 
     async def read(self) -> bytes:
         """The whole body (also kept as ``body``)."""
@@ -106,11 +103,12 @@ class _Connection(asyncio.Protocol):
         self.buf = b""
         self.closed = False
         self.paused = False
+        self.write_paused = False
         self.lost: asyncio.Future[None] = self.loop.create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # A stream transport (uvloop's are not asyncio.Transport subclasses: no isinstance).
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         self.buf = self.buf + data if self.buf else data
@@ -124,17 +122,25 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        self.cc.report_write_result(CLOSED)  # drop pending output: flush callbacks fire (DRAIN)
         if not self.cc.is_closed:
             self.cc.report_exn(ConnectionError("the connection was lost"))
         if not self.lost.done():
             self.lost.set_result(None)
+
+    def pause_writing(self) -> None:
+        self.write_paused = True  # the socket buffer is full: request body flushes wait
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        self.pump()
 
     def pump(self) -> None:
         """Run the read and write operations until both wait."""
         cc, transport = self.cc, self.transport
         if transport is None or self.closed:
             return
-        while True:
+        while not self.write_paused:
             op = cc.next_write_operation()
             if type(op) is Write:
                 transport.write(b"".join(op.iovecs))
@@ -276,16 +282,27 @@ class Client:
         elif body is not None:
             conn.pump()
             async for chunk in body:
+                if conn.closed:
+                    break  # the response future has the error
                 writer.write(chunk)
                 flushed: asyncio.Future[None] = loop.create_future()
                 writer.flush(_resolver(flushed))
                 conn.pump()
-                await flushed
-            writer.close()
-            conn.pump()
+                await flushed  # backpressure: the socket took the chunk (or the peer left)
+            if not conn.closed:
+                writer.close()
+                conn.pump()
         else:
             conn.pump()
-        response = await asyncio.wait_for(result, self.timeout)
+        try:
+            response = await asyncio.wait_for(result, self.timeout)
+        except TimeoutError:
+            # Its response may still come: the connection cannot be reused (a pipelined
+            # request would wait behind it), so close it.
+            conn.closed = True
+            if conn.transport is not None:
+                conn.transport.close()
+            raise
         if not stream:
             await response.read()
         return response

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from ...combinators import ParseError, parse, string, take_while1
-from .. import BodyWriter, Method, Reqd, Response
+from .. import BodyWriter, FlushReason, Method, Reqd, Response
 from .._messages import Headers
 
 __all__ = ["MAX_DEMO_BYTES", "demo_handler"]
@@ -83,7 +83,7 @@ def _echo(reqd: Reqd) -> None:
     def on_read(data: bytes) -> None:
         w = writer()
         w.write(data)
-        w.flush(lambda _reason: body.schedule_read(on_read, on_eof, on_error))
+        w.flush(lambda reason: None if reason is FlushReason.DRAIN else body.schedule_read(on_read, on_eof, on_error))
 
     def on_eof() -> None:
         writer().close()
@@ -102,8 +102,10 @@ def _send_bytes(reqd: Reqd, n: int) -> None:
     writer = reqd.respond_with_streaming(Response(200, headers))
     remaining = [n]
 
-    def more(_reason: object = None) -> None:
+    def more(reason: object = None) -> None:
         # Send in blocks, each after the previous one was handed to the transport.
+        if reason is FlushReason.DRAIN:
+            return  # the client went away
         left = remaining[0]
         if left == 0:
             writer.close()
@@ -120,7 +122,9 @@ def _send_stream(reqd: Reqd, n: int) -> None:
     writer = reqd.respond_with_streaming(Response(200, _TEXT))
     i = [0]
 
-    def more(_reason: object = None) -> None:
+    def more(reason: object = None) -> None:
+        if reason is FlushReason.DRAIN:
+            return  # the client went away
         if i[0] >= n:
             writer.close()
             return

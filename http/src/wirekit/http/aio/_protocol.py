@@ -14,10 +14,11 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from .. import (
     CLOSE,
+    CLOSED,
     READ,
     UPGRADE,
     Close,
@@ -50,6 +51,7 @@ class ServerState:
         self.requests = 0
         self.shutting_down = False
         self.on_max_requests: Callable[[], None] | None = None
+        self.lingering: set[asyncio.BaseTransport] = set()  # closed, draining the client
         self._sweep: asyncio.TimerHandle | None = None
 
     def add(self, protocol: HttpProtocol) -> None:
@@ -72,6 +74,10 @@ class ServerState:
 class HttpProtocol(asyncio.Protocol):
     """Serves one TCP connection with a `ServerConnection`."""
 
+    # After closing its side, how long a connection keeps reading (and discarding) what a
+    # client still sends before it is closed for good (lingering close).
+    LINGER = 2.0
+
     def __init__(
         self,
         make_handler: Callable[[HttpProtocol], RequestHandler],
@@ -93,18 +99,20 @@ class HttpProtocol(asyncio.Protocol):
         self._write_scheduled = False
         self._busy = False
         self._closed = False
+        self._peer_eof = False
         self._deadline = 0.0  # loop time after which `_deadline_kind` expires (0: none)
         self._deadline_kind = "idle"
         self._head_started = 0.0
         self._to_log: list[Reqd] = []
         self.client: tuple[str, int] | None = None
         self.server: tuple[str, int] | None = None
+        # Resolved once the client stops sending (EOF) or the connection closes.
         self.disconnected: asyncio.Future[None] = self.loop.create_future()
 
     # -- asyncio.Protocol ----------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # A stream transport (uvloop's are not asyncio.Transport subclasses: no isinstance).
+        self.transport = transport = cast(asyncio.Transport, transport)
         state = self._state
         peer = transport.get_extra_info("peername")
         sock = transport.get_extra_info("sockname")
@@ -135,6 +143,13 @@ class HttpProtocol(asyncio.Protocol):
         self._arm_timer()
 
     def eof_received(self) -> bool:
+        self._peer_eof = True
+        if self._closed:
+            return False  # the end of a lingering close: the transport closes
+        # The client sends nothing more: ASGI apps waiting in receive() get http.disconnect
+        # (responses still go out to a half-closed client).
+        if not self.disconnected.done():
+            self.disconnected.set_result(None)
         conn = self.conn
         if conn is not None and not self._closed:
             op = conn.next_read_operation()
@@ -146,13 +161,22 @@ class HttpProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
+        if self.transport is not None:
+            self._state.lingering.discard(self.transport)
         if not self.disconnected.done():
             self.disconnected.set_result(None)
         self._cancel_timer()
         self._state.connections.discard(self)
         conn = self.conn
-        if conn is not None and not conn.is_closed:
-            conn.shutdown()
+        if conn is not None:
+            # The peer is gone: pending output is dropped, so flush callbacks waiting for
+            # it fire (FlushReason.DRAIN) and streaming handlers learn to stop.
+            try:
+                conn.report_write_result(CLOSED)
+            except Exception:
+                error_logger.exception("a flush callback failed after the connection was lost")
+            if not conn.is_closed:
+                conn.shutdown()
 
     def pause_writing(self) -> None:
         self._writing_paused = True
@@ -168,10 +192,16 @@ class HttpProtocol(asyncio.Protocol):
         if state.config.access_log:
             self._to_log.append(reqd)
         assert self._handler is not None
-        self._handler(reqd)
-        limit = state.config.limit_max_requests
-        if limit is not None and state.requests >= limit and state.on_max_requests is not None:
-            state.on_max_requests()
+        try:
+            self._handler(reqd)
+        except Exception:
+            # The connection answers 500; the traceback would otherwise be lost.
+            error_logger.exception("request handler failed")
+            raise
+        finally:
+            limit = state.config.limit_max_requests
+            if limit is not None and state.requests >= limit and state.on_max_requests is not None:
+                state.on_max_requests()
 
     def _pump_read(self) -> None:
         conn = self.conn
@@ -217,6 +247,10 @@ class HttpProtocol(asyncio.Protocol):
         if conn is None or transport is None or self._closed:
             return
         while not self._writing_paused:
+            if transport.is_closing():
+                # Lost (reset, broken pipe): writes would be dropped, and a producer fed by
+                # flush callbacks would spin here. connection_lost drains the rest.
+                return
             op = conn.next_write_operation()
             if type(op) is Write:
                 iovecs = op.iovecs
@@ -273,9 +307,19 @@ class HttpProtocol(asyncio.Protocol):
         self._state.connections.discard(self)
         transport = self.transport
         if transport is not None:
-            if transport.can_write_eof():
+            if transport.can_write_eof() and not transport.is_closing():
                 with contextlib.suppress(OSError):
                     transport.write_eof()  # half-close first so the client reads everything
+                if not self._peer_eof:
+                    # Lingering close (as nginx's lingering_close): a client still sending
+                    # a body nobody reads would get a reset from close() and could lose the
+                    # response. Discard its bytes until it closes too, or LINGER seconds.
+                    self._state.lingering.add(transport)
+                    if self._reading_paused:
+                        self._reading_paused = False
+                        transport.resume_reading()
+                    self.loop.call_later(self.LINGER, transport.close)
+                    return
             transport.close()
 
     # -- timers ------------------------------------------------------------------------
@@ -293,7 +337,10 @@ class HttpProtocol(asyncio.Protocol):
         now = self.loop.time()
         if conn.reading_body:
             self._head_started = 0.0
-            self._deadline, self._deadline_kind = now + config.timeout_body, "body"
+            if self._reading_paused:  # backpressure: the handler is not reading yet
+                self._deadline = 0.0
+            else:
+                self._deadline, self._deadline_kind = now + config.timeout_body, "body"
         elif self._buf or conn.head_in_progress:
             if not self._head_started:
                 self._head_started = now

@@ -15,6 +15,7 @@ import importlib
 import inspect
 import logging
 import multiprocessing
+import multiprocessing.synchronize
 import os
 import signal
 import socket
@@ -148,6 +149,8 @@ class Server:
             await asyncio.sleep(0.02)
         for protocol in list(self.state.connections):
             protocol.abort()
+        for transport in list(self.state.lingering):
+            transport.close()
         if self._server is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), timeout=1)
@@ -175,12 +178,14 @@ async def serve(
     """Serve until SIGINT/SIGTERM (or max requests), then shut down gracefully."""
     server = Server(app, config, http_config, sock)
     address = await server.start()
-    (announce or _print)(f"wirekit listening on {_url(address)}")
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    # Announce only once the signals are handled: a SIGTERM sent as soon as the line
+    # appears must stop the server gracefully, not kill it.
+    (announce or _print)(f"wirekit listening on {_url(address)}")
     stopper = loop.create_task(stop.wait())
     stopped = loop.create_task(server.wait_stopped())
     await asyncio.wait({stopper, stopped}, return_when=asyncio.FIRST_COMPLETED)
@@ -216,8 +221,13 @@ def _reuseport_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _worker(spec: str | None, config: ServeConfig, port: int, number: int) -> None:
+def _worker(
+    spec: str | None, config: ServeConfig, port: int, number: int, ready: multiprocessing.synchronize.Event | None = None
+) -> None:
     """A worker process: its own SO_REUSEPORT socket on the shared port."""
+    # Forked from the supervisor: drop its SIGTERM handler, so a SIGTERM that comes before
+    # `serve` handles it ends this (idle) worker instead of being ignored.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     logging.basicConfig(level=logging.INFO if config.access_log else logging.WARNING, stream=sys.stderr)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor sends SIGTERM
     _install_loop(config.loop)
@@ -225,6 +235,8 @@ def _worker(spec: str | None, config: ServeConfig, port: int, number: int) -> No
     sock = _reuseport_socket(config.host, port)
     sock.listen(config.backlog)
     sock.setblocking(False)
+    if ready is not None:
+        ready.set()  # connections queue up from now on: the supervisor may announce
     asyncio.run(serve(app, config, sock=sock, announce=lambda line: None))
 
 
@@ -246,10 +258,12 @@ def run(spec: str | None, config: ServeConfig) -> int:
     procs: dict[int, multiprocessing.process.BaseProcess] = {}
     stopping = False
 
-    def start(i: int) -> None:
-        p = ctx.Process(target=_worker, args=(spec, config, port, i), daemon=True)
+    def start(i: int) -> multiprocessing.synchronize.Event:
+        ready = ctx.Event()
+        p = ctx.Process(target=_worker, args=(spec, config, port, i, ready), daemon=True)
         p.start()
         procs[i] = p
+        return ready
 
     def on_signal(signum: int, _frame: object) -> None:
         nonlocal stopping
@@ -257,8 +271,9 @@ def run(spec: str | None, config: ServeConfig) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    for i in range(config.workers):
-        start(i)
+    readies = [start(i) for i in range(config.workers)]
+    for ready in readies:  # announce once every worker listens (or after 10 s)
+        ready.wait(10)
     _print(f"wirekit listening on {_url((config.host, port))} ({config.workers} workers)")
     while not stopping:
         time.sleep(0.2)
