@@ -12,6 +12,7 @@ from ._config import ServeConfig
 from ._demo import demo_handler
 from ._protocol import HttpProtocol, ServerState
 from ._server import AppError, Server, load_app, run, serve
+from ._simple import SimpleHandler, simple_handler
 
 __all__ = [
     "ASGIApp",
@@ -23,9 +24,11 @@ __all__ = [
     "ServeConfig",
     "Server",
     "ServerState",
+    "SimpleHandler",
     "asgi_handler",
     "demo_handler",
     "load_app",
     "run",
     "serve",
+    "simple_handler",
 ]
