@@ -166,7 +166,7 @@ def memory_per_connection(port: int, pid: int, n: int) -> float:
     sel = selectors.DefaultSelector()
     try:
         for _ in range(n):
-            s = socket.create_connection(("127.0.0.1", port))
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
             s.sendall(b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n")
             s.setblocking(False)
             sel.register(s, selectors.EVENT_READ)
@@ -204,6 +204,7 @@ def plot(latencies: dict[str, dict[float, float]], path: Path, title: str) -> No
         xs = [1 / (1 - p / 100) for p in ps]
         ax.plot(xs, [pcts[p] for p in ps], marker="o", label=name)
     ax.set_xscale("log")
+    ax.set_yscale("log")
     ticks = [50, 90, 99, 99.9, 99.99, 99.999]
     ax.set_xticks([1 / (1 - t / 100) for t in ticks])
     ax.set_xticklabels([f"{t}%" for t in ticks])
@@ -223,11 +224,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="duration of each wrk run")
     parser.add_argument("--connections-memory", type=int, default=2000)
     parser.add_argument("--plot", type=Path, default=ROOT / "docs" / "img" / "latency-1000.png")
+    parser.add_argument("--latency-only", action="store_true", help="only the 1 000-connection run and its plot")
     args = parser.parse_args(argv)
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
     seconds = 1.0 if args.smoke else args.seconds
     scenarios = SCENARIOS[:1] + SCENARIOS[-1:] if args.smoke else SCENARIOS
+    if args.latency_only:
+        scenarios = SCENARIOS[-1:]
     memory_n = 200 if args.smoke else args.connections_memory
     loops = ["asyncio"]
     with contextlib.suppress(ImportError):
@@ -237,14 +241,20 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[tuple[str, str], Result] = {}
     memory: dict[str, float] = {}
     specs = [s for loop in loops for s in servers(loop)]
+    failures: dict[str, str] = {}
     for spec in specs:
-        with running(spec) as (port, proc):
-            wrk(port, SCENARIOS[0], 1.0)  # warm up
-            for sc in scenarios:
-                if sc.needs_echo and not spec.echo:
-                    continue
-                results[(spec.name, sc.name)] = wrk(port, sc, seconds)
-            memory[spec.name] = memory_per_connection(port, proc.pid, memory_n)
+        print(f"running {spec.name} ...", file=sys.stderr, flush=True)
+        try:
+            with running(spec) as (port, proc):
+                wrk(port, SCENARIOS[0], 1.0)  # warm up
+                for sc in scenarios:
+                    if sc.needs_echo and not spec.echo:
+                        continue
+                    results[(spec.name, sc.name)] = wrk(port, sc, seconds)
+                if not args.latency_only:
+                    memory[spec.name] = memory_per_connection(port, proc.pid, memory_n)
+        except (OSError, RuntimeError, subprocess.SubprocessError) as e:
+            failures[spec.name] = f"{type(e).__name__}: {e}"
     print(f"wrk -t1, {seconds:g} s per run; server on CPU 0, wrk on CPU 1; loops: {', '.join(loops)}")
     for sc in scenarios:
         print(f"\n### {sc.name}\n")
@@ -265,7 +275,10 @@ def main(argv: list[str] | None = None) -> None:
     print("| server | KiB per connection |")
     print("|---|---:|")
     for spec in specs:
-        print(f"| {spec.name} | {memory[spec.name]:.2f} |")
+        value = f"{memory[spec.name]:.2f}" if spec.name in memory else "n/a"
+        print(f"| {spec.name} | {value} |")
+    for name, why in failures.items():
+        print(f"\n{name}: failed: {why}")
     latency = {spec.name: results[(spec.name, SCENARIOS[-1].name)].percentiles for spec in specs if (spec.name, SCENARIOS[-1].name) in results}
     if args.plot and not args.smoke:
         plot(latency, args.plot, "latency by percentile, 1 000 keep-alive connections (wrk)")

@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     for name in args.suites or list(SUITES):
         print(f"\n## {name}\n")
         module = importlib.import_module(SUITES[name])
+        sys.argv = [f"{SUITES[name]}.py"]  # each suite's own options keep their defaults
         module.main()
 
 
