@@ -27,24 +27,22 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from ._analysis import INF, NotRegular, dispatch_table, measure
 from ._combinators import Consumed, Look, Many, SepBy
 from ._machine import Frame, Machine
 from ._parser import (
     Parser,
-    _Bind,
     _Choice,
     _Desc,
     _Fail,
     _Map,
     _Pure,
-    _Ref,
     _Seq,
 )
 from ._primitives import EndOfInput, Satisfy, Str, Take, TakeWhile, class_regex
 
 __all__ = ["Fused", "compile_parser", "dispatch_table"]
 
-INF = 1 << 62
 # How a fused tree's value is rebuilt from a match: nothing (None), a group's text (int),
 # a tuple of groups' texts (tuple of ints), or a function of the match.
 Extract = Callable[[re.Match[bytes]], Any] | int | tuple[int, ...] | None
@@ -187,10 +185,6 @@ class _ScopeFrame(Frame):
         return None
 
 
-class _NotRegular(Exception):
-    pass
-
-
 class _Builder:
     """Turns a regular tree into pattern text plus a function rebuilding its value."""
 
@@ -290,7 +284,7 @@ class _Builder:
             if p.negate:
                 return b"(?!" + pat + b")", None
             return b"(?=" + pat + b")", ex
-        raise _NotRegular
+        raise NotRegular
 
     def _probe_atom(self, p: Parser[Any]) -> bytes | None:
         """The probe form of a primitive (None for composites, built as usual)."""
@@ -310,21 +304,21 @@ class _Builder:
             return b"(?:" + cls + b"{%d,}+(?:" % p.least + eos + b")?+|" + cls + b"*+" + eos + b")"
         if isinstance(p, Take):
             if not p.move:
-                raise _NotRegular  # see Look below
+                raise NotRegular  # see Look below
             return rb"(?:[\x00-\xff]|" + eos + b"){%d}" % p.n
         if isinstance(p, EndOfInput) and not p.test:
             return eos
         if isinstance(p, Look):
             # Seeing the end inside a lookaround does not move the match to the end, so
             # the probe's "everything succeeds from there on" no longer holds: no probe.
-            raise _NotRegular
+            raise NotRegular
         return None
 
     def _many_values(self, p: Many, rep: bytes) -> tuple[bytes, Extract]:
         # The whole repetition is matched in one go; its items are then re-matched one by
         # one inside the span to build the list (a regex keeps only a group's last repeat).
         if measure(p.p)[0] == 0:
-            raise _NotRegular  # items that can be empty: their count is not in the span
+            raise NotRegular  # items that can be empty: their count is not in the span
         sub = _Builder()
         item_pat, item_ex = sub.build(p.p, True)
         item_rx = re.compile(item_pat, re.DOTALL)
@@ -428,7 +422,7 @@ def fuse(p: Parser[Any]) -> Fused | None:
     builder = _Builder()
     try:
         pat, ex = builder.build(p, True)
-    except _NotRegular:
+    except NotRegular:
         return None
     except RecursionError:  # a very deep description: leave it to the general machinery
         return None
@@ -441,207 +435,6 @@ def fuse(p: Parser[Any]) -> Fused | None:
     if k >= INF or reach >= INF:
         try:
             probe = re.compile(_Builder(probe=True).build(p, False)[0], re.DOTALL)
-        except (_NotRegular, re.error, OverflowError, RecursionError):
+        except (NotRegular, re.error, OverflowError, RecursionError):
             probe = None
     return Fused(p, rx, None if ex is None else as_callable(ex), reach, k, probe)
-
-
-# --------------------------------------------------------------------------------
-# Lookahead bounds
-# --------------------------------------------------------------------------------
-def _add(a: int, b: int) -> int:
-    return INF if a >= INF or b >= INF else a + b
-
-
-Bounds = tuple[int, int, int, int, bool]
-"""(min length, max length, freach, k, can fail); INF for unbounded.
-
-``freach``: how many bytes past its start a *failing* run may have inspected;
-``k``: how many bytes past its end a *successful* run may have inspected."""
-
-
-def measure(p: Parser[Any]) -> Bounds:
-    """Bounds for a regular tree (see `Bounds`)."""
-    if isinstance(p, Satisfy):
-        return 1, 1, 1, 0, True
-    if isinstance(p, Str):
-        n = len(p.s)
-        return n, n, n, 0, n > 0
-    if isinstance(p, TakeWhile):
-        return p.least, INF, p.least, 1, p.least > 0
-    if isinstance(p, Take):
-        return (p.n, p.n, p.n, 0, p.n > 0) if p.move else (0, 0, p.n, p.n, p.n > 0)
-    if isinstance(p, EndOfInput):
-        return 0, 0, 1, 1, True
-    if isinstance(p, _Pure):
-        return 0, 0, 0, 0, False
-    if isinstance(p, _Fail):
-        return 0, 0, 0, 0, True
-    if isinstance(p, _Map | _Desc | Consumed):
-        return measure(p.p)
-    if isinstance(p, SepBy):
-        return measure(p.tree)
-    if isinstance(p, Look):
-        cmin, cmax, cfreach, ck, cfail = measure(p.p)
-        if p.negate:
-            return 0, 0, _add(cmax, ck), cfreach, True
-        return 0, 0, cfreach, _add(cmax, ck), cfail
-    if isinstance(p, _Seq):
-        minl = maxl = freach = k = 0
-        seen = 0  # how far the children before this one may have looked
-        canfail = False
-        children = p.parsers
-        for i, child in enumerate(children):
-            cmin, cmax, cfreach, ck, cfail = measure(child)
-            if cfail:
-                freach = max(freach, seen, _add(maxl, cfreach))
-                canfail = True
-            seen = max(seen, _add(_add(maxl, cmax), ck))
-            if i + 1 < len(children):
-                ck = _followed_k(child, children[i + 1], ck)
-            # what earlier children saw past their end is covered by this child's bytes
-            k = max(ck, k - cmin if k < INF else INF)
-            minl = _add(minl, cmin)
-            maxl = _add(maxl, cmax)
-        return minl, maxl, freach, k, canfail
-    if isinstance(p, _Choice):
-        stats = [measure(a) for a in p.alternatives]
-        if not stats:
-            return 0, 0, 0, 0, True
-        k = 0
-        failed = 0  # how far the alternatives before this one may have looked
-        for cmin, _, cfreach, ck, _ in stats:
-            k = max(k, ck, failed - cmin if failed < INF else INF)
-            failed = max(failed, cfreach)
-        return (
-            min(s[0] for s in stats),
-            max(s[1] for s in stats),
-            max(s[2] for s in stats),
-            k,
-            all(s[4] for s in stats),
-        )
-    if isinstance(p, Many):
-        cmin, cmax, cfreach, ck, cfail = measure(p.p)
-        maxl = INF if p.most >= INF or cmax >= INF else cmax * p.most
-        k = max(ck, cfreach)
-        if p.least == 0 or not cfail:
-            return 0 if p.least == 0 else cmin * p.least, maxl, 0, k, False
-        before = INF if cmax >= INF else cmax * (p.least - 1)
-        return cmin * p.least, maxl, _add(before, max(cfreach, ck)), k, True
-    raise _NotRegular
-
-
-def _followed_k(child: Parser[Any], follower: Parser[Any], ck: int) -> int:
-    """A tighter ``k`` for a loop or option that is followed by ``follower``.
-
-    A repetition (or an option) ends with an attempt of its item that fails. If the whole
-    sequence matched, ``follower`` matched right there, so the byte there is one
-    ``follower`` can start with; when no item can start with such a byte, that attempt
-    failed on its first byte. It looked at one byte, not at ``freach`` bytes.
-    """
-    while isinstance(child, _Map | _Desc | Consumed):
-        child = child.p
-    if isinstance(child, Many):
-        item = child.p
-    elif isinstance(child, _Choice) and len(child.alternatives) == 2 and isinstance(child.alternatives[1], _Pure):
-        item = child.alternatives[0]
-    else:
-        return ck
-    try:
-        next_first, next_nullable = first(follower)
-        item_first, item_nullable = first(item)
-        if next_first is None or next_nullable or item_first is None or item_nullable:
-            return ck
-        if item_first & next_first:
-            return ck
-        return max(measure(item)[3], 1)
-    except (_NotRegular, RecursionError):
-        return ck
-
-
-# --------------------------------------------------------------------------------
-# First-byte dispatch for choices
-# --------------------------------------------------------------------------------
-_ALL = frozenset(range(256))
-First = tuple[frozenset[int] | None, bool]  # (possible first bytes or None=unknown, nullable)
-
-
-def first(p: Parser[Any], active: set[int] | None = None) -> First:
-    """The bytes ``p`` can start with, and whether it can succeed without consuming."""
-    if active is None:
-        active = set()
-    if id(p) in active:
-        return None, True
-    active.add(id(p))
-    try:
-        if isinstance(p, Satisfy):
-            return frozenset(i for i in range(256) if p.table[i]), False
-        if isinstance(p, Str):
-            if not p.s:
-                return None, True
-            b = p.s[0]
-            if p.ci:
-                return frozenset({b, bytes([b]).lower()[0], bytes([b]).upper()[0]}), False
-            return frozenset({b}), False
-        if isinstance(p, TakeWhile):
-            if p.least == 0:
-                return None, True
-            return frozenset(i for i in range(256) if p.table[i]), False
-        if isinstance(p, Take):
-            return (_ALL, False) if p.n > 0 and p.move else (None, True)
-        if isinstance(p, _Map | _Desc | Consumed):
-            return first(p.p, active)
-        if isinstance(p, SepBy):
-            return first(p.tree, active)
-        if isinstance(p, _Bind):
-            fs, nullable = first(p.p, active)
-            return (None, True) if nullable else (fs, False)
-        if isinstance(p, _Ref):
-            return first(p.target, active) if p.target is not None else (None, True)
-        if isinstance(p, Many):
-            fs, nullable = first(p.p, active)
-            return (None, True) if p.least == 0 or nullable else (fs, False)
-        if isinstance(p, _Seq):
-            acc: set[int] = set()
-            for child in p.parsers:
-                fs, nullable = first(child, active)
-                if fs is None:
-                    return None, True
-                acc |= fs
-                if not nullable:
-                    return frozenset(acc), False
-            return None, True
-        if isinstance(p, _Choice):
-            acc = set()
-            any_null = False
-            for alt in p.alternatives:
-                fs, nullable = first(alt, active)
-                if fs is None:
-                    return None, True
-                acc |= fs
-                any_null = any_null or nullable
-            return (None, True) if any_null else (frozenset(acc), False)
-        return None, True  # lookahead, commit, queries, generate, fail: try them always
-    finally:
-        active.discard(id(p))
-
-
-def dispatch_table(
-    alternatives: tuple[Parser[Any], ...], compiled_alts: tuple[Parser[Any], ...]
-) -> list[tuple[Parser[Any], ...]] | None:
-    """Per next byte (and 256 for end of input), the compiled alternatives worth trying;
-    `None` when no alternative can be ruled out by its first byte."""
-    firsts = [first(a) for a in alternatives]
-    if all(fs is None for fs, _ in firsts):
-        return None
-    memo: dict[tuple[int, ...], tuple[Parser[Any], ...]] = {}
-    table: list[tuple[Parser[Any], ...]] = []
-    for b in range(257):
-        idx = tuple(
-            i for i, (fs, _) in enumerate(firsts) if fs is None or (b < 256 and b in fs)
-        )
-        entry = memo.get(idx)
-        if entry is None:
-            entry = memo[idx] = tuple(compiled_alts[i] for i in idx)
-        table.append(entry)
-    return table
