@@ -6,7 +6,7 @@ from collections.abc import Callable, Generator, Iterable
 from typing import Any, TypeVar, overload
 
 from ._machine import NOPOS, Frame, Machine
-from ._parser import Parser, _Choice, _Fail, _Pure, _Ref, _Seq, compiled
+from ._parser import Parser, _Choice, _Fail, _Pure, _Ref, _Seq, _Unary, compiled
 
 __all__ = [
     "both",
@@ -42,30 +42,22 @@ D = TypeVar("D")
 _INF = 1 << 62
 
 
-class Many(Parser[Any]):
+class Many(_Unary):
     """``p`` repeated ``least`` to ``most`` times, greedily (a list, or `None` to skip).
 
     A repetition that succeeds without consuming input ends the loop once ``least`` is
     reached, so ``many`` of a parser that can match nothing terminates.
     """
 
-    __slots__ = ("cp", "keep", "least", "most", "p")
+    __slots__ = ("keep", "least", "most")
 
     def __init__(self, p: Parser[Any], least: int, most: int, keep: bool) -> None:
-        super().__init__()
         if least < 0 or most < least:
             raise ValueError(f"bad repetition bounds {least}..{most}")
-        self.p = p
+        super().__init__(p)
         self.least = least
         self.most = most
         self.keep = keep
-        self.cp: Parser[Any] = p
-
-    def children(self) -> tuple[Parser[Any], ...]:
-        return (self.p,)
-
-    def link(self) -> None:
-        self.cp = compiled(self.p)
 
     def enter(self, m: Machine) -> Parser[Any] | None:
         f = _ManyFrame()
@@ -74,9 +66,6 @@ class Many(Parser[Any]):
         f.vals = [] if self.keep else None
         f.n = 0
         return f.step(m)
-
-    def expected(self) -> str:
-        return self.p.expected()
 
 
 class _ManyFrame(Frame):
@@ -231,22 +220,14 @@ class _ManyTillFrame(Frame):
         return self.node.cend
 
 
-class Look(Parser[Any]):
+class Look(_Unary):
     """Positive (`lookahead`) or negative (`not_followed_by`) lookahead."""
 
-    __slots__ = ("cp", "negate", "p")
+    __slots__ = ("negate",)
 
     def __init__(self, p: Parser[Any], negate: bool) -> None:
-        super().__init__()
-        self.p = p
+        super().__init__(p)
         self.negate = negate
-        self.cp: Parser[Any] = p
-
-    def children(self) -> tuple[Parser[Any], ...]:
-        return (self.p,)
-
-    def link(self) -> None:
-        self.cp = compiled(self.p)
 
     def enter(self, m: Machine) -> Parser[Any] | None:
         f = _LookFrame()
@@ -282,21 +263,11 @@ class _LookFrame(Frame):
         return None
 
 
-class Consumed(Parser[bytes]):
+class Consumed(_Unary):
     """The input ``p`` consumed. Fails if ``p`` commits (the bytes may be gone)."""
 
-    __slots__ = ("cp", "p")
+    __slots__ = ()
 
-    def __init__(self, p: Parser[Any]) -> None:
-        super().__init__()
-        self.p = p
-        self.cp: Parser[Any] = p
-
-    def children(self) -> tuple[Parser[Any], ...]:
-        return (self.p,)
-
-    def link(self) -> None:
-        self.cp = compiled(self.p)
 
     def enter(self, m: Machine) -> Parser[Any] | None:
         f = _ConsumedFrame()
@@ -305,9 +276,6 @@ class Consumed(Parser[bytes]):
         f.commits = m.commits
         m.stack.append(f)
         return self.cp
-
-    def expected(self) -> str:
-        return self.p.expected()
 
 
 class _ConsumedFrame(Frame):

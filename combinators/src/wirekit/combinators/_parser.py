@@ -468,13 +468,14 @@ def _replace(m: Machine, pos: int, node: Parser[Any]) -> None:
 # --------------------------------------------------------------------------------
 # Map, bind, labels, recursion
 # --------------------------------------------------------------------------------
-class _Map(Parser[Any]):
-    __slots__ = ("cp", "f", "p")
+class _Unary(Parser[Any]):
+    """A node around one parser ``p``; ``cp`` is ``p``'s runnable form once linked."""
 
-    def __init__(self, p: Parser[Any], f: Callable[[Any], Any]) -> None:
+    __slots__ = ("cp", "p")
+
+    def __init__(self, p: Parser[Any]) -> None:
         super().__init__()
         self.p = p
-        self.f = f
         self.cp: Parser[Any] = p
 
     def children(self) -> tuple[Parser[Any], ...]:
@@ -483,15 +484,23 @@ class _Map(Parser[Any]):
     def link(self) -> None:
         self.cp = compiled(self.p)
 
+    def expected(self) -> str:
+        return self.p.expected()
+
+
+class _Map(_Unary):
+    __slots__ = ("f",)
+
+    def __init__(self, p: Parser[Any], f: Callable[[Any], Any]) -> None:
+        super().__init__(p)
+        self.f = f
+
     def enter(self, m: Machine) -> Parser[Any] | None:
         f = _MapFrame()
         f.start = 0
         f.f = self.f
         m.stack.append(f)
         return self.cp
-
-    def expected(self) -> str:
-        return self.p.expected()
 
 
 class _MapFrame(Frame):
@@ -505,20 +514,12 @@ class _MapFrame(Frame):
         return None
 
 
-class _Bind(Parser[Any]):
-    __slots__ = ("cp", "f", "p")
+class _Bind(_Unary):
+    __slots__ = ("f",)
 
     def __init__(self, p: Parser[Any], f: Callable[[Any], Parser[Any]]) -> None:
-        super().__init__()
-        self.p = p
+        super().__init__(p)
         self.f = f
-        self.cp: Parser[Any] = p
-
-    def children(self) -> tuple[Parser[Any], ...]:
-        return (self.p,)
-
-    def link(self) -> None:
-        self.cp = compiled(self.p)
 
     def enter(self, m: Machine) -> Parser[Any] | None:
         f = _BindFrame()
@@ -526,9 +527,6 @@ class _Bind(Parser[Any]):
         f.f = self.f
         m.stack.append(f)
         return self.cp
-
-    def expected(self) -> str:
-        return self.p.expected()
 
 
 class _BindFrame(Frame):
@@ -545,20 +543,12 @@ class _BindFrame(Frame):
         return compiled(nxt)
 
 
-class _Desc(Parser[Any]):
-    __slots__ = ("cp", "label", "p")
+class _Desc(_Unary):
+    __slots__ = ("label",)
 
     def __init__(self, p: Parser[Any], label: str) -> None:
-        super().__init__()
-        self.p = p
+        super().__init__(p)
         self.label = label
-        self.cp: Parser[Any] = p
-
-    def children(self) -> tuple[Parser[Any], ...]:
-        return (self.p,)
-
-    def link(self) -> None:
-        self.cp = compiled(self.p)
 
     def enter(self, m: Machine) -> Parser[Any] | None:
         f = _DescFrame()

@@ -14,7 +14,7 @@ from ._combinators import Many
 from ._compile import Fused
 from ._errors import ParseError
 from ._machine import NOPOS, Frame, Machine, Marks
-from ._parser import Parser, _Seq, compiled
+from ._parser import Parser, _Seq, _Unary, compiled
 from ._primitives import commit, end_of_input
 
 if TYPE_CHECKING:
@@ -483,23 +483,15 @@ def _buffered_state(m: Machine, node: Parser[Any] | None) -> State[Any]:
 # --------------------------------------------------------------------------------
 # Streams of values
 # --------------------------------------------------------------------------------
-class _Collect(Parser[Any]):
+class _Collect(_Unary):
     """Run ``p`` and append its value to ``out`` (never fused, never repeated by a
     diagnostic re-run, so each value is delivered exactly once)."""
 
-    __slots__ = ("cp", "out", "p")
+    __slots__ = ("out",)
 
     def __init__(self, p: Parser[Any], out: list[Any]) -> None:
-        super().__init__()
-        self.p = p
+        super().__init__(p)
         self.out = out
-        self.cp: Parser[Any] = p
-
-    def children(self) -> tuple[Parser[Any], ...]:
-        return (self.p,)
-
-    def link(self) -> None:
-        self.cp = compiled(self.p)
 
     def enter(self, m: Machine) -> Parser[Any] | None:
         f = _CollectFrame()
@@ -507,9 +499,6 @@ class _Collect(Parser[Any]):
         f.out = self.out
         m.stack.append(f)
         return self.cp
-
-    def expected(self) -> str:
-        return self.p.expected()
 
 
 class _CollectFrame(Frame):
