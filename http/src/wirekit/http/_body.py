@@ -220,16 +220,7 @@ class BodyWriter:
         Raises:
             LocalProtocolError: the body is closed, or this exceeds the Content-Length.
         """
-        n = len(data)
-        if not self._check(n):
-            return
-        out = self._out
-        if self._kind is BodyKind.CHUNKED:
-            out.write(b"%x\r\n" % n)
-            out.write_bytes(data)
-            out.write(b"\r\n")
-        else:
-            out.write_bytes(data)
+        self._put(data, self._out.write_bytes)
 
     def schedule(self, data: BytesLike) -> None:
         """Queue ``data`` without copying it (do not change it until a later flush
@@ -238,16 +229,20 @@ class BodyWriter:
         Raises:
             LocalProtocolError: the body is closed, or this exceeds the Content-Length.
         """
+        self._put(data, self._out.schedule)
+
+    def _put(self, data: BytesLike, put: Callable[[BytesLike], object]) -> None:
+        """Frame ``data`` as the head declared and hand it to ``put`` (copy or schedule)."""
         n = len(data)
         if not self._check(n):
             return
-        out = self._out
         if self._kind is BodyKind.CHUNKED:
+            out = self._out
             out.write(b"%x\r\n" % n)
-            out.schedule(data)
+            put(data)
             out.write(b"\r\n")
         else:
-            out.schedule(data)
+            put(data)
 
     def flush(self, callback: Callable[[FlushReason], Any] | None = None) -> None:
         """Send what was written; ``callback(reason)`` fires once it is all written."""

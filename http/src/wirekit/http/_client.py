@@ -255,7 +255,7 @@ class ClientConnection:
             self._close_reader(None)
             self._fail_all(e)
             return -1
-        options = connection_options(response.headers) if b"connection" in response.headers else []
+        options = connection_options(response.headers)
         if b"close" in options or (response.version is Version.HTTP_1_0 and b"keep-alive" not in options) or kind is BodyKind.CLOSE:
             self._persistent = False
         respd.response = response

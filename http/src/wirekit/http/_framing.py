@@ -82,10 +82,12 @@ def _field_list(headers: Headers, name: bytes, rule: Parser[list[bytes]]) -> lis
 
 
 def connection_options(headers: Headers) -> list[bytes]:
-    """The lower-cased options of every ``Connection`` field (RFC 9110 §7.6.1)."""
-    if b"connection" not in headers:
-        return []
-    return _field_list(headers, b"connection", g.connection_options)
+    """The lower-cased options of every ``Connection`` field (RFC 9110 §7.6.1).
+
+    Raises:
+        RemoteProtocolError: a value that is not a list of tokens.
+    """
+    return _options_of(headers._lookup().get(b"connection"))
 
 
 def content_length(headers: Headers, status: int = Status.BAD_REQUEST) -> int | None:

@@ -11,8 +11,8 @@ from wirekit.serializer import BytesLike
 
 from . import _grammar as g
 from ._body import BodyReader, BodyWriter
-from ._errors import LocalProtocolError, ProtocolError
-from ._framing import BodyKind, RequestFraming
+from ._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
+from ._framing import BodyKind, RequestFraming, connection_options
 from ._messages import HeaderInput, Headers, Method, Request, Response, Version
 from ._status import Status
 from ._writer import FRAMING_NAMES, PLAIN_FIELDS, head_bytes, status_line
@@ -298,15 +298,11 @@ class Reqd:
 
 
 def _options(headers: Headers) -> list[bytes]:
-    if b"connection" not in headers:
-        return []
-    out: list[bytes] = []
-    for value in headers.get_all(b"connection"):
-        try:
-            out.extend(parse(g.connection_options, value))
-        except ParseError:
-            raise LocalProtocolError(f"invalid Connection header {value!r}") from None
-    return out
+    """The Connection options of an outgoing head (a bad value is the caller's error)."""
+    try:
+        return connection_options(headers)
+    except RemoteProtocolError as e:
+        raise LocalProtocolError(e.message) from None
 
 
 RequestHandler = Callable[[Reqd], None]
