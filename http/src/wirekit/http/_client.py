@@ -30,6 +30,7 @@ from ._framing import (
 from ._messages import Headers, Request, Response, Version
 from ._operations import CLOSE, READ, UPGRADE, YIELD, Close, ReadOperation, Write, WriteOperation
 from ._status import Status
+from ._wakeups import Wakeups
 from ._writer import request_head_bytes
 
 __all__ = ["ClientConnection", "ResponseErrorHandler", "ResponseHandler", "Respd"]
@@ -73,7 +74,7 @@ def _ignore(_: Exception) -> None:
     return None
 
 
-class ClientConnection:
+class ClientConnection(Wakeups):
     """One HTTP/1.1 client connection, sans IO (see the module docstring)."""
 
     def __init__(self, config: Config | None = None) -> None:
@@ -322,15 +323,6 @@ class ClientConnection:
             respd.fail(error)
         self._maybe_close_writer()
 
-    def yield_reader(self, k: Callable[[], None]) -> None:
-        """Register ``k`` to be called when reading may make progress again."""
-        self._wake_read = k
-
-    def _wake_reader(self) -> None:
-        k, self._wake_read = self._wake_read, None
-        if k is not None:
-            k()
-
     # ---------------------------------------------------------------------------------
     # Writing requests
     # ---------------------------------------------------------------------------------
@@ -360,18 +352,6 @@ class ClientConnection:
             return
         assert isinstance(result, int)
         self._out.shift(result)
-
-    def yield_writer(self, k: Callable[[], None]) -> None:
-        """Register ``k`` to be called when there may be something to write."""
-        if self._out.is_closed and not self._out.has_pending_output:
-            k()
-            return
-        self._wake_write = k
-
-    def _wake_writer(self) -> None:
-        k, self._wake_write = self._wake_write, None
-        if k is not None:
-            k()
 
     # ---------------------------------------------------------------------------------
     def report_exn(self, exc: Exception) -> None:

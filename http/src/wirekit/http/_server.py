@@ -39,6 +39,7 @@ from ._messages import HeaderInput, Headers, Method, Request, Response, Version
 from ._operations import CLOSE, READ, UPGRADE, YIELD, Close, ReadOperation, Write, WriteOperation
 from ._reqd import ErrorHandler, Reqd, RequestHandler, ResponseState
 from ._status import Status, reason_phrase
+from ._wakeups import Wakeups
 
 __all__ = ["ServerConnection", "default_error_handler"]
 
@@ -62,7 +63,7 @@ def default_error_handler(
     writer.close()
 
 
-class ServerConnection:
+class ServerConnection(Wakeups):
     """One HTTP/1.1 server connection, sans IO.
 
     Args:
@@ -304,16 +305,6 @@ class ServerConnection:
         reqd.input_done = True
         self._advance()
 
-    def yield_reader(self, k: Callable[[], None]) -> None:
-        """Register ``k`` to be called when reading may make progress again."""
-        self._wake_read = k
-
-    def _wake_reader(self) -> None:
-        k = self._wake_read
-        if k is not None:
-            self._wake_read = None
-            k()
-
     # ---------------------------------------------------------------------------------
     # Handling
     # ---------------------------------------------------------------------------------
@@ -444,19 +435,6 @@ class ServerConnection:
             return
         assert isinstance(result, int)
         self._out.shift(result)
-
-    def yield_writer(self, k: Callable[[], None]) -> None:
-        """Register ``k`` to be called when there may be something to write."""
-        if self._out.is_closed and not self._out.has_pending_output:
-            k()
-            return
-        self._wake_write = k
-
-    def _wake_writer(self) -> None:
-        k = self._wake_write
-        if k is not None:
-            self._wake_write = None
-            k()
 
     # ---------------------------------------------------------------------------------
     # Errors and shutdown
