@@ -22,12 +22,13 @@ nothing but speed.
 
 from __future__ import annotations
 
+import contextlib
 import operator
 import re
 from collections.abc import Callable
 from typing import Any
 
-from ._analysis import INF, NotRegular, dispatch_table, measure
+from ._analysis import INF, NotRegular, dispatch_table, measure, tail_k
 from ._combinators import Consumed, Look, Many, SepBy
 from ._machine import Frame, Machine
 from ._parser import (
@@ -427,6 +428,9 @@ def fuse(p: Parser[Any]) -> Fused | None:
     except RecursionError:  # a very deep description: leave it to the general machinery
         return None
     _, _, reach, k, _ = measure(p)
+    if k >= INF:
+        with contextlib.suppress(RecursionError):  # very deep: keep the plain bound
+            k = min(k, tail_k(p))
     try:
         rx = re.compile(pat, re.DOTALL)
     except (re.error, OverflowError):

@@ -1,0 +1,138 @@
+"""The static analysis behind trusting a fused match at a chunk boundary.
+
+A fused match on a buffer that stops at ``lim`` is trusted when it ended at least ``k``
+bytes before ``lim``. If ``k`` were too small, a match on a truncated buffer could differ
+from the match on the whole input: these tests look for exactly that, on random regular
+grammars built from runs, options and loops of a tiny alphabet (so that runs, separators
+and terminators collide often), and on the HTTP shapes the analysis was sharpened for.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from wirekit.combinators import (
+    Parser,
+    char,
+    consumed,
+    many,
+    option,
+    seq,
+    skip_many,
+    skip_while,
+    string,
+    take_while,
+    take_while1,
+)
+from wirekit.combinators._analysis import INF, measure, tail_k
+from wirekit.combinators._compile import Fused
+from wirekit.combinators._parser import compiled
+
+ALPHABET = b"ab ;\r"
+CLASSES = [b"a", b"ab", b" ", b" ;", b"a ", b"ab;"]
+
+RUNS = [take_while(c) for c in CLASSES] + [take_while1(c) for c in CLASSES]
+
+leaves: st.SearchStrategy[Parser[Any]] = st.one_of(
+    st.sampled_from([char(bytes([c])) for c in ALPHABET]),
+    st.sampled_from([string(s) for s in (b"\r\r", b"a;", b" a")]),
+    st.sampled_from([take_while(c) for c in CLASSES]),
+    st.sampled_from([take_while1(c) for c in CLASSES]),
+    st.sampled_from([skip_while(c) for c in CLASSES]),
+)
+
+
+def _extend(children: st.SearchStrategy[Parser[Any]]) -> st.SearchStrategy[Parser[Any]]:
+    return st.one_of(
+        st.lists(children, min_size=2, max_size=4).map(lambda ps: seq(*ps)),
+        st.tuples(children, children).map(lambda ab: ab[0] | ab[1]),
+        children.map(lambda p: option(None, p)),
+        children.map(many),
+        children.map(skip_many),
+        children.map(consumed),
+        # What the analysis reasons about: a loop (or option) whose item starts with a
+        # run, followed by a run and something else.
+        st.tuples(st.sampled_from(RUNS), children, st.sampled_from(RUNS), children, st.booleans()).map(
+            lambda t: seq((skip_many if t[4] else _option)(seq(t[0], t[1])), t[2], t[3])
+        ),
+    )
+
+
+def _option(p: Parser[Any]) -> Parser[Any]:
+    return option(None, p)
+
+
+grammars = st.recursive(leaves, _extend, max_leaves=8)
+
+
+def _fused(p: Parser[Any]) -> Fused | None:
+    c = compiled(p)
+    return c if isinstance(c, Fused) else None
+
+
+def _value(f: Fused, r: Any) -> Any:
+    return None if f.extract is None else f.extract(r)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(grammar=grammars, data=st.binary(max_size=14).map(lambda b: bytes(ALPHABET[x % 5] for x in b)))
+def test_a_trusted_match_on_a_truncated_buffer_is_the_whole_inputs_match(grammar: Parser[Any], data: bytes) -> None:
+    f = _fused(grammar)
+    if f is None or f.k >= INF:
+        return
+    whole = f.match(data, 0, len(data))
+    for lim in range(len(data) + 1):
+        r = f.match(data, 0, lim)
+        if r is not None and r.end() + f.k <= lim:
+            assert whole is not None, (lim, r)
+            assert whole.end() == r.end(), (lim, r, whole)
+            assert _value(f, whole) == _value(f, r)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(grammar=grammars)
+def test_tail_k_is_never_looser_than_measure(grammar: Parser[Any]) -> None:
+    try:
+        k = measure(grammar)[3]
+    except Exception:  # not regular: nothing to compare
+        return
+    assert tail_k(grammar) <= k
+
+
+def test_a_header_like_line_is_decided_without_the_probe() -> None:
+    # field-line shape: a value made of runs joined by whitespace, then OWS and CRLF.
+    vchars = take_while1(b"ab")
+    value = consumed(option(None, vchars >> skip_many(take_while1(b" ") >> vchars)))
+    line = seq(take_while1(b"ab") << char(b";") << skip_while(b" "), value << skip_while(b" ") << string(b"\r\n"))
+    assert measure(value)[3] >= INF  # on its own, its end depends on what follows
+    assert tail_k(line) == 0
+    f = _fused(many(line) << string(b"\r\n"))
+    assert f is not None and f.k == 0
+
+
+def test_a_loop_followed_by_a_run_of_the_same_bytes_is_not_trusted_early() -> None:
+    # "ab ab  " then more: whether the trailing spaces start another item depends on the
+    # byte after them, so a match ending before them is only trusted with that byte seen.
+    item = take_while1(b" ") >> take_while1(b"ab")
+    p = consumed(take_while1(b"ab") >> skip_many(item))
+    f = _fused(p)
+    assert f is not None
+    assert f.k >= INF  # nothing follows inside the tree: no cover
+    q = _fused(seq(p, skip_while(b" "), char(b";")))
+    assert q is not None and q.k == 0
+
+
+def test_a_covered_attempt_that_failed_late_still_counts() -> None:
+    # The loop's last attempt took " a" and failed on the byte after; the follower takes
+    # " a" too. A buffer cut after " a" must not be trusted: the next byte decides.
+    p = seq(skip_many(seq(skip_while(b" "), string(b"a;"))), skip_while(b" "), char(b"a"))
+    f = _fused(p)
+    assert f is not None and f.k < INF
+    data = b" a;"
+    whole = f.match(data, 0, len(data))
+    for lim in range(len(data) + 1):
+        r = f.match(data, 0, lim)
+        if r is not None and r.end() + f.k <= lim:
+            assert whole is not None and whole.end() == r.end()
