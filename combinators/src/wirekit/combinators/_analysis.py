@@ -243,12 +243,8 @@ def tail_k(p: Parser[Any], follow: Follow = None, run: Follow = None, after: Fol
             )
         else:
             k_earlier = _sub(tail_k(item, None if inner_null else inner_follow), imin)
-        if _fails_at_once(item, follow):
-            k_fail = 1
-        else:
-            k_fail = _covered(item, run, after)
-            if k_fail is None:
-                k_fail = ifreach
+        cover = 1 if _fails_at_once(item, follow) else _covered(item, run, after)
+        k_fail = ifreach if cover is None else cover
         return max(k_last, k_earlier, k_fail)
     return measure(p)[3]
 
