@@ -94,7 +94,10 @@ class BodyReader:
             self._on_schedule()
 
     def close(self) -> None:
-        """Stop reading: buffered and later bytes of this body are discarded."""
+        """Stop reading: buffered and later bytes of this body are discarded. (A body
+        that was complete and fully delivered stays complete.)"""
+        if self._state is _ReaderState.DONE and not self._chunks:
+            return
         if self._state is not _ReaderState.CLOSED:
             self._state = _ReaderState.CLOSED
             self._chunks = []
@@ -164,8 +167,12 @@ class BodyReader:
 
 
 def empty_body() -> BodyReader:
-    """A reader for a message without a body (already complete)."""
-    return BodyReader(done=True)
+    """A reader for a message without a body (already complete). It is shared: nothing
+    changes the state of a complete body with nothing buffered."""
+    return _NO_BODY
+
+
+_NO_BODY = BodyReader(done=True)
 
 
 class BodyWriter:

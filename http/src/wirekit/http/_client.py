@@ -28,7 +28,7 @@ from ._framing import (
     transfer_codings,
 )
 from ._messages import Headers, Request, Response, Version
-from ._operations import CLOSE, READ, UPGRADE, YIELD, Close, ReadOperation, Write, WriteOperation
+from ._operations import CLOSE, READ, UPGRADE, YIELD, Close, ReadOperation, WriteOperation
 from ._status import Status
 from ._wakeups import Wakeups
 from ._writer import request_head_bytes
@@ -335,7 +335,7 @@ class ClientConnection(Wakeups):
         """`Write(iovecs)`, `YIELD`, `Close(n)` or `UPGRADE`."""
         op = self._out.operation()
         if type(op) is Writev:
-            return Write(op.iovecs, op.nbytes)
+            return op
         if type(op) is SClose:
             return Close(self._drained) if self._drained else CLOSE
         if self._reader is _Reader.UPGRADED:

@@ -96,8 +96,11 @@ def content_length(headers: Headers, status: int = Status.BAD_REQUEST) -> int | 
     Identical repeated values, as separate lines or as a list, are collapsed.
     """
     values = headers.get_all(b"content-length")
-    if not values:
-        return None
+    return _length_of(values, status) if values else None
+
+
+def _length_of(values: list[bytes], status: int) -> int:
+    """The length the Content-Length field lines ``values`` agree on."""
     if len(values) == 1:
         known = _LENGTHS.get(values[0])
         if known is not None:
@@ -211,28 +214,62 @@ def _check_target(request: Request) -> None:
         raise RemoteProtocolError(f"invalid request-target {target!r}") from None
 
 
+# The fields framing looks at, by lower-cased name; every other name is 0. Raw names
+# seen on the wire are classified once (bounded cache) so a head costs a lookup per field.
+_HOST, _CONNECTION, _CONTENT_LENGTH, _TRANSFER_ENCODING, _EXPECT, _UPGRADE = range(1, 7)
+_FRAMING_CODES = {
+    b"host": _HOST,
+    b"connection": _CONNECTION,
+    b"content-length": _CONTENT_LENGTH,
+    b"transfer-encoding": _TRANSFER_ENCODING,
+    b"expect": _EXPECT,
+    b"upgrade": _UPGRADE,
+}
+_NAME_CODES: dict[bytes, int] = dict(_FRAMING_CODES)
+
+
+def _framing_fields(fields: list[tuple[bytes, bytes]]) -> dict[int, list[bytes]]:
+    """The values of the fields framing looks at, by code, in transmission order."""
+    found: dict[int, list[bytes]] = {}
+    codes = _NAME_CODES
+    for name, value in fields:
+        code = codes.get(name)
+        if code is None:
+            code = _FRAMING_CODES.get(name.lower(), 0)
+            if len(codes) < _CACHE_LIMIT:
+                codes[name] = code
+        if code:
+            values = found.get(code)
+            if values is None:
+                found[code] = [value]
+            else:
+                values.append(value)
+    return found
+
+
 def request_framing(request: Request, max_body: int | None) -> RequestFraming:
     """Check a parsed request head and work out its body framing (RFC 9112 §6.3).
 
     Raises:
         RemoteProtocolError: with the status to answer (400, 413, 417, 501).
     """
-    headers = request.headers
-    index = headers._lookup()
-    _check_host(request, index.get(b"host"))
+    found = _framing_fields(request.headers._fields)
+    version = request.version
+    _check_host(request, found.get(_HOST))
     if request.target[:1] != b"/" or request.method is Method.CONNECT:
         _check_target(request)
-    options = _options_of(index.get(b"connection"))
-    if request.version is Version.HTTP_1_1:
+    options = _options_of(found.get(_CONNECTION))
+    if version is Version.HTTP_1_1:
         persistent = b"close" not in options
     else:
         persistent = b"keep-alive" in options
-    if b"transfer-encoding" in index:
-        if request.version is Version.HTTP_1_0:
+    body, length = BodyKind.NONE, 0
+    if _TRANSFER_ENCODING in found:
+        if version is Version.HTTP_1_0:
             raise RemoteProtocolError("Transfer-Encoding in an HTTP/1.0 request")
-        if b"content-length" in index:
+        if _CONTENT_LENGTH in found:
             raise RemoteProtocolError("both Transfer-Encoding and Content-Length")
-        codings = transfer_codings(headers)
+        codings = transfer_codings(request.headers)
         if not codings or codings[-1] != b"chunked":
             raise RemoteProtocolError("the final transfer coding of a request must be chunked")
         if codings.count(b"chunked") > 1:
@@ -241,25 +278,23 @@ def request_framing(request: Request, max_body: int | None) -> RequestFraming:
             raise RemoteProtocolError(
                 f"unsupported transfer coding {codings[0]!r}", Status.NOT_IMPLEMENTED
             )
-        body, length = BodyKind.CHUNKED, 0
-    else:
-        n = content_length(headers) if b"content-length" in index else None
-        if not n:
-            body, length = BodyKind.NONE, 0
-        else:
+        body = BodyKind.CHUNKED
+    elif _CONTENT_LENGTH in found:
+        n = _length_of(found[_CONTENT_LENGTH], Status.BAD_REQUEST)
+        if n:
             body, length = BodyKind.FIXED, n
             if max_body is not None and n > max_body:
                 raise RemoteProtocolError("request body too large", Status.CONTENT_TOO_LARGE)
     expect_continue = False
-    expects = index.get(b"expect")
-    if expects is not None and request.version is Version.HTTP_1_1:
+    expects = found.get(_EXPECT)
+    if expects is not None and version is Version.HTTP_1_1:
         # RFC 9110 §10.1.1: 100-continue is the only expectation; others may get 417.
         expect = expects[0]
         if len(expects) > 1 or expect.lower() != b"100-continue":
             raise RemoteProtocolError(f"unsupported expectation {expect!r}", Status.EXPECTATION_FAILED)
         expect_continue = body is not BodyKind.NONE
     upgrade = (
-        request.version is Version.HTTP_1_1 and b"upgrade" in options and b"upgrade" in index
+        version is Version.HTTP_1_1 and b"upgrade" in options and _UPGRADE in found
     ) or request.method is Method.CONNECT
     return RequestFraming(body, length, persistent, expect_continue, upgrade)
 

@@ -11,7 +11,7 @@ import enum
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Union
 
-from ._status import reason_phrase, status_of
+from ._status import _BY_CODE, reason_phrase
 
 __all__ = ["HeaderInput", "Headers", "Method", "Request", "Response", "Version"]
 
@@ -93,6 +93,21 @@ def _b(value: bytes | str | int) -> bytes:
     raise TypeError(f"header names and values are bytes or str, not {type(value).__name__}")
 
 
+# Every (name, value) pair ever validated for output, with its encoded field line
+# (filled by `_writer`, bounded there). A pair found here is known to be two `bytes`.
+FIELD_LINES: dict[tuple[bytes, bytes], bytes] = {}
+# The same, for fields that do not bear on framing (not Content-Length,
+# Transfer-Encoding or Connection): a response made of these needs no further checks.
+PLAIN_LINES: dict[tuple[bytes, bytes], bytes] = {}
+
+
+def _all_known(fields: list[object]) -> bool:
+    try:
+        return all(map(FIELD_LINES.__contains__, fields))
+    except TypeError:  # an unhashable item (a list pair): the slow path sorts it out
+        return False
+
+
 class Headers:
     """An ordered, case-insensitive multi-map of header fields.
 
@@ -111,6 +126,8 @@ class Headers:
     def __init__(self, fields: HeaderInput | None = None) -> None:
         if fields is None:
             self._fields: list[tuple[bytes, bytes]] = []
+        elif type(fields) is list and _all_known(fields):
+            self._fields = list(fields)  # pairs the writer already validated: bytes
         elif isinstance(fields, Headers):
             self._fields = list(fields._fields)
         elif isinstance(fields, Mapping):
@@ -277,14 +294,16 @@ class Response:
         version: Version = Version.HTTP_1_1,
         reason: bytes | str | None = None,
     ) -> None:
-        member = status_of(status)
+        member = _BY_CODE.get(status)
         self.status: int = member if member is not None else int(status)
         self.headers = headers if isinstance(headers, Headers) else Headers(headers)
         self.version = version
         if reason is None:
             phrase = _PHRASES.get(status)
             if phrase is None:
-                phrase = _PHRASES[status] = reason_phrase(self.status).encode() if len(_PHRASES) < 2048 else b""
+                phrase = reason_phrase(self.status).encode()
+                if len(_PHRASES) < 2048:
+                    _PHRASES[status] = phrase
             self.reason: bytes = phrase
         else:
             self.reason = _b(reason)

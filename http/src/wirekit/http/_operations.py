@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from wirekit.serializer import CLOSED
+from wirekit.serializer import CLOSED, Writev
 
 __all__ = ["CLOSE", "CLOSED", "READ", "UPGRADE", "YIELD", "Close", "Read", "ReadOperation", "Upgrade", "Write", "WriteOperation", "Yield"]
 
@@ -60,17 +60,9 @@ class Upgrade:
         return "Upgrade()"
 
 
-class Write:
-    """Write these buffers (one ``writev``/``sendmsg``), then ``report_write_result``."""
-
-    __slots__ = ("iovecs", "nbytes")
-
-    def __init__(self, iovecs: list[bytes | memoryview], nbytes: int) -> None:
-        self.iovecs = iovecs
-        self.nbytes = nbytes
-
-    def __repr__(self) -> str:
-        return f"Write({self.nbytes} bytes in {len(self.iovecs)} buffers)"
+Write = Writev
+"""Write these buffers (one ``writev``/``sendmsg``), then ``report_write_result``: the
+serializer's own `Writev` (``iovecs``, ``nbytes``), handed out as it is."""
 
 
 READ: Final = Read()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from wirekit.combinators import ParseError, parse
 from wirekit.serializer import BytesLike
@@ -13,9 +13,9 @@ from . import _grammar as g
 from ._body import BodyReader, BodyWriter
 from ._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from ._framing import BodyKind, RequestFraming, connection_options
-from ._messages import HeaderInput, Headers, Method, Request, Response, Version
+from ._messages import PLAIN_LINES, HeaderInput, Headers, Method, Request, Response, Version
 from ._status import Status
-from ._writer import FRAMING_NAMES, PLAIN_FIELDS, head_bytes, status_line
+from ._writer import _STATUS_LINES, FRAMING_NAMES, head_bytes, status_line
 
 if TYPE_CHECKING:
     from ._server import ServerConnection
@@ -25,6 +25,8 @@ __all__ = ["ErrorHandler", "Reqd", "RequestHandler"]
 # Bodies at least this large are scheduled (zero-copy) instead of copied.
 SCHEDULE_THRESHOLD = 4096
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+# Requests whose responses are framed differently (no body; a tunnel).
+_SPECIAL_METHODS = frozenset({Method.HEAD, Method.CONNECT})
 
 
 
@@ -103,7 +105,7 @@ class Reqd:
         headers = response.headers
         length: int | None = None
         for pair in headers._fields:
-            if pair not in PLAIN_FIELDS and pair[0].lower() in FRAMING_NAMES:
+            if pair not in PLAIN_LINES and pair[0].lower() in FRAMING_NAMES:
                 break
         else:
             return no_body, length, headers  # nothing for the connection to check or fix
@@ -154,6 +156,46 @@ class Reqd:
             LocalProtocolError: a response was already sent, a header is invalid, or the
                 declared Content-Length does not match ``data``.
         """
+        # The common case in one step: a response with a body to a GET/POST-like request,
+        # made only of fields already validated that say nothing about framing.
+        lines = list(map(PLAIN_LINES.get, response.headers._fields))
+        status = response.status
+        request = self.request
+        conn = self._conn
+        out = conn._out
+        if (
+            None not in lines
+            and self._state is ResponseState.WAITING
+            and status >= 200
+            and status != 204
+            and status != 304
+            and request is not None
+            and request.method not in _SPECIAL_METHODS
+            and not out.is_closed
+        ):
+            parts = cast("list[bytes]", lines)  # no None in it
+            line = _STATUS_LINES.get((status, response.reason))
+            parts.insert(0, line if line is not None else status_line(status, response.reason))
+            n = len(data)
+            if not self.persistent or conn._closing or (self._continue and not self.input_done):
+                self.persistent = False
+                parts.append(b"connection: close\r\n")
+            elif request.version is Version.HTTP_1_0:
+                parts.append(b"connection: keep-alive\r\n")
+            parts.append(b"content-length: %d\r\n\r\n" % n)
+            if n < SCHEDULE_THRESHOLD and type(data) is bytes:
+                parts.append(data)
+                out.write(b"".join(parts))
+            else:
+                out.write(b"".join(parts))
+                if n >= SCHEDULE_THRESHOLD:
+                    out.schedule(data)
+                else:
+                    out.write_bytes(data)
+            self.response = response
+            self._state = ResponseState.COMPLETE
+            conn._response_complete(self)
+            return
         no_body, length, headers = self._head(response)
         n = len(data)
         extra = self._extra()

@@ -31,12 +31,21 @@ from wirekit.serializer import CLOSED, BytesLike, PeerClosed, Serializer, Writev
 from wirekit.serializer import Close as SClose
 
 from . import _grammar as g
-from ._body import BodyReader, BodyWriter, ChunkedDecoder, Decoder, FixedDecoder, empty_body
+from ._body import (
+    _NO_BODY,
+    BodyReader,
+    BodyWriter,
+    ChunkedDecoder,
+    Decoder,
+    FixedDecoder,
+    _ReaderState,
+    empty_body,
+)
 from ._config import Config
 from ._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from ._framing import BodyKind, request_framing
-from ._messages import HeaderInput, Headers, Method, Request, Response, Version
-from ._operations import CLOSE, READ, UPGRADE, YIELD, Close, ReadOperation, Write, WriteOperation
+from ._messages import _METHODS, HeaderInput, Headers, Request, Response, Version
+from ._operations import CLOSE, READ, UPGRADE, YIELD, Close, ReadOperation, WriteOperation
 from ._reqd import ErrorHandler, Reqd, RequestHandler, ResponseState
 from ._status import Status, reason_phrase
 from ._wakeups import Wakeups
@@ -108,6 +117,8 @@ class ServerConnection(Wakeups):
         """What the reader should do: `READ`, `YIELD`, `CLOSE` or `UPGRADE`."""
         reader = self._reader
         if reader is _Reader.HEAD:
+            if not self._queue and not self._closing:
+                return READ
             wait = self._wait_before_head()
             if wait is CLOSE:
                 self._reader = _Reader.CLOSED
@@ -157,9 +168,9 @@ class ServerConnection(Wakeups):
         while True:
             reader = self._reader
             if reader is _Reader.HEAD:
-                if self._wait_before_head() is not READ:
-                    break
                 if off == n and not eof:
+                    break
+                if (self._queue or self._closing) and self._wait_before_head() is not READ:
                     break
                 if off == n and self._head_parse is None:
                     self._reader = _Reader.CLOSED  # clean end of stream between requests
@@ -248,10 +259,13 @@ class ServerConnection(Wakeups):
         if len(fields) > config.max_headers:
             self._fail(RemoteProtocolError("too many header fields", Status.REQUEST_HEADER_FIELDS_TOO_LARGE))
             return -1
+        headers = Headers.__new__(Headers)
+        headers._fields = fields
+        headers._index = None
         request = Request.__new__(Request)
-        request.method = Method.lookup(method)
+        request.method = _METHODS.get(method, method)
         request.target = target
-        request.headers = Headers.from_wire(fields)
+        request.headers = headers
         request.version = Version.HTTP_1_1 if minor else Version.HTTP_1_0
         try:
             framing = request_framing(request, config.max_body_bytes)
@@ -260,22 +274,44 @@ class ServerConnection(Wakeups):
             return -1
         kind = framing.body
         if kind is BodyKind.NONE:
-            reqd = Reqd(self, request, framing, empty_body())
+            reqd = Reqd(self, request, framing, _NO_BODY)
         else:
             body = BodyReader()
             reqd = Reqd(self, request, framing, body)
             body._on_schedule = reqd._send_continue
-            self._receiving = reqd
-            self._discarded = 0
+            decoder: Decoder
             if kind is BodyKind.FIXED:
-                self._decoder = FixedDecoder(framing.length)
+                decoder = FixedDecoder(framing.length)
             else:
-                self._decoder = ChunkedDecoder(
+                decoder = ChunkedDecoder(
                     config.max_chunk_extension_bytes, config.max_header_bytes, config.max_headers, config.max_body_bytes
                 )
-            self._reader = _Reader.BODY
-        self._queue.append(reqd)
-        if len(self._queue) == 1:
+            if not framing.expect_continue and off + used < n:
+                # The body (or its start) came with the head, as small bodies do: take
+                # what is here (within the buffer bound) before the handler runs, so a
+                # body that is all here is complete when the handler first sees it.
+                try:
+                    used += decoder.feed(data, off + used, n, eof, config.request_body_buffer_size, body)
+                except RemoteProtocolError as e:
+                    # As if it came in pieces: the handler sees the request, then the error.
+                    self._receiving = reqd
+                    self._queue.append(reqd)
+                    if len(self._queue) == 1:
+                        self._start(reqd)
+                    if self._receiving is reqd:
+                        self._body_failed(reqd, e)
+                    return used
+                if decoder.done:
+                    reqd.input_done = True
+                    body.finish(decoder.trailers)
+            self._discarded = 0
+            if not reqd.input_done:
+                self._receiving = reqd
+                self._decoder = decoder
+                self._reader = _Reader.BODY
+        queue = self._queue
+        queue.append(reqd)
+        if len(queue) == 1:
             self._start(reqd)
         return used
 
@@ -348,16 +384,36 @@ class ServerConnection(Wakeups):
             self._start(reqd)
 
     def _response_complete(self, reqd: Reqd) -> None:
-        if not reqd.input_done and reqd is self._receiving:
-            body = reqd.request_body
-            if reqd.continue_pending or not reqd.persistent:
-                # The client waits for 100 (or we close anyway): do not read the body.
-                self._stop_reading(reqd)
-            elif not body.read_scheduled and not body.is_closed:
-                body.close()  # discard the rest of the body (bounded by max_drain_bytes)
-        self._wake_writer()
+        body = reqd.request_body
+        if body is not _NO_BODY:
+            self._discard_unread(reqd, body)
+        if self._wake_write is not None:
+            self._wake_writer()
         self._advance()
-        self._wake_reader()
+        if self._wake_read is not None:
+            self._wake_reader()
+
+    def _discard_unread(self, reqd: Reqd, body: BodyReader) -> None:
+        """The response is out: the body the handler did not read is discarded, within
+        ``max_drain_bytes`` (bytes that arrived with the head count too), else the
+        connection closes after the response."""
+        receiving = not reqd.input_done and reqd is self._receiving
+        if receiving and (reqd.continue_pending or not reqd.persistent):
+            # The client waits for 100 (or we close anyway): do not read the body.
+            self._stop_reading(reqd)
+            return
+        if body.read_scheduled or body._state is _ReaderState.CLOSED:
+            return
+        unread = body.buffered
+        if not unread and not receiving:
+            return
+        body.close()
+        self._discarded += unread
+        if self._discarded > self._config.max_drain_bytes:
+            if receiving:
+                self._stop_reading(reqd)
+            else:
+                reqd.persistent = False
 
     def _advance(self) -> None:
         """Retire answered requests and start the next handler."""
@@ -367,8 +423,7 @@ class ServerConnection(Wakeups):
             if not head.started:
                 self._start(head)
                 continue
-            state = head.response_state
-            if state is ResponseState.COMPLETE and head.input_done:
+            if head._state is ResponseState.COMPLETE and head.input_done:
                 queue.popleft()
                 if not head.persistent:
                     self._closing = True
@@ -378,10 +433,12 @@ class ServerConnection(Wakeups):
                         later.request_body.close()
                     queue.clear()
                     break
-                self._wake_reader()
+                if self._wake_read is not None:
+                    self._wake_reader()
                 continue
             break
-        self._maybe_close_writer()
+        if self._closing:
+            self._maybe_close_writer()
 
     def _maybe_close_writer(self) -> None:
         if self._closing and not self._queue and not self._out.is_closed and self._reader is not _Reader.UPGRADED:
@@ -411,7 +468,7 @@ class ServerConnection(Wakeups):
         """What the writer should do: `Write(iovecs)`, `YIELD`, `Close(n)` or `UPGRADE`."""
         op = self._out.operation()
         if type(op) is Writev:
-            return Write(op.iovecs, op.nbytes)
+            return op
         if type(op) is SClose:
             self._writer_done = True
             return Close(self._drained) if self._drained else CLOSE

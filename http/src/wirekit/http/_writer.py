@@ -15,16 +15,12 @@ from wirekit.serializer import Serializer
 
 from . import _grammar as g
 from ._errors import LocalProtocolError
-from ._messages import Headers, Method, Request, Version
+from ._messages import FIELD_LINES, PLAIN_LINES, Headers, Method, Request, Version
 
 __all__ = ["head_bytes", "request_head_bytes", "status_line", "write_chunk_header"]
 
 _STATUS_LINES: dict[tuple[int, bytes], bytes] = {}
-_FIELDS: dict[tuple[bytes, bytes], bytes] = {}
 _CACHE_LIMIT = 4096
-# Validated fields that are not about framing (Content-Length, Transfer-Encoding,
-# Connection): a response made only of these needs no further checks.
-PLAIN_FIELDS: set[tuple[bytes, bytes]] = set()
 FRAMING_NAMES = frozenset({b"content-length", b"transfer-encoding", b"connection"})
 
 
@@ -62,25 +58,25 @@ def field_bytes(name: bytes, value: bytes) -> bytes:
         LocalProtocolError: for anything that could split or corrupt the message.
     """
     key = (name, value)
-    line = _FIELDS.get(key)
+    line = FIELD_LINES.get(key)
     if line is None:
-        if not _valid(g.token, name):
+        if type(name) is not bytes or not _valid(g.token, name):
             raise LocalProtocolError(f"invalid header name {name!r}")
-        if not _valid(g.field_value, value):
+        if type(value) is not bytes or not _valid(g.field_value, value):
             raise LocalProtocolError(f"invalid value for header {name!r}: {value!r}")
         line = b"%s: %s\r\n" % (name, value)
-        if len(_FIELDS) < _CACHE_LIMIT:
-            _FIELDS[key] = line
+        if len(FIELD_LINES) < _CACHE_LIMIT:
+            FIELD_LINES[key] = line
             if name.lower() not in FRAMING_NAMES:
-                PLAIN_FIELDS.add(key)
+                PLAIN_LINES[key] = line
     return line
 
 
 def head_bytes(first_line: bytes, headers: Headers, extra: list[tuple[bytes, bytes]] | None) -> bytes:
     """A whole head: the first line, the fields, ``extra`` fields, and the blank line."""
     parts = [first_line]
-    fields = _FIELDS
-    for pair in headers:
+    fields = FIELD_LINES
+    for pair in headers._fields:
         line = fields.get(pair)
         parts.append(line if line is not None else field_bytes(*pair))
     if extra:
