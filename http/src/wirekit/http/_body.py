@@ -386,10 +386,10 @@ class ChunkedDecoder(Decoder):
         avail = end - off
         capped = avail > cap
         if self._parse is None:
-            state = parse_prefix(rule, data, off, min(avail, cap), eof and not capped)
+            state = parse_prefix(rule, data, off, cap if capped else avail, eof and not capped)
         else:
-            state = self._parse.resume(data, off, min(avail, cap), eof and not capped)
-        if isinstance(state, Done):
+            state = self._parse.resume(data, off, cap if capped else avail, eof and not capped)
+        if type(state) is Done:
             self._parse = None
             return state.value, state.consumed
         if isinstance(state, Fail):
@@ -405,36 +405,40 @@ class ChunkedDecoder(Decoder):
         while off < end or (eof and self._state is not _Chunk.DONE):
             state = self._state
             if state is _Chunk.DATA:
-                n = min(self._remaining, end - off, room)
+                remaining = self._remaining
+                n = min(remaining, end - off, room)
                 if n:
-                    body.push(_take(data, off, off + n))
+                    chunk = data[off : off + n]
+                    body.push(chunk if type(chunk) is bytes else bytes(chunk))
                     off += n
                     room -= n
-                    self._remaining -= n
-                if self._remaining:
+                    remaining -= n
+                    self._remaining = remaining
+                if remaining:
                     if eof and off == end:
                         raise RemoteProtocolError("the input ended inside a chunk")
                     break
-                self._state = _Chunk.DATA_END
-                continue
+                state = self._state = _Chunk.DATA_END
             if state is _Chunk.LINE or state is _Chunk.DATA_END:
                 # The first size line, or the CRLF ending a chunk and the next size line.
-                rule = g.chunk_line if state is _Chunk.LINE else g.next_chunk_line
-                got = self._step(rule, data, off, end, eof, 22 + self._ext_budget)
+                got = self._step(
+                    g.chunk_line if state is _Chunk.LINE else g.next_chunk_line, data, off, end, eof, 22 + self._ext_budget
+                )
                 if got is None:
                     break
                 (digits, ext), used = got
                 off += used
                 if len(digits) > 16:
                     raise RemoteProtocolError("chunk size too large")
-                self._ext_budget -= len(ext)
-                if self._ext_budget < 0:
-                    raise RemoteProtocolError("too many chunk-extension bytes")
+                if ext:
+                    self._ext_budget -= len(ext)
+                    if self._ext_budget < 0:
+                        raise RemoteProtocolError("too many chunk-extension bytes")
                 size = int(digits, 16)  # hex digits only: the grammar matched 1*HEXDIG
-                self._total += size
-                if self._max_body is not None and self._total > self._max_body:
-                    raise RemoteProtocolError("request body too large", Status.CONTENT_TOO_LARGE)
                 if size:
+                    self._total += size
+                    if self._max_body is not None and self._total > self._max_body:
+                        raise RemoteProtocolError("request body too large", Status.CONTENT_TOO_LARGE)
                     self._remaining = size
                     self._state = _Chunk.DATA
                 else:

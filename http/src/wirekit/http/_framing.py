@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 
-from wirekit.combinators import ParseError, Parser, parse
+from wirekit.combinators import ParseError, parse
 
 from . import _grammar as g
 from ._errors import RemoteProtocolError
@@ -68,19 +68,6 @@ FORBIDDEN_TRAILERS = frozenset(
 )
 
 
-def _field_list(headers: Headers, name: bytes, rule: Parser[list[bytes]]) -> list[bytes]:
-    """All elements of a comma-list field, over every line of it."""
-    out: list[bytes] = []
-    for value in headers.get_all(name):
-        try:
-            out.extend(parse(rule, value))
-        except ParseError as e:
-            raise RemoteProtocolError(
-                f"invalid {name.decode()} value {value!r}: {e.message}", Status.BAD_REQUEST
-            ) from None
-    return out
-
-
 def connection_options(headers: Headers) -> list[bytes]:
     """The lower-cased options of every ``Connection`` field (RFC 9110 §7.6.1).
 
@@ -124,7 +111,25 @@ def _length_of(values: list[bytes], status: int) -> int:
 
 def transfer_codings(headers: Headers) -> list[bytes]:
     """The lower-cased transfer codings, over every Transfer-Encoding line, in order."""
-    return _field_list(headers, b"transfer-encoding", g.transfer_codings)
+    return _codings_of(headers.get_all(b"transfer-encoding"))
+
+
+def _codings_of(values: list[bytes]) -> list[bytes]:
+    """The codings of the Transfer-Encoding field lines ``values`` (cached per value)."""
+    out: list[bytes] = []
+    for value in values:
+        codings = _CODINGS.get(value)
+        if codings is None:
+            try:
+                codings = tuple(parse(g.transfer_codings, value))
+            except ParseError as e:
+                raise RemoteProtocolError(
+                    f"invalid transfer-encoding value {value!r}: {e.message}", Status.BAD_REQUEST
+                ) from None
+            if len(_CODINGS) < _CACHE_LIMIT:
+                _CODINGS[value] = codings
+        out.extend(codings)
+    return out
 
 
 class RequestFraming:
@@ -148,6 +153,7 @@ _CACHE_LIMIT = 1024
 _VALID_HOSTS: set[bytes] = set()
 _CONNECTION_OPTIONS: dict[bytes, list[bytes]] = {}
 _LENGTHS: dict[bytes, int] = {}  # single Content-Length values already validated
+_CODINGS: dict[bytes, tuple[bytes, ...]] = {}  # single Transfer-Encoding values, parsed
 
 
 def _check_host(request: Request, hosts: list[bytes] | None) -> None:
@@ -269,7 +275,7 @@ def request_framing(request: Request, max_body: int | None) -> RequestFraming:
             raise RemoteProtocolError("Transfer-Encoding in an HTTP/1.0 request")
         if _CONTENT_LENGTH in found:
             raise RemoteProtocolError("both Transfer-Encoding and Content-Length")
-        codings = transfer_codings(request.headers)
+        codings = _codings_of(found[_TRANSFER_ENCODING])
         if not codings or codings[-1] != b"chunked":
             raise RemoteProtocolError("the final transfer coding of a request must be chunked")
         if codings.count(b"chunked") > 1:

@@ -101,11 +101,21 @@ FIELD_LINES: dict[tuple[bytes, bytes], bytes] = {}
 PLAIN_LINES: dict[tuple[bytes, bytes], bytes] = {}
 
 
-def _all_known(fields: list[object]) -> bool:
+# Whole header lists already validated for output (as tuples, which hash in C): their
+# encoded field lines, and whether none of them bears on framing. A handler that sends
+# the same headers again pays one lookup. Cleared when full.
+HEAD_LINES: dict[tuple[tuple[bytes, bytes], ...], tuple[bytes, bool]] = {}
+
+
+def _known_key(fields: list[object]) -> tuple[tuple[bytes, bytes], ...] | None:
+    """``tuple(fields)`` when every pair in it is known to be valid bytes, else None."""
+    key = tuple(fields)
     try:
-        return all(map(FIELD_LINES.__contains__, fields))
+        if key in HEAD_LINES or all(map(FIELD_LINES.__contains__, key)):
+            return key  # type: ignore[return-value]
     except TypeError:  # an unhashable item (a list pair): the slow path sorts it out
-        return False
+        pass
+    return None
 
 
 class Headers:
@@ -121,13 +131,17 @@ class Headers:
         (b'text/plain', [b'a=1', b'b=2'])
     """
 
-    __slots__ = ("_fields", "_index")
+    __slots__ = ("_fields", "_index", "_key")
 
     def __init__(self, fields: HeaderInput | None = None) -> None:
+        self._index: dict[bytes, list[bytes]] | None = None
+        # The fields as a tuple while they are unchanged since they were known valid.
+        self._key: tuple[tuple[bytes, bytes], ...] | None = None
         if fields is None:
             self._fields: list[tuple[bytes, bytes]] = []
-        elif type(fields) is list and _all_known(fields):
-            self._fields = list(fields)  # pairs the writer already validated: bytes
+        elif type(fields) is list and (key := _known_key(fields)) is not None:
+            self._fields = list(key)
+            self._key = key
         elif isinstance(fields, Headers):
             self._fields = list(fields._fields)
         elif isinstance(fields, Mapping):
@@ -136,7 +150,6 @@ class Headers:
             self._fields = [
                 (k, v) if type(k) is bytes and type(v) is bytes else (_b(k), _b(v)) for k, v in fields
             ]
-        self._index: dict[bytes, list[bytes]] | None = None
 
     @classmethod
     def from_wire(cls, fields: list[tuple[bytes, bytes]]) -> Headers:
@@ -144,6 +157,7 @@ class Headers:
         h = cls.__new__(cls)
         h._fields = fields
         h._index = None
+        h._key = None
         return h
 
     def _lookup(self) -> dict[bytes, list[bytes]]:
@@ -181,7 +195,7 @@ class Headers:
     def add(self, name: bytes | str, value: bytes | str | int) -> None:
         """Append a field (after any with the same name)."""
         self._fields.append((_b(name), _b(value)))
-        self._index = None
+        self._index = self._key = None
 
     def set(self, name: bytes | str, value: bytes | str | int) -> None:
         """Replace every field named ``name`` by one, at the first one's place (or the end)."""
@@ -199,13 +213,13 @@ class Headers:
         if not placed:
             out.append((key, _b(value)))
         self._fields = out
-        self._index = None
+        self._index = self._key = None
 
     def remove(self, name: bytes | str) -> None:
         """Remove every field named ``name`` (no error if there is none)."""
         lower = _b(name).lower()
         self._fields = [(n, v) for n, v in self._fields if n.lower() != lower]
-        self._index = None
+        self._index = self._key = None
 
     def copy(self) -> Headers:
         """A shallow copy."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from wirekit.combinators import ParseError, parse
 from wirekit.serializer import BytesLike
@@ -13,9 +13,9 @@ from . import _grammar as g
 from ._body import BodyReader, BodyWriter
 from ._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from ._framing import BodyKind, RequestFraming, connection_options
-from ._messages import PLAIN_LINES, HeaderInput, Headers, Method, Request, Response, Version
+from ._messages import HeaderInput, Headers, Method, Request, Response, Version
 from ._status import Status
-from ._writer import _STATUS_LINES, FRAMING_NAMES, head_bytes, status_line
+from ._writer import _STATUS_LINES, field_lines, head_bytes, status_line
 
 if TYPE_CHECKING:
     from ._server import ServerConnection
@@ -104,10 +104,7 @@ class Reqd:
         no_body = is_head or status in (204, 304)
         headers = response.headers
         length: int | None = None
-        for pair in headers._fields:
-            if pair not in PLAIN_LINES and pair[0].lower() in FRAMING_NAMES:
-                break
-        else:
+        if field_lines(headers)[1]:
             return no_body, length, headers  # nothing for the connection to check or fix
         if b"content-length" in headers or b"transfer-encoding" in headers:
             if b"content-length" in headers:
@@ -157,14 +154,14 @@ class Reqd:
                 declared Content-Length does not match ``data``.
         """
         # The common case in one step: a response with a body to a GET/POST-like request,
-        # made only of fields already validated that say nothing about framing.
-        lines = list(map(PLAIN_LINES.get, response.headers._fields))
+        # whose fields (validated once, then cached) say nothing about framing.
+        lines, plain = field_lines(response.headers)
         status = response.status
         request = self.request
         conn = self._conn
         out = conn._out
         if (
-            None not in lines
+            plain
             and self._state is ResponseState.WAITING
             and status >= 200
             and status != 204
@@ -173,21 +170,20 @@ class Reqd:
             and request.method not in _SPECIAL_METHODS
             and not out.is_closed
         ):
-            parts = cast("list[bytes]", lines)  # no None in it
-            line = _STATUS_LINES.get((status, response.reason))
-            parts.insert(0, line if line is not None else status_line(status, response.reason))
+            first = _STATUS_LINES.get((status, response.reason)) or status_line(status, response.reason)
             n = len(data)
             if not self.persistent or conn._closing or (self._continue and not self.input_done):
                 self.persistent = False
-                parts.append(b"connection: close\r\n")
+                persistence = b"connection: close\r\n"
             elif request.version is Version.HTTP_1_0:
-                parts.append(b"connection: keep-alive\r\n")
-            parts.append(b"content-length: %d\r\n\r\n" % n)
-            if n < SCHEDULE_THRESHOLD and type(data) is bytes:
-                parts.append(data)
-                out.write(b"".join(parts))
+                persistence = b"connection: keep-alive\r\n"
             else:
-                out.write(b"".join(parts))
+                persistence = b""
+            sized = b"content-length: %d\r\n\r\n" % n
+            if n < SCHEDULE_THRESHOLD and type(data) is bytes:
+                out.write(b"".join((first, lines, persistence, sized, data)))
+            else:
+                out.write(b"".join((first, lines, persistence, sized)))
                 if n >= SCHEDULE_THRESHOLD:
                     out.schedule(data)
                 else:

@@ -15,9 +15,9 @@ from wirekit.serializer import Serializer
 
 from . import _grammar as g
 from ._errors import LocalProtocolError
-from ._messages import FIELD_LINES, PLAIN_LINES, Headers, Method, Request, Version
+from ._messages import FIELD_LINES, HEAD_LINES, PLAIN_LINES, Headers, Method, Request, Version
 
-__all__ = ["head_bytes", "request_head_bytes", "status_line", "write_chunk_header"]
+__all__ = ["field_lines", "head_bytes", "request_head_bytes", "status_line", "write_chunk_header"]
 
 _STATUS_LINES: dict[tuple[int, bytes], bytes] = {}
 _CACHE_LIMIT = 4096
@@ -72,13 +72,33 @@ def field_bytes(name: bytes, value: bytes) -> bytes:
     return line
 
 
+def field_lines(headers: Headers) -> tuple[bytes, bool]:
+    """The encoded field lines of ``headers`` (validated, cached as a whole), and
+    whether none of them bears on framing (Content-Length, Transfer-Encoding,
+    Connection).
+
+    Raises:
+        LocalProtocolError: for any field that could split or corrupt the message.
+    """
+    key = headers._key
+    if key is not None:
+        entry = HEAD_LINES.get(key)
+        if entry is not None:
+            return entry
+    fields = FIELD_LINES
+    lines = b"".join([fields.get(pair) or field_bytes(*pair) for pair in headers._fields])
+    entry = lines, all(map(PLAIN_LINES.__contains__, headers._fields))
+    key = headers._key = tuple(headers._fields)
+    if len(HEAD_LINES) >= _CACHE_LIMIT:
+        HEAD_LINES.clear()  # what is sent now will be cached again
+    HEAD_LINES[key] = entry
+    return entry
+
+
 def head_bytes(first_line: bytes, headers: Headers, extra: list[tuple[bytes, bytes]] | None) -> bytes:
     """A whole head: the first line, the fields, ``extra`` fields, and the blank line."""
-    parts = [first_line]
+    parts = [first_line, field_lines(headers)[0]]
     fields = FIELD_LINES
-    for pair in headers._fields:
-        line = fields.get(pair)
-        parts.append(line if line is not None else field_bytes(*pair))
     if extra:
         for pair in extra:
             line = fields.get(pair)
