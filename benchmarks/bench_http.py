@@ -75,6 +75,9 @@ def _handler(reqd: Reqd) -> None:
     # Every request body is read to its end (as h11's cycle receives every Data event).
     body = reqd.request_body
     response = Response(200, RESPONSE_HEADERS)
+    if body.is_complete and not body.buffered:  # no body at all: nothing to read
+        reqd.respond_with_bytes(response, RESPONSE_BODY)
+        return
     received: list[bytes] = []
 
     def on_read(data: bytes) -> None:
