@@ -326,9 +326,14 @@ class FixedDecoder(Decoder):
         self.done = length == 0
 
     def feed(self, data: BytesLike, off: int, end: int, eof: bool, room: int, body: BodyReader) -> int:
-        n = min(self.remaining, end - off, room)
+        n = end - off
+        if n > room:
+            n = room
+        if n > self.remaining:
+            n = self.remaining
         if n:
-            body.push(_take(data, off, off + n))
+            chunk = data[off : off + n]
+            body.push(chunk if type(chunk) is bytes else bytes(chunk))
             self.remaining -= n
         if not self.remaining:
             self.done = True
@@ -421,13 +426,25 @@ class ChunkedDecoder(Decoder):
                 state = self._state = _Chunk.DATA_END
             if state is _Chunk.LINE or state is _Chunk.DATA_END:
                 # The first size line, or the CRLF ending a chunk and the next size line.
-                got = self._step(
-                    g.chunk_line if state is _Chunk.LINE else g.next_chunk_line, data, off, end, eof, 22 + self._ext_budget
-                )
-                if got is None:
-                    break
-                (digits, ext), used = got
-                off += used
+                rule = g.next_chunk_line if state is _Chunk.DATA_END else g.chunk_line
+                cap = 22 + self._ext_budget
+                if self._parse is None and end - off <= cap:  # the usual case, inline
+                    line = parse_prefix(rule, data, off, end - off, eof)
+                    if type(line) is Done:
+                        digits, ext = line.value
+                        off += line.consumed
+                    else:
+                        got = self._step(rule, data, off, end, eof, cap)
+                        if got is None:
+                            break
+                        (digits, ext), used = got
+                        off += used
+                else:
+                    got = self._step(rule, data, off, end, eof, cap)
+                    if got is None:
+                        break
+                    (digits, ext), used = got
+                    off += used
                 if len(digits) > 16:
                     raise RemoteProtocolError("chunk size too large")
                 if ext:

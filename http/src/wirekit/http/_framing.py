@@ -133,7 +133,8 @@ def _codings_of(values: list[bytes]) -> list[bytes]:
 
 
 class RequestFraming:
-    """What the server learned from a request head beyond the head itself."""
+    """What the server learned from a request head beyond the head itself (read-only:
+    common values are shared between requests)."""
 
     __slots__ = ("body", "expect_continue", "length", "persistent", "upgrade")
 
@@ -156,19 +157,8 @@ _LENGTHS: dict[bytes, int] = {}  # single Content-Length values already validate
 _CODINGS: dict[bytes, tuple[bytes, ...]] = {}  # single Transfer-Encoding values, parsed
 
 
-def _check_host(request: Request, hosts: list[bytes] | None) -> None:
-    # RFC 9112 §3.2: a 1.1 request has exactly one Host; any Host must be valid.
-    if request.version is Version.HTTP_1_1 and (hosts is None or len(hosts) != 1):
-        raise RemoteProtocolError(
-            "an HTTP/1.1 request needs exactly one Host header" if hosts else "missing Host header"
-        )
-    if hosts is None:
-        return
-    if len(hosts) > 1:
-        raise RemoteProtocolError("more than one Host header")
-    value = hosts[0]
-    if value in _VALID_HOSTS:
-        return
+def _check_host(value: bytes) -> None:
+    """Validate a Host value not seen before (and remember it, up to a bound)."""
     try:
         parse(g.host, value)
     except ParseError:
@@ -234,23 +224,12 @@ _FRAMING_CODES = {
 _NAME_CODES: dict[bytes, int] = dict(_FRAMING_CODES)
 
 
-def _framing_fields(fields: list[tuple[bytes, bytes]]) -> dict[int, list[bytes]]:
-    """The values of the fields framing looks at, by code, in transmission order."""
-    found: dict[int, list[bytes]] = {}
-    codes = _NAME_CODES
-    for name, value in fields:
-        code = codes.get(name)
-        if code is None:
-            code = _FRAMING_CODES.get(name.lower(), 0)
-            if len(codes) < _CACHE_LIMIT:
-                codes[name] = code
-        if code:
-            values = found.get(code)
-            if values is None:
-                found[code] = [value]
-            else:
-                values.append(value)
-    return found
+def _code_of(name: bytes) -> int:
+    """Classify a raw field name not seen before (and remember it, up to a bound)."""
+    code = _FRAMING_CODES.get(name.lower(), 0)
+    if len(_NAME_CODES) < _CACHE_LIMIT:
+        _NAME_CODES[name] = code
+    return code
 
 
 def request_framing(request: Request, max_body: int | None) -> RequestFraming:
@@ -259,11 +238,44 @@ def request_framing(request: Request, max_body: int | None) -> RequestFraming:
     Raises:
         RemoteProtocolError: with the status to answer (400, 413, 417, 501).
     """
-    found = _framing_fields(request.headers._fields)
+    # One pass over the fields: the first Host, and the values of the other fields that
+    # bear on framing (usually there are none).
+    host: bytes | None = None
+    found: dict[int, list[bytes]] | None = None
+    codes = _NAME_CODES
+    for name, value in request.headers._fields:
+        code = codes.get(name)
+        if code is None:
+            code = _code_of(name)
+        if code:
+            if code == _HOST and host is None:
+                host = value
+                continue
+            if found is None:
+                found = {code: [value]}
+            elif code in found:
+                found[code].append(value)
+            else:
+                found[code] = [value]
     version = request.version
-    _check_host(request, found.get(_HOST))
+    # RFC 9112 §3.2: a 1.1 request has exactly one Host; any Host must be valid.
+    if found is not None and _HOST in found:
+        raise RemoteProtocolError(
+            "an HTTP/1.1 request needs exactly one Host header"
+            if version is Version.HTTP_1_1
+            else "more than one Host header"
+        )
+    if host is None:
+        if version is Version.HTTP_1_1:
+            raise RemoteProtocolError("missing Host header")
+    elif host not in _VALID_HOSTS:
+        _check_host(host)
     if request.target[:1] != b"/" or request.method is Method.CONNECT:
         _check_target(request)
+    if found is None:  # nothing else bears on framing: the usual GET
+        if request.method is Method.CONNECT:
+            return RequestFraming(BodyKind.NONE, 0, version is Version.HTTP_1_1, False, True)
+        return _PLAIN_1_1 if version is Version.HTTP_1_1 else _PLAIN_1_0
     options = _options_of(found.get(_CONNECTION))
     if version is Version.HTTP_1_1:
         persistent = b"close" not in options
@@ -303,6 +315,11 @@ def request_framing(request: Request, max_body: int | None) -> RequestFraming:
         version is Version.HTTP_1_1 and b"upgrade" in options and _UPGRADE in found
     ) or request.method is Method.CONNECT
     return RequestFraming(body, length, persistent, expect_continue, upgrade)
+
+
+# The framing of a request with no body and no Connection field, shared (never changed).
+_PLAIN_1_1 = RequestFraming(BodyKind.NONE, 0, True, False, False)
+_PLAIN_1_0 = RequestFraming(BodyKind.NONE, 0, False, False, False)
 
 
 def response_body_kind(request_method: Method | bytes, response: Response) -> tuple[BodyKind, int]:

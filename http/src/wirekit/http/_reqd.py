@@ -24,6 +24,9 @@ __all__ = ["ErrorHandler", "Reqd", "RequestHandler"]
 
 # Bodies at least this large are scheduled (zero-copy) instead of copied.
 SCHEDULE_THRESHOLD = 4096
+# A response made into one bytes object at least this large is queued without a copy;
+# smaller ones are copied, so that pipelined responses coalesce into one buffer.
+COPY_LIMIT = 1024
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 # Requests whose responses are framed differently (no body; a tunnel).
 _SPECIAL_METHODS = frozenset({Method.HEAD, Method.CONNECT})
@@ -81,7 +84,7 @@ class Reqd:
         self._state = ResponseState.WAITING
         self._writer: BodyWriter | None = None
         self.response: Response | None = None
-        self.input_done = body.is_complete
+        self.input_done = body.is_complete  # (a body that came with the head, or none)
         self.started = False  # whether a handler was called for it
 
     # -- responding --------------------------------------------------------------------
@@ -181,7 +184,12 @@ class Reqd:
                 persistence = b""
             sized = b"content-length: %d\r\n\r\n" % n
             if n < SCHEDULE_THRESHOLD and type(data) is bytes:
-                out.write(b"".join((first, lines, persistence, sized, data)))
+                whole = b"".join((first, lines, persistence, sized, data))
+                # Ours and immutable: a larger one is queued as it is, not copied again.
+                if len(whole) >= COPY_LIMIT:
+                    out.schedule(whole)
+                else:
+                    out.write(whole)
             else:
                 out.write(b"".join((first, lines, persistence, sized)))
                 if n >= SCHEDULE_THRESHOLD:

@@ -212,7 +212,8 @@ class ServerConnection(Wakeups):
         if eof and self._reader is _Reader.HEAD and not self._closing and off == n:
             self._reader = _Reader.CLOSED
             self._closing = True
-        self._advance()
+        if self._queue or self._closing:
+            self._advance()
         return off
 
     def _read_head(self, data: BytesLike, off: int, n: int, eof: bool) -> int:
@@ -385,6 +386,24 @@ class ServerConnection(Wakeups):
 
     def _response_complete(self, reqd: Reqd) -> None:
         body = reqd.request_body
+        queue = self._queue
+        if (
+            reqd.input_done
+            and reqd.persistent
+            and not self._closing
+            and queue
+            and queue[0] is reqd
+            and (body is _NO_BODY or (body._state is _ReaderState.DONE and not body._chunks))
+        ):
+            # The usual end of a request: answered, its body all read. Retire it.
+            queue.popleft()
+            if self._wake_write is not None:
+                self._wake_writer()
+            if self._wake_read is not None:
+                self._wake_reader()
+            if queue:
+                self._advance()  # start the next pipelined request
+            return
         if body is not _NO_BODY:
             self._discard_unread(reqd, body)
         if self._wake_write is not None:

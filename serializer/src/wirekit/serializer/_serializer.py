@@ -414,7 +414,10 @@ class Serializer(FixedWidthWriters):
         """
         if self._closed:
             self._yield = False
-        self._flush_buffer()
+        if self._stage.tell():
+            self._unstage()
+        if self._pos != self._start:
+            self._queue_region()
         queue = self._queue
         if not queue:
             if self._closed:
@@ -450,11 +453,19 @@ class Serializer(FixedWidthWriters):
         if type(n) is not int:
             n = operator.index(n)
         written = self._written
+        queue = self._queue
+        if n == self._received - written and n and not self._holds and not self._flushes:
+            # Everything handed out was written (the usual case): no partial iovec.
+            self._written = written + n
+            queue.clear()
+            self._tail = -1
+            if self._pos == self._start:
+                self._pos = self._start = 0
+            return
         limit = (self._holds[0]._offset if self._holds else self._received) - written
         if not 0 <= n <= limit:
             raise ValueError(f"shift({n}): between 0 and {limit} bytes can be shifted")
         self._written = written + n
-        queue = self._queue
         while n:
             head = queue[0]
             size = len(head)
