@@ -5,7 +5,8 @@ their first byte.
 skipped repetitions, maps, labels, lookaheads and ``consumed`` is a regular language. With
 every choice an atomic group ``(?>a|b)`` and every loop possessive (``*+``), Python's
 backtracking engine gives exactly PEG semantics, so such a tree runs as one C-level
-``match`` and its value is rebuilt from the groups.
+``match`` and its value is rebuilt from the groups (by one generated function, see
+`_extract`).
 
 **Chunk boundaries.** A match on an incomplete buffer is only trusted when it cannot depend
 on bytes that have not arrived: for each fused tree we compute ``reach`` (how far past its
@@ -23,13 +24,12 @@ nothing but speed.
 from __future__ import annotations
 
 import contextlib
-import operator
 import re
-from collections.abc import Callable
 from typing import Any
 
 from ._analysis import INF, NotRegular, dispatch_table, measure, tail_k
 from ._combinators import Consumed, Look, Many, SepBy
+from ._extract import Code, Extract, Fn, Gen
 from ._machine import Frame, Machine
 from ._parser import (
     Parser,
@@ -44,9 +44,6 @@ from ._primitives import EndOfInput, Satisfy, Str, Take, TakeWhile, class_regex
 
 __all__ = ["Fused", "compile_parser", "dispatch_table"]
 
-# How a fused tree's value is rebuilt from a match: nothing (None), a group's text (int),
-# a tuple of groups' texts (tuple of ints), or a function of the match.
-Extract = Callable[[re.Match[bytes]], Any] | int | tuple[int, ...] | None
 _PRIMITIVES = (Satisfy, Str, TakeWhile, Take, EndOfInput, _Pure, _Fail)
 
 
@@ -100,7 +97,7 @@ class Fused(Parser[Any]):
         self,
         orig: Parser[Any],
         rx: re.Pattern[bytes],
-        extract: Callable[[re.Match[bytes]], Any] | None,
+        extract: Fn | None,
         reach: int,
         k: int,
         probe: re.Pattern[bytes] | None,
@@ -163,10 +160,6 @@ class Fused(Parser[Any]):
         return self.orig.expected()
 
 
-def _none(_: re.Match[bytes]) -> None:
-    return None
-
-
 class _ScopeFrame(Frame):
     """Around the general form of a fused node: report its failure as the node's own."""
 
@@ -195,6 +188,7 @@ class _Builder:
         # Probe mode builds the boundary probe (see `Fused`): every test of a byte also
         # succeeds at the end of the input, capturing an empty marker group.
         self.probe = probe
+        self.gen = Gen()
 
     def group(self) -> int:
         self.groups += 1
@@ -221,7 +215,7 @@ class _Builder:
                     return b"(" + lit + b")", g
                 return lit, None
             s = p.s
-            return lit, (lambda r: s) if need else None
+            return lit, self.gen.const(s) if need else None
         if isinstance(p, TakeWhile):
             body = class_regex(p.table) + (b"*+" if p.least == 0 else b"{%d,}+" % p.least)
             if need and p.keep:
@@ -244,7 +238,7 @@ class _Builder:
             return rb"\Z", None
         if isinstance(p, _Pure):
             v = p.value
-            return b"", (lambda r: v) if need else None
+            return b"", self.gen.const(v) if need else None
         if isinstance(p, _Fail):
             return b"(?!)", None
         if isinstance(p, _Seq):
@@ -255,14 +249,7 @@ class _Builder:
             pat, ex = self.build(p.p, need)
             if not need:
                 return pat, None
-            f = p.f
-            if ex is None:
-                return pat, lambda r: f(None)
-            if isinstance(ex, int):
-                g = ex
-                return pat, lambda r: f(r.group(g))
-            fx = as_callable(ex)
-            return pat, lambda r: f(fx(r))
+            return pat, self.gen.call(p.f, ex)
         if isinstance(p, _Desc):
             return self.build(p.p, need)
         if isinstance(p, SepBy):
@@ -324,7 +311,6 @@ class _Builder:
         item_pat, item_ex = sub.build(p.p, True)
         item_rx = re.compile(item_pat, re.DOTALL)
         match = item_rx.match
-        ex = as_callable(item_ex)
         g = self.group()
         every_group = item_ex == tuple(range(1, sub.groups + 1)) or (item_ex == 1 == sub.groups)
         if every_group and not sub.looks:
@@ -333,13 +319,10 @@ class _Builder:
             # lookarounds or anchors, cutting the input at the span's end cannot change
             # the last item (bytes it saw beyond it only ever stopped a loop or failed an
             # alternative, and still do).
-            findall = item_rx.findall
+            findall = self.gen.name(item_rx.findall)
+            return b"(" + rep + b")", Code(f"{findall}(r.string, *r.span({g}))", 2)
 
-            def collect(r: re.Match[bytes]) -> list[Any]:
-                pos, end = r.span(g)
-                return findall(r.string, pos, end)
-
-            return b"(" + rep + b")", collect
+        ex = sub.gen.function(item_ex)
 
         def extract(r: re.Match[bytes]) -> list[Any]:
             buf, lim = r.string, r.endpos
@@ -352,7 +335,7 @@ class _Builder:
                 pos = item.end()
             return out
 
-        return b"(" + rep + b")", extract
+        return b"(" + rep + b")", self.gen.fn(extract)
 
     def _seq(self, p: _Seq, need: bool) -> tuple[bytes, Extract]:
         parts: list[bytes] = []
@@ -372,11 +355,8 @@ class _Builder:
             gs = tuple(ex for ex in exs if isinstance(ex, int))
             if fn is None:
                 return pat, gs  # `match.group(*gs)` builds the tuple in C
-            return pat, lambda r: fn(*r.group(*gs))
-        fns = [as_callable(ex) for ex in exs]
-        if fn is None:
-            return pat, lambda r: tuple([ex(r) for ex in fns])
-        return pat, lambda r: fn(*[ex(r) for ex in fns])
+            return pat, self.gen.call(fn, gs, star=True)
+        return pat, self.gen.seq(exs, fn)
 
     def _choice(self, p: _Choice, need: bool) -> tuple[bytes, Extract]:
         parts: list[bytes] = []
@@ -392,30 +372,7 @@ class _Builder:
         pat = b"(?>" + b"|".join(parts) + b")" if parts else b"(?!)"
         if not need:
             return pat, None
-
-        fbranches = [(g, as_callable(ex)) for g, ex in branches]
-
-        def extract(r: re.Match[bytes]) -> Any:
-            for g, ex in fbranches:
-                if r.start(g) >= 0:
-                    return ex(r)
-            return None
-
-        return pat, extract
-
-
-def as_callable(ex: Extract) -> Callable[[re.Match[bytes]], Any]:
-    """The extractor as a function of the match."""
-    if ex is None:
-        return _none
-    if isinstance(ex, int):
-        return operator.methodcaller("group", ex)
-    if isinstance(ex, tuple):
-        if len(ex) > 1:
-            return operator.methodcaller("group", *ex)
-        gs = ex
-        return lambda r: tuple([r.group(g) for g in gs])
-    return ex
+        return pat, self.gen.choice(branches)
 
 
 def fuse(p: Parser[Any]) -> Fused | None:
@@ -441,4 +398,4 @@ def fuse(p: Parser[Any]) -> Fused | None:
             probe = re.compile(_Builder(probe=True).build(p, False)[0], re.DOTALL)
         except (NotRegular, re.error, OverflowError, RecursionError):
             probe = None
-    return Fused(p, rx, None if ex is None else as_callable(ex), reach, k, probe)
+    return Fused(p, rx, None if ex is None else builder.gen.function(ex), reach, k, probe)

@@ -233,7 +233,7 @@ class Done(State[T]):
     the last buffer given were used. Feeding a `Done` appends to its ``unconsumed``.
     """
 
-    __slots__ = ("_rest", "_unconsumed", "consumed", "value")
+    __slots__ = ("_buf", "_end", "_start", "_unconsumed", "consumed", "value")
 
     def __init__(
         self,
@@ -244,8 +244,12 @@ class Done(State[T]):
     ) -> None:
         self.value = value
         self._unconsumed = unconsumed
-        self._rest = rest  # (buffer, start, end): ``unconsumed`` is copied only if asked for
         self.consumed = consumed
+        # ``unconsumed`` is copied from ``_buf[_start:_end]`` only if asked for.
+        if rest is None:
+            self._buf = None
+        else:
+            self._buf, self._start, self._end = rest
 
     @property
     def unconsumed(self) -> bytes:
@@ -257,10 +261,10 @@ class Done(State[T]):
         """
         u = self._unconsumed
         if u is None:
-            assert self._rest is not None
-            buf, start, end = self._rest
-            u = self._unconsumed = bytes(buf[start:end])
-            self._rest = None
+            buf = self._buf
+            assert buf is not None
+            u = self._unconsumed = bytes(buf[self._start : self._end])
+            self._buf = None
         return u
 
     def feed(self, chunk: BytesLike) -> Done[T]:
@@ -337,19 +341,38 @@ def parse_prefix(
     `Fail`, or a `Partial` to resume when more input arrived. A regular grammar is one
     regular-expression match here.
     """
-    length = _check_window(buffer, off, length)
-    root = compiled(p)
+    # The fast path for a regular grammar is one match: every step is inlined here, as
+    # the HTTP layer pays this per request head and per chunk line.
+    if length is None:
+        length = len(buffer) - off
     end = off + length
+    if off < 0 or length < 0 or end > len(buffer):
+        raise ValueError(f"off={off}, length={length} do not fit a buffer of {len(buffer)}")
+    root = p._c
+    if type(root) is not Fused:
+        root = compiled(p)
     if type(root) is Fused:
         r = root.match(buffer, off, end)
-        if r is not None and (complete or root.decided(buffer, off, end, r)):
+        if r is not None:
             stop = r.end()
-            value: T = None if root.extract is None else root.extract(r)  # type: ignore[assignment]
-            return Done(value, None, stop - off, (buffer, stop, end))
+            if complete or stop + root.k <= end or root.decided(buffer, off, end, r):
+                ex = root.extract
+                # `Done(...)` without its __init__ call: same attributes, less overhead.
+                done: Done[T] = _new(Done)
+                done.value = None if ex is None else ex(r)  # type: ignore[assignment]
+                done._unconsumed = None
+                done.consumed = stop - off
+                done._buf = buffer
+                done._start = stop
+                done._end = end
+                return done
     m = Machine(buffer, off, end, complete)
     m.root = root
     node = m.run(root)
     return _unbuffered_state(m, node, off)
+
+
+_new = object.__new__
 
 
 class _FreshPartial(Partial[T]):
