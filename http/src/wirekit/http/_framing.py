@@ -155,6 +155,9 @@ _VALID_HOSTS: set[bytes] = set()
 _CONNECTION_OPTIONS: dict[bytes, list[bytes]] = {}
 _LENGTHS: dict[bytes, int] = {}  # single Content-Length values already validated
 _CODINGS: dict[bytes, tuple[bytes, ...]] = {}  # single Transfer-Encoding values, parsed
+# Request framings by (version, CONNECT?, the fields but Host that bear on framing); the
+# RequestFraming objects are shared, never changed.
+_FRAMINGS: dict[tuple[Version, bool, tuple[tuple[int, bytes], ...]], RequestFraming] = {}
 
 
 def _check_host(value: bytes) -> None:
@@ -238,44 +241,57 @@ def request_framing(request: Request, max_body: int | None) -> RequestFraming:
     Raises:
         RemoteProtocolError: with the status to answer (400, 413, 417, 501).
     """
-    # One pass over the fields: the first Host, and the values of the other fields that
-    # bear on framing (usually there are none).
+    # One pass over the fields: the Host, and the other fields that bear on framing
+    # (usually none, or the same few the client always sends).
+    version = request.version
     host: bytes | None = None
-    found: dict[int, list[bytes]] | None = None
+    others: list[tuple[int, bytes]] | None = None
     codes = _NAME_CODES
     for name, value in request.headers._fields:
         code = codes.get(name)
         if code is None:
             code = _code_of(name)
         if code:
-            if code == _HOST and host is None:
+            if code == _HOST:
+                if host is not None:  # RFC 9112 §3.2: exactly one Host
+                    raise RemoteProtocolError(
+                        "an HTTP/1.1 request needs exactly one Host header"
+                        if version is Version.HTTP_1_1
+                        else "more than one Host header"
+                    )
                 host = value
-                continue
-            if found is None:
-                found = {code: [value]}
-            elif code in found:
-                found[code].append(value)
+            elif others is None:
+                others = [(code, value)]
             else:
-                found[code] = [value]
-    version = request.version
-    # RFC 9112 §3.2: a 1.1 request has exactly one Host; any Host must be valid.
-    if found is not None and _HOST in found:
-        raise RemoteProtocolError(
-            "an HTTP/1.1 request needs exactly one Host header"
-            if version is Version.HTTP_1_1
-            else "more than one Host header"
-        )
+                others.append((code, value))
     if host is None:
         if version is Version.HTTP_1_1:
             raise RemoteProtocolError("missing Host header")
     elif host not in _VALID_HOSTS:
         _check_host(host)
-    if request.target[:1] != b"/" or request.method is Method.CONNECT:
+    connect = request.method is Method.CONNECT
+    if request.target[:1] != b"/" or connect:
         _check_target(request)
-    if found is None:  # nothing else bears on framing: the usual GET
-        if request.method is Method.CONNECT:
-            return RequestFraming(BodyKind.NONE, 0, version is Version.HTTP_1_1, False, True)
+    if others is None and not connect:  # nothing else bears on framing: the usual GET
         return _PLAIN_1_1 if version is Version.HTTP_1_1 else _PLAIN_1_0
+    # The outcome depends on these fields alone: decided once per combination.
+    key = (version, connect, tuple(others) if others else ())
+    framing = _FRAMINGS.get(key)
+    if framing is None:
+        framing = _framing_of(version, connect, others or [])
+        if len(_FRAMINGS) >= _CACHE_LIMIT:
+            _FRAMINGS.clear()
+        _FRAMINGS[key] = framing
+    if max_body is not None and framing.length > max_body:
+        raise RemoteProtocolError("request body too large", Status.CONTENT_TOO_LARGE)
+    return framing
+
+
+def _framing_of(version: Version, connect: bool, others: list[tuple[int, bytes]]) -> RequestFraming:
+    """The framing a request's fields (but Host) call for; errors raise."""
+    found: dict[int, list[bytes]] = {}
+    for code, value in others:
+        found.setdefault(code, []).append(value)
     options = _options_of(found.get(_CONNECTION))
     if version is Version.HTTP_1_1:
         persistent = b"close" not in options
@@ -301,8 +317,6 @@ def request_framing(request: Request, max_body: int | None) -> RequestFraming:
         n = _length_of(found[_CONTENT_LENGTH], Status.BAD_REQUEST)
         if n:
             body, length = BodyKind.FIXED, n
-            if max_body is not None and n > max_body:
-                raise RemoteProtocolError("request body too large", Status.CONTENT_TOO_LARGE)
     expect_continue = False
     expects = found.get(_EXPECT)
     if expects is not None and version is Version.HTTP_1_1:
@@ -313,7 +327,7 @@ def request_framing(request: Request, max_body: int | None) -> RequestFraming:
         expect_continue = body is not BodyKind.NONE
     upgrade = (
         version is Version.HTTP_1_1 and b"upgrade" in options and _UPGRADE in found
-    ) or request.method is Method.CONNECT
+    ) or connect
     return RequestFraming(body, length, persistent, expect_continue, upgrade)
 
 
