@@ -24,6 +24,12 @@ __all__ = [
     "response_body_kind",
 ]
 
+# Enum members bound to module names for the hot paths: on CPython 3.11 reading
+# `Enum.MEMBER` goes through the enum's metaclass (about 70 ns); a global is ~10 ns.
+_HTTP_1_0 = Version.HTTP_1_0
+_HTTP_1_1 = Version.HTTP_1_1
+_METHOD_CONNECT = Method.CONNECT
+
 
 class BodyKind(enum.Enum):
     """How a message body is delimited."""
@@ -195,7 +201,7 @@ def _check_target(request: Request) -> None:
     # asterisk-form (OPTIONS only).
     target = request.target
     method = request.method
-    if method is Method.CONNECT:
+    if method is _METHOD_CONNECT:
         try:
             parse(g.authority_form, target)
         except ParseError:
@@ -256,7 +262,7 @@ def request_framing(request: Request, max_body: int | None) -> RequestFraming:
                 if host is not None:  # RFC 9112 §3.2: exactly one Host
                     raise RemoteProtocolError(
                         "an HTTP/1.1 request needs exactly one Host header"
-                        if version is Version.HTTP_1_1
+                        if version is _HTTP_1_1
                         else "more than one Host header"
                     )
                 host = value
@@ -265,15 +271,15 @@ def request_framing(request: Request, max_body: int | None) -> RequestFraming:
             else:
                 others.append((code, value))
     if host is None:
-        if version is Version.HTTP_1_1:
+        if version is _HTTP_1_1:
             raise RemoteProtocolError("missing Host header")
     elif host not in _VALID_HOSTS:
         _check_host(host)
-    connect = request.method is Method.CONNECT
+    connect = request.method is _METHOD_CONNECT
     if request.target[:1] != b"/" or connect:
         _check_target(request)
     if others is None and not connect:  # nothing else bears on framing: the usual GET
-        return _PLAIN_1_1 if version is Version.HTTP_1_1 else _PLAIN_1_0
+        return _PLAIN_1_1 if version is _HTTP_1_1 else _PLAIN_1_0
     # The outcome depends on these fields alone: decided once per combination.
     key = (version, connect, tuple(others) if others else ())
     framing = _FRAMINGS.get(key)
@@ -293,13 +299,10 @@ def _framing_of(version: Version, connect: bool, others: list[tuple[int, bytes]]
     for code, value in others:
         found.setdefault(code, []).append(value)
     options = _options_of(found.get(_CONNECTION))
-    if version is Version.HTTP_1_1:
-        persistent = b"close" not in options
-    else:
-        persistent = b"keep-alive" in options
+    persistent = b"close" not in options if version is _HTTP_1_1 else b"keep-alive" in options
     body, length = BodyKind.NONE, 0
     if _TRANSFER_ENCODING in found:
-        if version is Version.HTTP_1_0:
+        if version is _HTTP_1_0:
             raise RemoteProtocolError("Transfer-Encoding in an HTTP/1.0 request")
         if _CONTENT_LENGTH in found:
             raise RemoteProtocolError("both Transfer-Encoding and Content-Length")
@@ -319,14 +322,14 @@ def _framing_of(version: Version, connect: bool, others: list[tuple[int, bytes]]
             body, length = BodyKind.FIXED, n
     expect_continue = False
     expects = found.get(_EXPECT)
-    if expects is not None and version is Version.HTTP_1_1:
+    if expects is not None and version is _HTTP_1_1:
         # RFC 9110 §10.1.1: 100-continue is the only expectation; others may get 417.
         expect = expects[0]
         if len(expects) > 1 or expect.lower() != b"100-continue":
             raise RemoteProtocolError(f"unsupported expectation {expect!r}", Status.EXPECTATION_FAILED)
         expect_continue = body is not BodyKind.NONE
     upgrade = (
-        version is Version.HTTP_1_1 and b"upgrade" in options and _UPGRADE in found
+        version is _HTTP_1_1 and b"upgrade" in options and _UPGRADE in found
     ) or connect
     return RequestFraming(body, length, persistent, expect_continue, upgrade)
 
@@ -345,7 +348,7 @@ def response_body_kind(request_method: Method | bytes, response: Response) -> tu
     status = response.status
     if request_method is Method.HEAD or status < 200 or status in (204, 304):
         return BodyKind.NONE, 0
-    if request_method is Method.CONNECT and 200 <= status < 300:
+    if request_method is _METHOD_CONNECT and 200 <= status < 300:
         return BodyKind.TUNNEL, 0
     headers = response.headers
     if b"transfer-encoding" in headers:
