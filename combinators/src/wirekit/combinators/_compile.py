@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Callable
 from typing import Any
 
 from ._analysis import INF, NotRegular, dispatch_table, measure, tail_k
@@ -42,7 +43,7 @@ from ._parser import (
 )
 from ._primitives import EndOfInput, Satisfy, Str, Take, TakeWhile, class_regex
 
-__all__ = ["Fused", "compile_parser", "dispatch_table"]
+__all__ = ["FastPrefix", "Fused", "compile_parser", "dispatch_table", "fast_prefix"]
 
 _PRIMITIVES = (Satisfy, Str, TakeWhile, Take, EndOfInput, _Pure, _Fail)
 
@@ -399,3 +400,48 @@ def fuse(p: Parser[Any]) -> Fused | None:
         except (NotRegular, re.error, OverflowError, RecursionError):
             probe = None
     return Fused(p, rx, None if ex is None else builder.gen.function(ex), reach, k, probe)
+
+
+FastPrefix = Callable[[Any, int, int], "tuple[Any, int] | None"]
+"""What `fast_prefix` returns: ``(buffer, off, end) -> (value, stop) | None``."""
+
+
+def _no_fast_path(buffer: Any, off: int, end: int) -> None:
+    return None
+
+
+def _no_value(r: re.Match[bytes]) -> None:
+    return None
+
+
+def fast_prefix(p: Parser[Any]) -> FastPrefix:
+    """The one-match fast path of `parse_prefix` for ``p``, as a function
+    ``(buffer, off, end) -> (value, stop) | None``.
+
+    For a message that usually arrives whole, parsed again and again (a request head, a
+    chunk-size line), this skips building a `State`: it returns the value and the
+    position after it when a regular ``p`` matches ``buffer[off:end]`` and more input
+    could not change that (the same trust rule as `parse_prefix`). ``None`` means
+    "ask `parse_prefix`": the input may be incomplete, does not match, or ``p`` is not
+    regular. It never raises on input; ``0 <= off <= end <= len(buffer)`` is the
+    caller's to ensure. ``p`` is compiled when this is called.
+    """
+    root = compile_parser(p)
+    if type(root) is not Fused:
+        return _no_fast_path
+    match = root.match
+    k = root.k
+    decided = root.decided
+    ex = root.extract
+    extract: Callable[[re.Match[bytes]], Any] = _no_value if ex is None else ex
+
+    def prefix(buffer: Any, off: int, end: int) -> tuple[Any, int] | None:
+        r = match(buffer, off, end)
+        if r is None:
+            return None
+        stop = r.end()
+        if stop + k <= end or decided(buffer, off, end, r):
+            return extract(r), stop
+        return None
+
+    return prefix

@@ -7,7 +7,7 @@ import enum
 from collections.abc import Callable
 from typing import Any
 
-from wirekit.combinators import Done, Fail, Partial, State, parse_prefix
+from wirekit.combinators import Done, Fail, Partial, State, fast_prefix, parse_prefix
 from wirekit.serializer import BytesLike, FlushReason, Serializer
 
 from . import _grammar as g
@@ -378,6 +378,9 @@ class _Chunk(enum.Enum):
 
 # (as above)
 _LINE = _Chunk.LINE
+# Chunk-size lines in one match when whole (see `fast_prefix`).
+_CHUNK_LINE = fast_prefix(g.chunk_line)
+_NEXT_CHUNK_LINE = fast_prefix(g.next_chunk_line)
 _DATA = _Chunk.DATA
 _DATA_END = _Chunk.DATA_END
 _TRAILERS = _Chunk.TRAILERS
@@ -449,16 +452,17 @@ class ChunkedDecoder(Decoder):
                     state = _DATA_END
                 elif state is _LINE or state is _DATA_END:
                     # The first size line, or the CRLF ending a chunk and the next size line.
-                    rule = g.next_chunk_line if state is _DATA_END else g.chunk_line
                     cap = 22 + self._ext_budget
-                    avail = end - off
                     line = None
-                    if self._parse is None:  # the usual case: the whole line is here
-                        line = parse_prefix(rule, data, off, avail if avail <= cap else cap, eof and avail <= cap)
-                    if type(line) is Done:
-                        digits, ext = line.value
-                        off += line.consumed
+                    if self._parse is None:  # the usual case: the whole line is here, one match
+                        line = (_NEXT_CHUNK_LINE if state is _DATA_END else _CHUNK_LINE)(
+                            data, off, end if end - off <= cap else off + cap
+                        )
+                    if line is not None:
+                        digits, ext = line[0]
+                        off = line[1]
                     else:
+                        rule = g.next_chunk_line if state is _DATA_END else g.chunk_line
                         got = self._step(rule, data, off, end, eof, cap)
                         if got is None:
                             break

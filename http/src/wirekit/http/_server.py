@@ -25,8 +25,9 @@ import contextlib
 import enum
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
-from wirekit.combinators import Done, Fail, Partial, State, Unbuffered, parse_prefix
+from wirekit.combinators import Done, Fail, Partial, State, Unbuffered, fast_prefix, parse_prefix
 from wirekit.serializer import CLOSED, BytesLike, PeerClosed, Serializer, Writev
 from wirekit.serializer import Close as SClose
 
@@ -51,6 +52,9 @@ from ._status import Status, reason_phrase
 from ._wakeups import Wakeups
 
 __all__ = ["ServerConnection", "default_error_handler"]
+
+# A whole request head in one match (see `fast_prefix`); anything else takes the general path.
+_REQUEST_HEAD = fast_prefix(g.request_head)
 
 
 class _Reader(enum.Enum):
@@ -236,46 +240,23 @@ class ServerConnection(Wakeups):
     def _read_head(self, data: BytesLike, off: int, n: int, eof: bool) -> int:
         """Parse (part of) a request head; the bytes used, or -1 to wait or stop."""
         config = self._config
-        avail = n - off
         cap = config.max_header_bytes
-        capped = avail > cap
-        state: State[object]
-        if self._head_parse is None:
-            state = parse_prefix(g.request_head, data, off, min(avail, cap), eof and not capped)
-        else:
-            state = self._head_parse.resume(data, off, min(avail, cap), eof and not capped)
-        if type(state) is not Done and isinstance(state, Partial):
-            if not capped:
-                self._head_parse = state
+        got = None
+        if self._head_parse is None:  # the usual case: a whole head, one match
+            got = _REQUEST_HEAD(data, off, n if n - off <= cap else off + cap)
+        if got is None:
+            got = self._parse_head(data, off, n, eof)
+            if got is None:
                 return -1
-            self._head_parse = None
-            line = Unbuffered.parse(g.request_line).resume(data, off, min(avail, config.max_request_line))
-            if isinstance(line, Partial):
-                self._fail(RemoteProtocolError("request line too long", Status.URI_TOO_LONG))
-            else:
-                self._fail(RemoteProtocolError("request header section too large", Status.REQUEST_HEADER_FIELDS_TOO_LARGE))
-            return -1
-        self._head_parse = None
-        if type(state) is Fail:
-            e = state.error
-            self._fail(RemoteProtocolError(f"malformed request head: {e.message}", Status.BAD_REQUEST, e.position))
-            return -1
-        assert isinstance(state, Done)
-        (empty_lines, method, target, major_digit, minor_digit), fields = state.value
-        major = major_digit[0] - 0x30  # one DIGIT, matched by the grammar
-        minor = minor_digit[0] - 0x30
-        used = state.consumed
-        if len(empty_lines) > 2 * config.max_leading_empty_lines:  # CRLFs matched by the grammar
-            self._fail(RemoteProtocolError("too many empty lines before the request line"))
-            return -1
-        if len(method) + len(target) + 12 > config.max_request_line:
-            self._fail(RemoteProtocolError("request line too long", Status.URI_TOO_LONG))
-            return -1
-        if major != 1:
-            self._fail(RemoteProtocolError(f"HTTP/{major}.{minor} is not supported", Status.HTTP_VERSION_NOT_SUPPORTED))
-            return -1
-        if len(fields) > config.max_headers:
-            self._fail(RemoteProtocolError("too many header fields", Status.REQUEST_HEADER_FIELDS_TOO_LARGE))
+        (empty_lines, method, target, major, minor), fields = got[0]
+        used = got[1] - off
+        if (
+            major != b"1"
+            or len(fields) > config.max_headers
+            or len(method) + len(target) + 12 > config.max_request_line
+            or len(empty_lines) > 2 * config.max_leading_empty_lines  # CRLFs matched by the grammar
+        ):
+            self._reject_head(empty_lines, method, target, major, minor, fields)
             return -1
         headers = Headers.__new__(Headers)
         headers._fields = fields
@@ -284,7 +265,7 @@ class ServerConnection(Wakeups):
         request.method = _METHODS.get(method, method)
         request.target = target
         request.headers = headers
-        request.version = _HTTP_1_1 if minor else _HTTP_1_0
+        request.version = _HTTP_1_0 if minor == b"0" else _HTTP_1_1
         try:
             framing = request_framing(request, config.max_body_bytes)
         except RemoteProtocolError as e:
@@ -332,6 +313,55 @@ class ServerConnection(Wakeups):
         if len(queue) == 1:
             self._start(reqd)
         return used
+
+    def _parse_head(self, data: BytesLike, off: int, n: int, eof: bool) -> tuple[Any, int] | None:
+        """The general head parse: incremental, bounded, with errors answered. The parsed
+        head and the position after it, or None (wait for more, or failed)."""
+        config = self._config
+        avail = n - off
+        cap = config.max_header_bytes
+        capped = avail > cap
+        state: State[Any]
+        if self._head_parse is None:
+            state = parse_prefix(g.request_head, data, off, min(avail, cap), eof and not capped)
+        else:
+            state = self._head_parse.resume(data, off, min(avail, cap), eof and not capped)
+        if isinstance(state, Partial):
+            if not capped:
+                self._head_parse = state
+                return None
+            self._head_parse = None
+            line = Unbuffered.parse(g.request_line).resume(data, off, min(avail, config.max_request_line))
+            if isinstance(line, Partial):
+                self._fail(RemoteProtocolError("request line too long", Status.URI_TOO_LONG))
+            else:
+                self._fail(RemoteProtocolError("request header section too large", Status.REQUEST_HEADER_FIELDS_TOO_LARGE))
+            return None
+        self._head_parse = None
+        if isinstance(state, Fail):
+            e = state.error
+            self._fail(RemoteProtocolError(f"malformed request head: {e.message}", Status.BAD_REQUEST, e.position))
+            return None
+        assert isinstance(state, Done)
+        return state.value, off + state.consumed
+
+    def _reject_head(
+        self, empty_lines: bytes, method: bytes, target: bytes, major: bytes, minor: bytes, fields: list[Any]
+    ) -> None:
+        """A head the grammar matched but a limit (or the version) refuses."""
+        config = self._config
+        if len(empty_lines) > 2 * config.max_leading_empty_lines:
+            self._fail(RemoteProtocolError("too many empty lines before the request line"))
+        elif len(method) + len(target) + 12 > config.max_request_line:
+            self._fail(RemoteProtocolError("request line too long", Status.URI_TOO_LONG))
+        elif major != b"1":
+            self._fail(
+                RemoteProtocolError(
+                    f"HTTP/{major.decode()}.{minor.decode()} is not supported", Status.HTTP_VERSION_NOT_SUPPORTED
+                )
+            )
+        else:
+            self._fail(RemoteProtocolError("too many header fields", Status.REQUEST_HEADER_FIELDS_TOO_LARGE))
 
     def _body_failed(self, reqd: Reqd, error: RemoteProtocolError) -> None:
         """The body of ``reqd`` has bad framing (or ended early): report, then close."""
