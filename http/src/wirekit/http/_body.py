@@ -381,6 +381,7 @@ _LINE = _Chunk.LINE
 # Chunk-size lines in one match when whole (see `fast_prefix`).
 _CHUNK_LINE = fast_prefix(g.chunk_line)
 _NEXT_CHUNK_LINE = fast_prefix(g.next_chunk_line)
+_TRAILER_SECTION = fast_prefix(g.trailer_section)
 _DATA = _Chunk.DATA
 _DATA_END = _Chunk.DATA_END
 _TRAILERS = _Chunk.TRAILERS
@@ -426,6 +427,14 @@ class ChunkedDecoder(Decoder):
         self._parse = state
         return None
 
+    def _check_line(self, digits: bytes, ext: bytes) -> None:
+        """The limits on a chunk-size line: the size's digits and the extensions' bytes."""
+        if len(digits) > 16:
+            raise RemoteProtocolError("chunk size too large")
+        self._ext_budget -= len(ext)
+        if self._ext_budget < 0:
+            raise RemoteProtocolError("too many chunk-extension bytes")
+
     def feed(self, data: BytesLike, off: int, end: int, eof: bool, room: int, body: BodyReader) -> int:
         start = off
         state = self._state
@@ -450,45 +459,55 @@ class ChunkedDecoder(Decoder):
                             raise RemoteProtocolError("the input ended inside a chunk")
                         break
                     state = _DATA_END
-                elif state is _LINE or state is _DATA_END:
+                elif state is _DATA_END or state is _LINE:
                     # The first size line, or the CRLF ending a chunk and the next size line.
-                    cap = 22 + self._ext_budget
                     line = None
                     if self._parse is None:  # the usual case: the whole line is here, one match
+                        cap = 22 + self._ext_budget
                         line = (_NEXT_CHUNK_LINE if state is _DATA_END else _CHUNK_LINE)(
                             data, off, end if end - off <= cap else off + cap
                         )
                     if line is not None:
-                        digits, ext = line[0]
-                        off = line[1]
+                        (digits, ext), off = line
                     else:
-                        rule = g.next_chunk_line if state is _DATA_END else g.chunk_line
-                        got = self._step(rule, data, off, end, eof, cap)
+                        got = self._step(
+                            g.next_chunk_line if state is _DATA_END else g.chunk_line, data, off, end, eof, 22 + self._ext_budget
+                        )
                         if got is None:
                             break
                         (digits, ext), used = got
                         off += used
-                    if len(digits) > 16:
-                        raise RemoteProtocolError("chunk size too large")
-                    if ext:
-                        self._ext_budget -= len(ext)
-                        if self._ext_budget < 0:
-                            raise RemoteProtocolError("too many chunk-extension bytes")
+                    if ext or len(digits) > 16:
+                        self._check_line(digits, ext)
                     size = int(digits, 16)  # hex digits only: the grammar matched 1*HEXDIG
-                    if size:
-                        self._total += size
-                        if self._max_body is not None and self._total > self._max_body:
-                            raise RemoteProtocolError("request body too large", Status.CONTENT_TOO_LARGE)
+                    if not size:
+                        state = _TRAILERS
+                        continue
+                    self._total += size
+                    if self._max_body is not None and self._total > self._max_body:
+                        raise RemoteProtocolError("request body too large", Status.CONTENT_TOO_LARGE)
+                    if size <= room and off + size <= end:  # the whole chunk is here too
+                        chunk = data[off : off + size]
+                        body.push(chunk if type(chunk) is bytes else bytes(chunk))
+                        off += size
+                        room -= size
+                        state = _DATA_END
+                    else:
                         self._remaining = size
                         state = _DATA
-                    else:
-                        state = _TRAILERS
                 elif state is _TRAILERS:
-                    got = self._step(g.trailer_section, data, off, end, eof, self._max_trailer_bytes)
-                    if got is None:
-                        break
-                    fields, used = got
-                    off += used
+                    got = None
+                    if self._parse is None:  # usually no trailers: one match
+                        cap = self._max_trailer_bytes
+                        got = _TRAILER_SECTION(data, off, end if end - off <= cap else off + cap)
+                    if got is not None:
+                        fields, off = got
+                    else:
+                        got = self._step(g.trailer_section, data, off, end, eof, self._max_trailer_bytes)
+                        if got is None:
+                            break
+                        fields, used = got
+                        off += used
                     if len(fields) > self._max_headers:
                         raise RemoteProtocolError("too many trailer fields", Status.REQUEST_HEADER_FIELDS_TOO_LARGE)
                     for name, _ in fields:
