@@ -438,6 +438,9 @@ class ChunkedDecoder(Decoder):
     def feed(self, data: BytesLike, off: int, end: int, eof: bool, room: int, body: BodyReader) -> int:
         start = off
         state = self._state
+        push = body.push
+        copy = type(data) is not bytes  # slices of a bytearray or memoryview are copied out
+        max_body = self._max_body
         try:
             while off < end or (eof and state is not _CHUNKS_DONE):
                 if state is _DATA:
@@ -448,8 +451,7 @@ class ChunkedDecoder(Decoder):
                     if n > room:
                         n = room
                     if n:
-                        chunk = data[off : off + n]
-                        body.push(chunk if type(chunk) is bytes else bytes(chunk))
+                        push(bytes(data[off : off + n]) if copy else data[off : off + n])  # type: ignore[arg-type]
                         off += n
                         room -= n
                         remaining -= n
@@ -463,9 +465,9 @@ class ChunkedDecoder(Decoder):
                     # The first size line, or the CRLF ending a chunk and the next size line.
                     line = None
                     if self._parse is None:  # the usual case: the whole line is here, one match
-                        cap = 22 + self._ext_budget
+                        limit = off + 22 + self._ext_budget
                         line = (_NEXT_CHUNK_LINE if state is _DATA_END else _CHUNK_LINE)(
-                            data, off, end if end - off <= cap else off + cap
+                            data, off, end if end <= limit else limit
                         )
                     if line is not None:
                         (digits, ext), off = line
@@ -483,12 +485,12 @@ class ChunkedDecoder(Decoder):
                     if not size:
                         state = _TRAILERS
                         continue
-                    self._total += size
-                    if self._max_body is not None and self._total > self._max_body:
-                        raise RemoteProtocolError("request body too large", Status.CONTENT_TOO_LARGE)
+                    if max_body is not None:
+                        self._total += size
+                        if self._total > max_body:
+                            raise RemoteProtocolError("request body too large", Status.CONTENT_TOO_LARGE)
                     if size <= room and off + size <= end:  # the whole chunk is here too
-                        chunk = data[off : off + size]
-                        body.push(chunk if type(chunk) is bytes else bytes(chunk))
+                        push(bytes(data[off : off + size]) if copy else data[off : off + size])  # type: ignore[arg-type]
                         off += size
                         room -= size
                         state = _DATA_END
