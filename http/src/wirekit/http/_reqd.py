@@ -13,7 +13,7 @@ from . import _grammar as g
 from ._body import BodyReader, BodyWriter
 from ._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from ._framing import BodyKind, RequestFraming, connection_options
-from ._messages import HeaderInput, Headers, Method, Request, Response, Version
+from ._messages import HEAD_LINES, HeaderInput, Headers, Method, Request, Response, Version
 from ._status import Status
 from ._writer import _STATUS_LINES, field_lines, head_bytes, status_line
 
@@ -56,6 +56,8 @@ _METHOD_HEAD = Method.HEAD
 _METHOD_CONNECT = Method.CONNECT
 # Requests whose responses are framed differently (no body; a tunnel).
 _SPECIAL_METHODS = frozenset({_METHOD_HEAD, _METHOD_CONNECT})
+# Final statuses whose responses carry a body and a Content-Length (not 204 or 304).
+_SIZED_STATUSES = frozenset(range(200, 1000)) - {204, 304}
 
 
 class Reqd:
@@ -174,24 +176,23 @@ class Reqd:
         """
         # The common case in one step: a response with a body to a GET/POST-like request,
         # whose fields (validated once, then cached) say nothing about framing.
-        lines, plain = field_lines(response.headers)
+        headers = response.headers
+        lines, plain = HEAD_LINES.get(headers._key) or field_lines(headers)  # type: ignore[arg-type]
         status = response.status
         request = self.request
         conn = self._conn
-        out = conn._out
         if (
             plain
+            and status in _SIZED_STATUSES
             and self._state is _WAITING
-            and status >= 200
-            and status != 204
-            and status != 304
+            and not conn._closing  # (the output only closes once the connection is closing)
             and request is not None
             and request.method not in _SPECIAL_METHODS
-            and not out.is_closed
         ):
             first = _STATUS_LINES.get((status, response.reason)) or status_line(status, response.reason)
             n = len(data)
-            if not self.persistent or conn._closing or (self._continue and not self.input_done):
+            out = conn._out
+            if not self.persistent or (self._continue and not self.input_done):
                 self.persistent = False
                 persistence = b"connection: close\r\n"
             elif request.version is _HTTP_1_0:
