@@ -107,17 +107,6 @@ PLAIN_LINES: dict[tuple[bytes, bytes], bytes] = {}
 HEAD_LINES: dict[tuple[tuple[bytes, bytes], ...], tuple[bytes, bool]] = {}
 
 
-def _known_key(fields: list[object]) -> tuple[tuple[bytes, bytes], ...] | None:
-    """``tuple(fields)`` when every pair in it is known to be valid bytes, else None."""
-    key = tuple(fields)
-    try:
-        if key in HEAD_LINES or all(map(FIELD_LINES.__contains__, key)):
-            return key  # type: ignore[return-value]
-    except TypeError:  # an unhashable item (a list pair): the slow path sorts it out
-        pass
-    return None
-
-
 class Headers:
     """An ordered, case-insensitive multi-map of header fields.
 
@@ -135,13 +124,20 @@ class Headers:
 
     def __init__(self, fields: HeaderInput | None = None) -> None:
         self._index: dict[bytes, list[bytes]] | None = None
-        # The fields as a tuple while they are unchanged since they were known valid.
-        self._key: tuple[tuple[bytes, bytes], ...] | None = None
+        if type(fields) is list:
+            key = tuple(fields)
+            try:
+                known = key in HEAD_LINES or all(map(FIELD_LINES.__contains__, key))
+            except TypeError:  # an unhashable item (a list pair): sorted out below
+                known = False
+            if known:  # pairs the writer already validated: bytes
+                self._fields: list[tuple[bytes, bytes]] = list(fields)
+                # The fields as a tuple while they are unchanged since they were known valid.
+                self._key: tuple[tuple[bytes, bytes], ...] | None = key
+                return
+        self._key = None
         if fields is None:
-            self._fields: list[tuple[bytes, bytes]] = []
-        elif type(fields) is list and (key := _known_key(fields)) is not None:
-            self._fields = list(key)
-            self._key = key
+            self._fields = []
         elif isinstance(fields, Headers):
             self._fields = list(fields._fields)
         elif isinstance(fields, Mapping):
@@ -289,7 +285,17 @@ class Request:
     __hash__ = None  # type: ignore[assignment]
 
 
-_PHRASES: dict[int, bytes] = {}  # status -> encoded standard reason phrase
+# status -> (the `Status` member or the int, its encoded standard reason phrase)
+_STATUSES: dict[int, tuple[int, bytes]] = {}
+
+
+def _status_entry(status: int) -> tuple[int, bytes]:
+    member = _BY_CODE.get(status)
+    code = member if member is not None else int(status)
+    entry = code, reason_phrase(code).encode()
+    if len(_STATUSES) < 2048:
+        _STATUSES[status] = entry
+    return entry
 
 
 class Response:
@@ -308,19 +314,13 @@ class Response:
         version: Version = Version.HTTP_1_1,
         reason: bytes | str | None = None,
     ) -> None:
-        member = _BY_CODE.get(status)
-        self.status: int = member if member is not None else int(status)
+        known = _STATUSES.get(status)
+        if known is None:
+            known = _status_entry(status)
+        self.status: int = known[0]
         self.headers = headers if isinstance(headers, Headers) else Headers(headers)
         self.version = version
-        if reason is None:
-            phrase = _PHRASES.get(status)
-            if phrase is None:
-                phrase = reason_phrase(self.status).encode()
-                if len(_PHRASES) < 2048:
-                    _PHRASES[status] = phrase
-            self.reason: bytes = phrase
-        else:
-            self.reason = _b(reason)
+        self.reason: bytes = known[1] if reason is None else _b(reason)
 
     def __repr__(self) -> str:
         return f"Response({int(self.status)}, {self.headers!r}, {self.version}, {self.reason!r})"

@@ -97,8 +97,11 @@ class Reqd:
         self._framing = framing
         self.request_body = body
         self.error = error
-        self.persistent = framing.persistent if framing is not None and error is None else False
-        self._continue = framing.expect_continue if framing is not None else False
+        if framing is None:
+            self.persistent = self._continue = False
+        else:
+            self.persistent = framing.persistent and error is None
+            self._continue = framing.expect_continue
         self._state = _WAITING
         self._writer: BodyWriter | None = None
         self.response: Response | None = None
