@@ -237,7 +237,11 @@ class Serializer(FixedWidthWriters):
             else:
                 item = view[off : off + n]
         if n:
-            self._flush_buffer()
+            # What was written before goes first (_flush_buffer, inlined: this is hot).
+            if self._stage.tell():
+                self._unstage()
+            if self._pos != self._start:
+                self._queue_region()
             self._queue.append(item)
             self._received += n
             self._tail = -1
