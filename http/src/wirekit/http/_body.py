@@ -64,6 +64,14 @@ class BodyReader:
         self.trailers: Headers | None = None
         """The trailer fields of a chunked body (never merged into the headers)."""
 
+    @classmethod
+    def _whole(cls, data: bytes) -> BodyReader:
+        """A body that arrived whole (with its head): complete, ``data`` buffered."""
+        body = cls(done=True)
+        body._chunks.append(data)
+        body._buffered = len(data)
+        return body
+
     # -- application side ------------------------------------------------------------
     def schedule_read(self, on_read: OnRead, on_eof: OnEof, on_error: OnError | None = None) -> None:
         """Ask for the next bytes of the body.

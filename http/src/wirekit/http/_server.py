@@ -274,6 +274,18 @@ class ServerConnection(Wakeups):
         kind = framing.body
         if kind is _KIND_NONE:
             reqd = Reqd(self, request, framing, _NO_BODY)
+        elif (
+            kind is _KIND_FIXED
+            and off + used + framing.length <= n
+            and framing.length <= config.request_body_buffer_size
+            and not framing.expect_continue
+        ):
+            # A small body that came whole with its head: it is complete from the start.
+            start = off + used
+            chunk = data[start : start + framing.length]
+            used += framing.length
+            reqd = Reqd(self, request, framing, BodyReader._whole(chunk if type(chunk) is bytes else bytes(chunk)))
+            self._discarded = 0
         else:
             body = BodyReader()
             reqd = Reqd(self, request, framing, body)
