@@ -92,7 +92,7 @@ class Fused(Parser[Any]):
     fused = True
     leaf = True
 
-    __slots__ = ("extract", "k", "match", "orig", "probe", "reach", "rx")
+    __slots__ = ("extract", "k", "match", "orig", "probe", "reach", "rx", "source")
 
     def __init__(
         self,
@@ -102,9 +102,11 @@ class Fused(Parser[Any]):
         reach: int,
         k: int,
         probe: re.Pattern[bytes] | None,
+        source: tuple[Gen, Extract] | None = None,
     ) -> None:
         super().__init__()
         self.orig = orig
+        self.source = source  # how `extract` was generated, for `fast_prefix`
         self.rx = rx
         self.match = rx.match
         self.extract = extract  # None: the value is None
@@ -399,7 +401,8 @@ def fuse(p: Parser[Any]) -> Fused | None:
             probe = re.compile(_Builder(probe=True).build(p, False)[0], re.DOTALL)
         except (NotRegular, re.error, OverflowError, RecursionError):
             probe = None
-    return Fused(p, rx, None if ex is None else builder.gen.function(ex), reach, k, probe)
+    gen = builder.gen
+    return Fused(p, rx, None if ex is None else gen.function(ex), reach, k, probe, (gen, ex))
 
 
 FastPrefix = Callable[[Any, int, int], "tuple[Any, int] | None"]
@@ -407,10 +410,6 @@ FastPrefix = Callable[[Any, int, int], "tuple[Any, int] | None"]
 
 
 def _no_fast_path(buffer: Any, off: int, end: int) -> None:
-    return None
-
-
-def _no_value(r: re.Match[bytes]) -> None:
     return None
 
 
@@ -427,21 +426,7 @@ def fast_prefix(p: Parser[Any]) -> FastPrefix:
     caller's to ensure. ``p`` is compiled when this is called.
     """
     root = compile_parser(p)
-    if type(root) is not Fused:
+    if type(root) is not Fused or root.source is None:
         return _no_fast_path
-    match = root.match
-    k = root.k
-    decided = root.decided
-    ex = root.extract
-    extract: Callable[[re.Match[bytes]], Any] = _no_value if ex is None else ex
-
-    def prefix(buffer: Any, off: int, end: int) -> tuple[Any, int] | None:
-        r = match(buffer, off, end)
-        if r is None:
-            return None
-        stop = r.end()
-        if stop + k <= end or decided(buffer, off, end, r):
-            return extract(r), stop
-        return None
-
-    return prefix
+    gen, ex = root.source
+    return gen.prefix_function(ex, root.match, root.k, root.decided)
