@@ -446,7 +446,9 @@ class ChunkedDecoder(Decoder):
     def feed(self, data: BytesLike, off: int, end: int, eof: bool, room: int, body: BodyReader) -> int:
         start = off
         state = self._state
-        push = body.push
+        # The data of the chunks in this input, handed over as one piece at the end.
+        pieces: list[bytes] = []
+        push = pieces.append
         copy = type(data) is not bytes  # slices of a bytearray or memoryview are copied out
         max_body = self._max_body
         try:
@@ -531,4 +533,6 @@ class ChunkedDecoder(Decoder):
                     break
         finally:
             self._state = state
+            if pieces:
+                body.push(pieces[0] if len(pieces) == 1 else b"".join(pieces))
         return off - start
