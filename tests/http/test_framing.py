@@ -243,3 +243,34 @@ def test_response_body_kind_errors(fields: list[tuple[str, str]]) -> None:
     with pytest.raises(RemoteProtocolError) as info:
         response_body_kind(Method.GET, Response(200, fields))
     assert info.value.status == 502
+
+
+# -- the framing cache: one decision per combination of fields, never a stale one --------
+def test_the_body_limit_applies_to_a_framing_decided_before() -> None:
+    assert request_framing(req(("Content-Length", "1024")), None).length == 1024  # decided, cached
+    refused(req(("Content-Length", "1024")), 413, max_body=1000)  # the same fields, a lower limit
+    assert request_framing(req(("Content-Length", "1024")), 2048).length == 1024
+
+
+def test_cached_framings_are_shared_and_distinct_per_version_and_fields() -> None:
+    a = request_framing(req(("Connection", "keep-alive")), None)
+    b = request_framing(req(("Host", "b"), ("Connection", "keep-alive"), host=False), None)
+    assert a is b  # Host does not bear on the decision
+    old = Request("GET", "/", [("Connection", "keep-alive")], Version.HTTP_1_0)
+    assert request_framing(old, None).persistent and a.persistent
+    closing = request_framing(req(("Connection", "close")), None)
+    assert not closing.persistent
+
+
+def test_a_field_name_in_any_case_is_recognised_every_time() -> None:
+    for spelling in ("content-length", "Content-Length", "CONTENT-LENGTH", "cOnTeNt-LeNgTh"):
+        for _ in range(2):  # the second time from the cache of raw names
+            f = request_framing(req((spelling, "3")), None)
+            assert (f.body, f.length) == (BodyKind.FIXED, 3)
+    refused(req(("HOST", "b")))
+
+
+def test_an_error_is_not_cached_as_a_decision() -> None:
+    for _ in range(2):
+        refused(req(("Transfer-Encoding", "gzip")))
+        refused(req(("Content-Length", "1"), ("Content-Length", "2")))

@@ -1279,3 +1279,85 @@ def test_partial_writes_give_the_same_bytes(write_size: WriteSize) -> None:
     part.send(data)
     assert part.output == full.output
     assert [r.body for r in parse_responses(bytes(full.output))] == [big, b"abcdef", big]
+
+
+# -----------------------------------------------------------------------------------------
+# The common-case paths: a body that came with its head, cached response heads
+# -----------------------------------------------------------------------------------------
+def test_a_body_that_came_with_its_head_is_complete_when_the_handler_runs() -> None:
+    seen: list[tuple[bool, int]] = []
+
+    def handler(reqd: Reqd) -> None:
+        body = reqd.request_body
+        seen.append((body.is_complete, body.buffered))
+        sink: list[bytes] = []
+        read_all(body, sink, lambda: reqd.respond_with_bytes(Response(200), b"".join(sink)))
+
+    rt = server(handler)
+    rt.send(post(b"hello world"))
+    assert parse_responses(rt.take_output())[0].body == b"hello world"
+    rt.send(post(b"chunked too", chunked=True))
+    assert parse_responses(rt.take_output())[0].body == b"chunked too"
+    assert seen == [(True, 11), (True, 11)]
+    # In pieces, the handler runs first and the same bytes arrive later.
+    message = post(b"hello world")
+    cut = message.index(b"\r\n\r\n") + 4
+    rt.feed([message[:cut], message[cut:]])
+    assert parse_responses(rt.take_output())[0].body == b"hello world"
+    assert seen[2] == (False, 0)
+
+
+def test_a_changed_header_list_is_never_answered_from_the_cache() -> None:
+    fields = [(b"x-a", b"1"), (b"x-b", b"2")]
+    sent: list[Response] = []
+
+    def handler(reqd: Reqd) -> None:
+        response = Response(200, fields)
+        if len(sent) == 1:
+            response.headers.add(b"x-c", b"3")
+        if len(sent) == 2:
+            response.headers.set(b"x-a", b"9")
+        sent.append(response)
+        reqd.respond_with_bytes(response, b"ok")
+
+    rt = server(handler)
+    outputs = []
+    for _ in range(3):
+        rt.send(get())
+        outputs.append(rt.take_output())
+    assert b"x-a: 1\r\nx-b: 2\r\ncontent-length" in outputs[0]
+    assert b"x-a: 1\r\nx-b: 2\r\nx-c: 3\r\ncontent-length" in outputs[1]
+    assert b"x-a: 9\r\nx-b: 2\r\ncontent-length" in outputs[2]
+
+
+def test_framing_fields_in_a_cached_header_list_are_still_checked() -> None:
+    def handler(reqd: Reqd) -> None:
+        reqd.respond_with_bytes(Response(200, [(b"content-length", b"5"), (b"x", b"y")]), b"12345")
+
+    rt = server(handler)
+    for _ in range(2):
+        rt.send(get())
+        [resp] = parse_responses(rt.take_output())
+        assert resp.body == b"12345" and resp.header(b"content-length") == b"5"
+
+    def wrong(reqd: Reqd) -> None:
+        reqd.respond_with_bytes(Response(200, [(b"content-length", b"5"), (b"x", b"y")]), b"123")
+
+    rt = server(wrong)
+    rt.send(get())
+    assert statuses(rt.take_output()) == [500]
+
+
+def test_closing_a_request_without_a_body_changes_nothing_for_the_next() -> None:
+    seen: list[bool] = []
+
+    def handler(reqd: Reqd) -> None:
+        seen.append(reqd.request_body.is_complete)
+        reqd.request_body.close()
+        reqd.respond_with_bytes(Response(200), b"")
+
+    rt = server(handler)
+    for _ in range(2):
+        rt.send(get())
+        assert statuses(rt.take_output()) == [200]
+    assert seen == [True, True]
