@@ -91,16 +91,6 @@ def test_a_trusted_match_on_a_truncated_buffer_is_the_whole_inputs_match(grammar
             assert _value(f, whole) == _value(f, r)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(grammar=grammars)
-def test_tail_k_is_never_looser_than_measure(grammar: Parser[Any]) -> None:
-    try:
-        k = measure(grammar)[3]
-    except Exception:  # not regular: nothing to compare
-        return
-    assert tail_k(grammar) <= k
-
-
 def test_a_header_like_line_is_decided_without_the_probe() -> None:
     # field-line shape: a value made of runs joined by whitespace, then OWS and CRLF.
     vchars = take_while1(b"ab")
