@@ -75,6 +75,45 @@ def test_peek_string_with_its_value_used() -> None:
     check(both(peek_string(2), take(2)), b"ab", (b"ab", b"ab"))
 
 
+def test_an_empty_fused_item_ending_a_loop_after_a_commit_reports_its_expectations() -> None:
+    # After a commit the error comes from the failure records, not from a re-run. The
+    # empty match that ends a loop of a fused nullable item is a fused success like any
+    # other: what its item expected there is reported, whether the loop ran it as one
+    # match (complete input) or in its general form (input that might continue).
+    a_or_nothing = option(None, char(b"a"))
+    expected = ["'a'", "end of input"]
+    for loop in (many, many1, skip_many):
+        check(commit >> loop(a_or_nothing), b"b", expect_error=Err(0, expected))
+        check(commit >> loop(a_or_nothing), b"aab", expect_error=Err(2, expected))
+        check(commit >> loop(a_or_nothing), b"aa", [b"a", b"a"] if loop is not skip_many else None)
+    check(commit >> many(a_or_nothing.desc("A")), b"ab", expect_error=Err(1, expected, []))
+    ab_or_nothing = option(None, string(b"ab"))
+    check(commit >> many(ab_or_nothing), b"b", expect_error=Err(0, ["'ab'", "end of input"]))
+    check(commit >> many(ab_or_nothing), b"abac", expect_error=Err(2, ["'ab'", "end of input"]))
+    check(commit >> skip_many(take_while(b"a")), b"aab", expect_error=Err(2, ["end of input"]))
+    check(commit >> many(take_while(b"a")), b"b", expect_error=Err(0, ["end of input"]))
+
+
+def test_a_fused_item_run_in_its_general_form_keeps_its_skipped_alternatives_to_itself() -> None:
+    # Run in its general form (the input might continue), the fused item's choice skips
+    # `char(b"a") | string(b"bc")` by the first byte; that must not add the skipped
+    # alternative as a whole ("'a' or 'bc'") to what the one match reports.
+    item = option(None, char(b"a") | string(b"bc"))
+    check(
+        char(b"a") >> commit >> many(item),
+        b"ac",
+        expect_error=Err(1, ["'a'", "'bc'", "end of input"]),
+    )
+    check(char(b"a") >> commit >> item, b"ac", expect_error=Err(1, ["'a'", "'bc'", "end of input"]))
+
+
+def test_a_fused_failure_waits_for_the_bytes_that_decide_where_it_is() -> None:
+    # On b"a" with more to come, no continuation can match, but the furthest failure
+    # is only known once `take(2)` has its bytes: the parse must not fail before then
+    # with "2 more bytes" at 0 when complete input says "x" at 2.
+    check(option(None, many(take(2) >> fail("x"))), b"aa", expect_error=Err(2, ["x"]))
+
+
 # --------------------------------------------------------------------------------
 # Random grammars
 # --------------------------------------------------------------------------------

@@ -93,7 +93,7 @@ class _ManyFrame(Frame):
             while n < most:
                 r = match(buf, pos, lim)
                 if r is None:
-                    if complete or pos + reach <= lim or cp.decided(buf, pos, lim, None):  # type: ignore[attr-defined]
+                    if complete or pos + reach <= lim:  # as `Fused.decided` trusts a failure
                         m.fail(pos, cp)
                         break
                     self.start, self.n = pos, n
@@ -106,12 +106,15 @@ class _ManyFrame(Frame):
                     m.pos = pos
                     m.stack.append(self)
                     return cp
+                # Every success is the last fused one so far, the empty one that ends
+                # the loop included (as in the general form, see `_ScopeFrame`): its
+                # inner failures belong in the report if the parse fails right here.
+                m.last_ok = (pos, cp, m.marks)
                 if end == pos and n >= node.least:
                     break
                 if vals is not None:
                     vals.append(extract(r))
                 n += 1
-                m.last_ok = (pos, cp, m.marks)
                 pos = end
             self.n = n
             m.pos = pos

@@ -117,24 +117,26 @@ class Fused(Parser[Any]):
     def decided(self, buf: Any, pos: int, lim: int, r: re.Match[bytes] | None) -> bool:
         """Whether a match result on an incomplete buffer cannot change with more input.
 
-        The static bounds answer most cases; otherwise the probe pattern (the same
-        pattern, but every byte test also succeeds at the end of input, capturing a
-        marker) tells exactly whether the engine looked at the end: if it never did, the
-        probe retraces the same path (same end, no marker, or the same failure).
+        The static bounds answer most cases; otherwise, for a success, the probe pattern
+        (the same pattern, but every byte test also succeeds at the end of input,
+        capturing a marker) tells exactly whether the engine looked at the end: if it
+        never did, the probe retraces the same path (same end, no marker).
+
+        A failure is trusted by the static bound alone. A failing probe may show that
+        more input cannot help, but not where the furthest failure will be once it has
+        arrived (the general form waits for those bytes): the error, like the value,
+        must not depend on how the input was split.
         """
-        if r is not None:
-            end = r.end()
-            if end + self.k <= lim:
-                return True
-        elif pos + self.reach <= lim:
+        if r is None:
+            return pos + self.reach <= lim
+        end = r.end()
+        if end + self.k <= lim:
             return True
         probe = self.probe
         if probe is None:
             return False
         q = probe.match(buf, pos, lim)
-        if r is None:
-            return q is None
-        return q is not None and q.lastindex is None and q.end() == r.end()
+        return q is not None and q.lastindex is None and q.end() == end
 
     def enter(self, m: Machine) -> Parser[Any] | None:
         if m.diag:
@@ -156,6 +158,7 @@ class Fused(Parser[Any]):
         f.start = pos
         f.node = self
         f.err = (m.err_pos - pos, m.err_list)
+        f.seen = (pos, m.last_ok, m.skipped)
         m.stack.append(f)
         return self.orig
 
@@ -164,21 +167,39 @@ class Fused(Parser[Any]):
 
 
 class _ScopeFrame(Frame):
-    """Around the general form of a fused node: report its failure as the node's own."""
+    """Around the general form of a fused node: leave the failure records as the one
+    match would have (`Fused.enter`), so that errors do not depend on which form ran.
 
-    __slots__ = ("err", "node")
+    What happened inside is the node's own: its inner failures, the fused blocks that
+    succeeded in it (``last_ok``) and the alternatives its choices skipped by their first
+    byte (``skipped``) are dropped; a success becomes ``last_ok`` and a failure is
+    recorded at the node's start, both re-run byte by byte by `error_of` if needed.
+    """
+
+    __slots__ = ("err", "node", "seen")
 
     node: Fused
     err: tuple[int, list[Any]]
+    seen: tuple[int, tuple[int, Any, Any] | None, tuple[int, Any, Any, Any] | None]
+    """(start when entered, ``last_ok`` and ``skipped`` then): restored at the end."""
 
     def resume(self, m: Machine) -> None:
+        start = self.start
         rel, errs = self.err
-        m.err_pos = self.start + rel
+        m.err_pos = start + rel
         m.err_list = errs
+        entered, last_ok, skipped = self.seen
+        delta = start - entered  # how far `Machine.rebase` shifted positions since
+        if skipped is not None and delta:
+            skipped = (skipped[0] + delta, *skipped[1:])
+        m.skipped = skipped
         if m.ok:
-            m.last_ok = (self.start, self.node, m.marks)
+            m.last_ok = (start, self.node, m.marks)
         else:
-            m.fail(self.start, self.node)
+            if last_ok is not None and delta:
+                last_ok = (last_ok[0] + delta, *last_ok[1:])
+            m.last_ok = last_ok
+            m.fail(start, self.node)
         return None
 
 

@@ -105,8 +105,8 @@ def error_of(m: Machine) -> ParseError:
         # Nothing was committed, so all input since the start is here: re-run the whole
         # parse in its exact general form (no fused blocks, no dispatch). The report is
         # then the same however the input was split and however the grammar is written.
-        # (A fused block may decide a failure that the general form would wait for more
-        # input to see; then the re-run treats the bytes at hand as all there is.)
+        # (Should a node decide a failure that the general form would wait for more
+        # input to see, the re-run treats the bytes at hand as all there is.)
         for complete in (m.complete, True):
             d = Machine(m.buf, m.origin, m.lim, complete, diag=True)
             d.base = m.base
