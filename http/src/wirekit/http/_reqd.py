@@ -6,13 +6,11 @@ import enum
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from wirekit.combinators import ParseError, parse
 from wirekit.serializer import BytesLike
 
-from . import _grammar as g
 from ._body import BodyReader, BodyWriter
 from ._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
-from ._framing import BodyKind, RequestFraming, connection_options
+from ._framing import BodyKind, RequestFraming, connection_options, content_length
 from ._messages import HEAD_LINES, HeaderInput, Headers, Method, Request, Response, Version
 from ._status import Status
 from ._writer import _STATUS_LINES, field_lines, head_bytes, status_line
@@ -132,14 +130,10 @@ class Reqd:
             return no_body, length, headers  # nothing for the connection to check or fix
         if b"content-length" in headers or b"transfer-encoding" in headers:
             if b"content-length" in headers:
-                values = headers.get_all(b"content-length")
-                try:
-                    digits = {d for v in values for d in parse(g.content_length, v)}
-                except ParseError:
-                    raise LocalProtocolError(f"invalid Content-Length {values!r}") from None
-                if len(digits) != 1:
-                    raise LocalProtocolError("conflicting Content-Length values")
-                length = int(digits.pop())  # digits only: matched by the grammar
+                try:  # parsed by the grammar, once per distinct value
+                    length = content_length(headers)
+                except RemoteProtocolError as e:
+                    raise LocalProtocolError(e.message) from None
             # The connection owns Transfer-Encoding; 204 (and 1xx) carry no length at all.
             headers = headers.copy()
             headers.remove(b"transfer-encoding")

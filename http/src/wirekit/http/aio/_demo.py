@@ -94,12 +94,14 @@ def _echo(reqd: Reqd) -> None:
     body.schedule_read(on_read, on_eof, on_error)
 
 
+_OCTETS = [(b"content-type", b"application/octet-stream")]
+
+
 def _send_bytes(reqd: Reqd, n: int) -> None:
-    headers = [(b"content-type", b"application/octet-stream"), (b"content-length", b"%d" % n)]
-    if n <= len(_BLOCK):
-        reqd.respond_with_bytes(Response(200, headers), memoryview(_BLOCK)[:n])
+    if n <= len(_BLOCK):  # respond_with_bytes adds the Content-Length
+        reqd.respond_with_bytes(Response(200, _OCTETS), memoryview(_BLOCK)[:n])
         return
-    writer = reqd.respond_with_streaming(Response(200, headers))
+    writer = reqd.respond_with_streaming(Response(200, [*_OCTETS, (b"content-length", b"%d" % n)]))
     remaining = [n]
 
     def more(reason: object = None) -> None:
