@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 
-from wirekit.combinators import ParseError, parse
+from wirekit.combinators import ParseError, Parser, parse
 
 from . import _grammar as g
 from ._errors import RemoteProtocolError
@@ -122,19 +122,27 @@ def transfer_codings(headers: Headers) -> list[bytes]:
 
 def _codings_of(values: list[bytes]) -> list[bytes]:
     """The codings of the Transfer-Encoding field lines ``values`` (cached per value)."""
+    return _elements(values, g.transfer_codings, _CODINGS, "transfer-encoding")
+
+
+def _elements(
+    values: list[bytes], rule: Parser[list[bytes]], cache: dict[bytes, tuple[bytes, ...]], name: str
+) -> list[bytes]:
+    """The elements of a comma-list field over its lines ``values``; each distinct value
+    is parsed by ``rule`` once (the cache is bounded, then simply not added to)."""
     out: list[bytes] = []
     for value in values:
-        codings = _CODINGS.get(value)
-        if codings is None:
+        elements = cache.get(value)
+        if elements is None:
             try:
-                codings = tuple(parse(g.transfer_codings, value))
+                elements = tuple(parse(rule, value))
             except ParseError as e:
                 raise RemoteProtocolError(
-                    f"invalid transfer-encoding value {value!r}: {e.message}", Status.BAD_REQUEST
+                    f"invalid {name} value {value!r}: {e.message}", Status.BAD_REQUEST
                 ) from None
-            if len(_CODINGS) < _CACHE_LIMIT:
-                _CODINGS[value] = codings
-        out.extend(codings)
+            if len(cache) < _CACHE_LIMIT:
+                cache[value] = elements
+        out.extend(elements)
     return out
 
 
@@ -158,7 +166,7 @@ class RequestFraming:
 # again (Host, Connection), so each is parsed once. Bounded, then simply not added to.
 _CACHE_LIMIT = 1024
 _VALID_HOSTS: set[bytes] = set()
-_CONNECTION_OPTIONS: dict[bytes, list[bytes]] = {}
+_CONNECTION_OPTIONS: dict[bytes, tuple[bytes, ...]] = {}
 _LENGTHS: dict[bytes, int] = {}  # single Content-Length values already validated
 _CODINGS: dict[bytes, tuple[bytes, ...]] = {}  # single Transfer-Encoding values, parsed
 # Request framings by (version, CONNECT?, the fields but Host that bear on framing); the
@@ -178,22 +186,7 @@ def _check_host(value: bytes) -> None:
 
 def _options_of(values: list[bytes] | None) -> list[bytes]:
     """The options of the Connection field lines ``values`` (cached per value)."""
-    if not values:
-        return []
-    out: list[bytes] = []
-    for value in values:
-        options = _CONNECTION_OPTIONS.get(value)
-        if options is None:
-            try:
-                options = parse(g.connection_options, value)
-            except ParseError as e:
-                raise RemoteProtocolError(
-                    f"invalid connection value {value!r}: {e.message}", Status.BAD_REQUEST
-                ) from None
-            if len(_CONNECTION_OPTIONS) < _CACHE_LIMIT:
-                _CONNECTION_OPTIONS[value] = options
-        out.extend(options)
-    return out
+    return _elements(values, g.connection_options, _CONNECTION_OPTIONS, "connection") if values else []
 
 
 def _check_target(request: Request) -> None:
