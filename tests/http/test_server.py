@@ -1361,3 +1361,25 @@ def test_closing_a_request_without_a_body_changes_nothing_for_the_next() -> None
         rt.send(get())
         assert statuses(rt.take_output()) == [200]
     assert seen == [True, True]
+
+
+def test_a_response_with_its_own_content_length_has_it_once() -> None:
+    def handler(reqd: Reqd) -> None:
+        reqd.respond_with_bytes(Response(200, [(b"x", b"y"), (b"Content-Length", b"5")]), b"12345")
+
+    rt = server(handler)
+    for _ in range(2):  # the second time from the cache
+        rt.send(get())
+        assert rt.take_output() == b"HTTP/1.1 200 OK\r\nx: y\r\nContent-Length: 5\r\n\r\n12345"
+
+
+def test_is_upgrade_says_whether_respond_with_upgrade_applies() -> None:
+    app = Held()
+    rt = server(app)
+    rt.send(get("/", "Connection: Upgrade", "Upgrade: websocket"))
+    assert app.last.is_upgrade
+    app.last.respond_with_bytes(Response(400), b"")
+    rt.take_output()
+    rt = server(app)
+    rt.send(get("/", "Upgrade: websocket"))  # no "Connection: upgrade": not an upgrade
+    assert not app.last.is_upgrade

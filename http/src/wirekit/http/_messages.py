@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Iterator, Mapping
+from operator import itemgetter
 from typing import Union
 
 from ._status import _BY_CODE, reason_phrase
@@ -102,9 +103,13 @@ PLAIN_LINES: dict[tuple[bytes, bytes], bytes] = {}
 
 
 # Whole header lists already validated for output (as tuples, which hash in C): their
-# encoded field lines, and whether none of them bears on framing. A handler that sends
+# encoded field lines, and what they say about framing (see `_writer.field_lines`). A handler that sends
 # the same headers again pays one lookup. Cleared when full.
-HEAD_LINES: dict[tuple[tuple[bytes, bytes], ...], tuple[bytes, bool]] = {}
+HEAD_LINES: dict[tuple[tuple[bytes, bytes], ...], tuple[bytes, int]] = {}
+
+
+_first = itemgetter(0)
+_second = itemgetter(1)
 
 
 class Headers:
@@ -227,7 +232,9 @@ class Headers:
 
     def lowered(self) -> list[tuple[bytes, bytes]]:
         """The fields with lower-cased names (as ASGI wants them)."""
-        return [(n.lower(), v) for n, v in self._fields]
+        fields = self._fields
+        # zip/map iterate in C: no Python frame per field.
+        return list(zip(map(bytes.lower, map(_first, fields)), map(_second, fields), strict=True))
 
     def __iter__(self) -> Iterator[tuple[bytes, bytes]]:
         return iter(self._fields)

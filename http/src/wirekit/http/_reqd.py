@@ -13,7 +13,7 @@ from ._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from ._framing import BodyKind, RequestFraming, connection_options, content_length
 from ._messages import HEAD_LINES, HeaderInput, Headers, Method, Request, Response, Version
 from ._status import Status
-from ._writer import _STATUS_LINES, field_lines, head_bytes, status_line
+from ._writer import _STATUS_LINES, PLAIN, field_lines, head_bytes, status_line
 
 if TYPE_CHECKING:
     from ._server import ServerConnection
@@ -126,7 +126,7 @@ class Reqd:
         no_body = is_head or status in (204, 304)
         headers = response.headers
         length: int | None = None
-        if field_lines(headers)[1]:
+        if field_lines(headers)[1] == PLAIN:
             return no_body, length, headers  # nothing for the connection to check or fix
         if b"content-length" in headers or b"transfer-encoding" in headers:
             if b"content-length" in headers:
@@ -174,12 +174,13 @@ class Reqd:
         # The common case in one step: a response with a body to a GET/POST-like request,
         # whose fields (validated once, then cached) say nothing about framing.
         headers = response.headers
-        lines, plain = HEAD_LINES.get(headers._key) or field_lines(headers)  # type: ignore[arg-type]
+        lines, framing = HEAD_LINES.get(headers._key) or field_lines(headers)  # type: ignore[arg-type]
         status = response.status
         request = self.request
         conn = self._conn
+        n = len(data)
         if (
-            plain
+            framing in (PLAIN, n)  # no framing field, or the right Content-Length
             and status in _SIZED_STATUSES
             and self._state is _WAITING
             and not conn._closing  # (the output only closes once the connection is closing)
@@ -187,7 +188,6 @@ class Reqd:
             and request.method not in _SPECIAL_METHODS
         ):
             first = _STATUS_LINES.get((status, response.reason)) or status_line(status, response.reason)
-            n = len(data)
             out = conn._out
             if not self.persistent or (self._continue and not self.input_done):
                 self.persistent = False
@@ -196,7 +196,7 @@ class Reqd:
                 persistence = b"connection: keep-alive\r\n"
             else:
                 persistence = b""
-            sized = b"content-length: %d\r\n\r\n" % n
+            sized = b"content-length: %d\r\n\r\n" % n if framing == PLAIN else b"\r\n"
             if n < SCHEDULE_THRESHOLD and type(data) is bytes:
                 whole = b"".join((first, lines, persistence, sized, data))
                 # Ours and immutable: a larger one is queued as it is, not copied again.
@@ -339,6 +339,12 @@ class Reqd:
             self._conn._out.write(CONTINUE)
             self._conn._wake_writer()
         self._conn._wake_reader()
+
+    @property
+    def is_upgrade(self) -> bool:
+        """Whether the request asks to switch protocols (``Connection: upgrade`` with an
+        ``Upgrade`` field on HTTP/1.1) or is a CONNECT: `respond_with_upgrade` accepts it."""
+        return self._framing is not None and self._framing.upgrade
 
     @property
     def continue_pending(self) -> bool:

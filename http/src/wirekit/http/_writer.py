@@ -14,10 +14,12 @@ from wirekit.combinators import ParseError, Parser, parse
 from wirekit.serializer import Serializer
 
 from . import _grammar as g
-from ._errors import LocalProtocolError
+from ._errors import LocalProtocolError, RemoteProtocolError
+from ._framing import _length_of
 from ._messages import FIELD_LINES, HEAD_LINES, PLAIN_LINES, Headers, Method, Request, Version
+from ._status import Status
 
-__all__ = ["field_lines", "head_bytes", "request_head_bytes", "status_line", "write_chunk_header"]
+__all__ = ["GENERAL", "PLAIN", "field_lines", "head_bytes", "request_head_bytes", "status_line", "write_chunk_header"]
 
 _STATUS_LINES: dict[tuple[int, bytes], bytes] = {}
 _CACHE_LIMIT = 4096
@@ -72,10 +74,16 @@ def field_bytes(name: bytes, value: bytes) -> bytes:
     return line
 
 
-def field_lines(headers: Headers) -> tuple[bytes, bool]:
-    """The encoded field lines of ``headers`` (validated, cached as a whole), and
-    whether none of them bears on framing (Content-Length, Transfer-Encoding,
-    Connection).
+# What a header list says about framing (the second item of `field_lines`): nothing
+# (PLAIN), something the connection must look at (GENERAL), or, as a number >= 0, one
+# valid Content-Length and no other framing field.
+PLAIN = -1
+GENERAL = -2
+
+
+def field_lines(headers: Headers) -> tuple[bytes, int]:
+    """The encoded field lines of ``headers`` (validated, cached as a whole), and what
+    they say about framing: `PLAIN`, `GENERAL`, or the one Content-Length they declare.
 
     Raises:
         LocalProtocolError: for any field that could split or corrupt the message.
@@ -87,12 +95,24 @@ def field_lines(headers: Headers) -> tuple[bytes, bool]:
             return entry
     fields = FIELD_LINES
     lines = b"".join([fields.get(pair) or field_bytes(*pair) for pair in headers._fields])
-    entry = lines, all(map(PLAIN_LINES.__contains__, headers._fields))
+    entry = lines, _framing_of(headers._fields)
     key = headers._key = tuple(headers._fields)
     if len(HEAD_LINES) >= _CACHE_LIMIT:
         HEAD_LINES.clear()  # what is sent now will be cached again
     HEAD_LINES[key] = entry
     return entry
+
+
+def _framing_of(fields: list[tuple[bytes, bytes]]) -> int:
+    framing = [pair for pair in fields if pair not in PLAIN_LINES]
+    if not framing:
+        return PLAIN
+    if any(name.lower() != b"content-length" for name, _ in framing):
+        return GENERAL  # Transfer-Encoding or Connection: the connection decides
+    try:
+        return _length_of([value for _, value in framing], Status.BAD_REQUEST)
+    except RemoteProtocolError:
+        return GENERAL  # the general path reports it
 
 
 def head_bytes(first_line: bytes, headers: Headers, extra: list[tuple[bytes, bytes]] | None) -> bytes:

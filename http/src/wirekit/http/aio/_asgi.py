@@ -21,7 +21,7 @@ from urllib.parse import unquote
 from wirekit.serializer import SerializerClosedError
 
 from .. import BodyWriter, FlushReason, LocalProtocolError, Reqd, RequestHandler, Response
-from .._messages import Method
+from .._messages import Method, Version
 
 __all__ = ["ASGIApp", "ClientDisconnected", "Lifespan", "asgi_handler"]
 
@@ -33,6 +33,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 logger = logging.getLogger("wirekit.error")
 _ASGI = {"version": "3.0", "spec_version": "2.4"}
+_HTTP_1_0 = Version.HTTP_1_0
+# ASGI's method names, decoded once.
+_METHOD_NAMES: dict[Method | bytes, str] = {m: m.value.decode("ascii") for m in Method}
 
 
 class ClientDisconnected(OSError):
@@ -159,13 +162,17 @@ def _scope(reqd: Reqd, client: tuple[str, int] | None, server: tuple[str, int] |
         slash = after.find(b"/")
         raw_path = after[slash:] if slash >= 0 else b"/"
     method = request.method
+    name = _METHOD_NAMES.get(method)
+    if name is None:
+        name = (method.value if isinstance(method, Method) else method).decode("ascii")
+    path = raw_path.decode("latin-1")
     scope: Scope = {
         "type": "http",
         "asgi": _ASGI,
-        "http_version": "1.1" if request.version.minor else "1.0",
-        "method": (method.value if isinstance(method, Method) else method).decode("ascii"),
+        "http_version": "1.0" if request.version is _HTTP_1_0 else "1.1",
+        "method": name,
         "scheme": "http",
-        "path": unquote(raw_path.decode("latin-1"), encoding="utf-8", errors="surrogateescape"),
+        "path": unquote(path, encoding="utf-8", errors="surrogateescape") if "%" in path else path,
         "raw_path": raw_path,
         "query_string": query,
         "root_path": root_path,
@@ -194,7 +201,7 @@ def asgi_handler(
     def handle(reqd: Reqd) -> None:
         request = reqd.request
         assert request is not None
-        upgrade = request.headers.get(b"upgrade")
+        upgrade = request.headers.get(b"upgrade") if reqd.is_upgrade else None
         if upgrade is not None and upgrade.lower() == b"websocket":
             reqd.respond_with_bytes(
                 Response(501, [(b"content-type", b"text/plain; charset=utf-8")]),
