@@ -97,7 +97,9 @@ class _Cycle:
                 raise RuntimeError("ASGI: http.response.start sent twice")
             self.started = True
             self.status = int(message["status"])
-            self.headers = [(bytes(n), bytes(v)) for n, v in message.get("headers", ())]
+            # Copied as they are now; `Response` checks and normalises them (bytes, or str
+            # as ISO-8859-1), and a list the connection has seen before costs one lookup.
+            self.headers = list(message.get("headers", ()))
             return
         if kind != "http.response.body":
             if kind == "http.response.trailers":
