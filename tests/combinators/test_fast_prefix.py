@@ -98,3 +98,14 @@ def test_values_of_lists_and_separators() -> None:
 @given(grammar=grammars, data=st.binary(max_size=12).map(lambda b: bytes(b"ab ;\r"[x % 5] for x in b)))
 def test_random_grammars_agree_with_parse_prefix(grammar: Parser[Any], data: bytes) -> None:
     agrees(grammar, data)
+
+
+def test_complete_input_makes_every_match_final() -> None:
+    digits = take_while1(b"0123456789")
+    fast = fast_prefix(digits)
+    assert fast(b"123", 0, 3) is None  # more digits may follow
+    assert fast(b"123", 0, 3, True) == (b"123", 3)
+    state = parse_prefix(digits, b"123", 0, 3, True)
+    assert isinstance(state, Done) and (state.value, state.consumed) == (b"123", 3)
+    assert fast(b"x", 0, 1, True) is None  # no match: parse_prefix reports it
+    assert fast_prefix(any_uint8.bind(take))(b"\x01a", 0, 2, True) is None  # not regular

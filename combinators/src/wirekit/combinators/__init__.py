@@ -36,7 +36,7 @@ from ._combinators import (
     skip_many,
     skip_many1,
 )
-from ._compile import fast_prefix
+from ._compile import FastPrefix, fast_prefix
 from ._errors import ParseError
 from ._parser import Parser
 from ._primitives import (
@@ -123,6 +123,7 @@ __all__ = [
     "parse",
     "parse_many",
     "parse_many_async",
+    "FastPrefix",
     "fast_prefix",
     "parse_prefix",
     "peek_char",

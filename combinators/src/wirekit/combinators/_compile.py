@@ -25,8 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from ._analysis import INF, NotRegular, dispatch_table, measure, tail_k
 from ._combinators import Consumed, Look, Many, SepBy
@@ -426,28 +425,35 @@ def fuse(p: Parser[Any]) -> Fused | None:
     return Fused(p, rx, None if ex is None else gen.function(ex), reach, k, probe, (gen, ex))
 
 
-FastPrefix = Callable[[Any, int, int], "tuple[Any, int] | None"]
-"""What `fast_prefix` returns: ``(buffer, off, end) -> (value, stop) | None``."""
+class FastPrefix(Protocol):
+    """What `fast_prefix` returns: ``(buffer, off, end, complete=False) -> (value, stop)
+    | None``."""
+
+    def __call__(self, buffer: Any, off: int, end: int, complete: bool = False) -> tuple[Any, int] | None: ...
 
 
-def _no_fast_path(buffer: Any, off: int, end: int) -> None:
+def _no_fast_path(buffer: Any, off: int, end: int, complete: bool = False) -> None:
     return None
 
 
 def fast_prefix(p: Parser[Any]) -> FastPrefix:
     """The one-match fast path of `parse_prefix` for ``p``, as a function
-    ``(buffer, off, end) -> (value, stop) | None``.
+    ``(buffer, off, end, complete=False) -> (value, stop) | None``.
 
     For a message that usually arrives whole, parsed again and again (a request head, a
     chunk-size line), this skips building a `State`: it returns the value and the
     position after it when a regular ``p`` matches ``buffer[off:end]`` and more input
-    could not change that (the same trust rule as `parse_prefix`). ``None`` means
+    could not change that (the same trust rule as `parse_prefix`; with ``complete`` the
+    input is known to end at ``end``, so every match is final). ``None`` means
     "ask `parse_prefix`": the input may be incomplete, does not match, or ``p`` is not
     regular. It never raises on input; ``0 <= off <= end <= len(buffer)`` is the
     caller's to ensure. ``p`` is compiled when this is called.
     """
     root = compile_parser(p)
+    if type(root) is not Fused and is_regular_primitive(root):
+        root = fuse(root) or root  # a lone primitive is not fused for the machine; here it is
     if type(root) is not Fused or root.source is None:
         return _no_fast_path
     gen, ex = root.source
-    return gen.prefix_function(ex, root.match, root.k, root.decided)
+    f: FastPrefix = gen.prefix_function(ex, root.match, root.k, root.decided)
+    return f

@@ -119,21 +119,21 @@ class Gen:
 
     def prefix_function(
         self, ex: Extract, match: Callable[..., re.Match[bytes] | None], k: int, decided: Callable[..., bool]
-    ) -> Callable[[Any, int, int], tuple[Any, int] | None]:
+    ) -> Callable[..., tuple[Any, int] | None]:
         """`fast_prefix`'s function, with the value's expression written into it (one
         Python call per match, not two)."""
         s, _ = self.src(ex, limit=MAX_DEPTH)
         n = f"_p{next(self.names)}"
         source = (
-            f"def {n}(buffer, off, end):\n"
+            f"def {n}(buffer, off, end, complete=False):\n"
             f"    r = {self.name(match)}(buffer, off, end)\n"
             "    if r is None:\n"
             "        return None\n"
             "    stop = r.end()\n"
-            f"    if stop + {int(k)} <= end or {self.name(decided)}(buffer, off, end, r):\n"
+            f"    if complete or stop + {int(k)} <= end or {self.name(decided)}(buffer, off, end, r):\n"
             f"        return {s}, stop\n"
             "    return None\n"
         )
         exec(source, self.env)  # only names and numbers: see the module docstring
-        f: Callable[[Any, int, int], tuple[Any, int] | None] = self.env[n]
+        f: Callable[..., tuple[Any, int] | None] = self.env[n]
         return f

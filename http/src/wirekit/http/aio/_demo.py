@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from ...combinators import ParseError, parse, string, take_while1
+from ...combinators import FastPrefix, fast_prefix, string, take_while1
 from .. import BodyWriter, FlushReason, Method, Reqd, Response
 from .._messages import Headers
 
@@ -29,11 +29,16 @@ _bytes_route = string(b"/bytes/") >> _count
 _stream_route = string(b"/stream/") >> _count
 
 
-def _number(route: object, target: bytes) -> int | None:
-    try:
-        n: int = parse(route, target)  # type: ignore[arg-type]
-    except ParseError:
+_bytes_prefix = fast_prefix(_bytes_route)
+_stream_prefix = fast_prefix(_stream_route)
+
+
+def _number(route: FastPrefix, target: bytes) -> int | None:
+    # The whole target must be the route: one match, then a check that nothing is left.
+    got = route(target, 0, len(target), True)
+    if got is None or got[1] != len(target):
         return None
+    n: int = got[0]
     return n if n <= MAX_DEMO_BYTES else None
 
 
@@ -49,11 +54,11 @@ def demo_handler(reqd: Reqd) -> None:
         _echo(reqd)
         return
     if method is Method.GET:
-        n = _number(_bytes_route, target)
+        n = _number(_bytes_prefix, target)
         if n is not None:
             _send_bytes(reqd, n)
             return
-        n = _number(_stream_route, target)
+        n = _number(_stream_prefix, target)
         if n is not None:
             _send_stream(reqd, n)
             return
@@ -99,7 +104,7 @@ _OCTETS = [(b"content-type", b"application/octet-stream")]
 
 def _send_bytes(reqd: Reqd, n: int) -> None:
     if n <= len(_BLOCK):  # respond_with_bytes adds the Content-Length
-        reqd.respond_with_bytes(Response(200, _OCTETS), memoryview(_BLOCK)[:n])
+        reqd.respond_with_bytes(Response(200, _OCTETS), _BLOCK[:n])
         return
     writer = reqd.respond_with_streaming(Response(200, [*_OCTETS, (b"content-length", b"%d" % n)]))
     remaining = [n]
