@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from wirekit.combinators import (
     Done,
+    FastPrefix,
     Parser,
     any_uint8,
     char,
@@ -57,7 +58,7 @@ def agrees(p: Parser[Any], data: bytes) -> None:
 
 
 def test_a_whole_head_is_one_match() -> None:
-    fast = fast_prefix(head)
+    fast: FastPrefix = fast_prefix(head)
     got = fast(SAMPLE, 0, len(SAMPLE))
     assert got == ((b"ab", [(b"a", b"b a"), (b"bb", b"a")]), len(SAMPLE) - 4)
     agrees(head, SAMPLE)
