@@ -172,7 +172,8 @@ class Reqd:
                 declared Content-Length does not match ``data``.
         """
         # The common case in one step: a response with a body to a GET/POST-like request,
-        # whose fields (validated once, then cached) say nothing about framing.
+        # whose fields (validated once, then cached) say nothing about framing but, at
+        # most, a Content-Length that matches the body.
         headers = response.headers
         lines, framing = HEAD_LINES.get(headers._key) or field_lines(headers)  # type: ignore[arg-type]
         status = response.status
