@@ -1383,3 +1383,14 @@ def test_is_upgrade_says_whether_respond_with_upgrade_applies() -> None:
     rt = server(app)
     rt.send(get("/", "Upgrade: websocket"))  # no "Connection: upgrade": not an upgrade
     assert not app.last.is_upgrade
+
+
+def test_a_request_s_own_headers_can_be_sent_back() -> None:
+    def handler(reqd: Reqd) -> None:
+        assert reqd.request is not None
+        reqd.respond_with_bytes(Response(200, reqd.request.headers), b"x")
+
+    rt = server(handler)
+    rt.send(get("/", "X-Echo: 1"))
+    [resp] = parse_responses(rt.take_output())
+    assert (resp.status, resp.header(b"x-echo"), resp.body) == (200, b"1", b"x")

@@ -156,8 +156,10 @@ def starts(p: Parser[Any]) -> First:
         return frozenset(i for i in range(256) if p.table[i]), False
     if isinstance(p, TakeWhile):
         return frozenset(i for i in range(256) if p.table[i]), p.least == 0
-    if isinstance(p, Str | Take | _Seq | _Choice | Many):
-        return first(p) if not isinstance(p, _Seq | _Choice | Many) else _starts_composite(p)
+    if isinstance(p, Str | Take):
+        return first(p)
+    if isinstance(p, _Seq | _Choice | Many):
+        return _starts_composite(p)
     if isinstance(p, _Pure):
         return frozenset(), True
     if isinstance(p, _Fail):
@@ -234,12 +236,12 @@ def tail_k(p: Parser[Any], follow: Follow = None, run: Follow = None, after: Fol
         k_last = tail_k(item, follow, run, after)
         # An earlier item is followed by the next one (which may start with a run).
         inner_follow, inner_null = starts(item)
-        bare = _bare(item)
-        lead = _bare(bare.parsers[0]) if isinstance(bare, _Seq) and bare.parsers else None
-        if isinstance(bare, _Seq) and isinstance(lead, TakeWhile):
-            rest_fs, rest_null = starts(_Seq(bare.parsers[1:], -1, None))
+        lead = _lead_run(item)
+        if lead is not None:
+            run_bytes, rest = lead
+            rest_fs, rest_null = starts(rest) if rest is not None else (None, True)
             k_earlier = tail_k(
-                item, None if inner_null else inner_follow, starts(lead)[0], None if rest_null else rest_fs
+                item, None if inner_null else inner_follow, run_bytes, None if rest_null else rest_fs
             )
         else:
             k_earlier = _sub(tail_k(item, None if inner_null else inner_follow), imin)
@@ -280,25 +282,31 @@ def _covered(item: Parser[Any], run: Follow, after: Follow) -> int | None:
     ``after``: what may follow that run."""
     if run is None:
         return None
+    lead = _lead_run(item)
+    if lead is None or not lead[0] <= run:
+        return None
+    fs, tail = lead
+    # The failed attempt took the item's run (the follower takes at least as much), then
+    # the rest failed within its reach -- on its first byte when that byte can only be
+    # one that follows the run (or one of the run's own that the item's run stops at).
+    if tail is None:
+        return 1
+    if after is not None and _fails_at_once(tail, after | (run - fs)):
+        return 1
+    return max(1, measure(tail)[2])
+
+
+def _lead_run(item: Parser[Any]) -> tuple[frozenset[int], _Seq | None] | None:
+    """For an item that is a sequence starting with a run (a `take_while`): the run's
+    bytes and the rest of the item (None if nothing follows), else None."""
     item = _bare(item)
     if not isinstance(item, _Seq) or not item.parsers:
         return None
     head = _bare(item.parsers[0])
     if not isinstance(head, TakeWhile):
         return None
-    fs, _ = starts(head)
-    if fs is None or not fs <= run:
-        return None
-    # The failed attempt took the item's run (the follower takes at least as much), then
-    # the rest failed within its reach -- on its first byte when that byte can only be
-    # one that follows the run (or one of the run's own that the item's run stops at).
     rest = item.parsers[1:]
-    if not rest:
-        return 1
-    tail = _Seq(rest, -1, None)
-    if after is not None and _fails_at_once(tail, after | (run - fs)):
-        return 1
-    return max(1, measure(tail)[2])
+    return frozenset(i for i in range(256) if head.table[i]), (_Seq(rest, -1, None) if rest else None)
 
 
 # --------------------------------------------------------------------------------

@@ -347,8 +347,7 @@ class FixedDecoder(Decoder):
         if n > self.remaining:
             n = self.remaining
         if n:
-            chunk = data[off : off + n]
-            body.push(chunk if type(chunk) is bytes else bytes(chunk))
+            body.push(_take(data, off, off + n))
             self.remaining -= n
         if not self.remaining:
             self.done = True
@@ -384,12 +383,8 @@ class _Chunk(enum.Enum):
     DONE = "done"
 
 
-# (as above)
+# (Enum members as module names, as above.)
 _LINE = _Chunk.LINE
-# Chunk-size lines in one match when whole (see `fast_prefix`).
-_CHUNK_LINE = fast_prefix(g.chunk_line)
-_NEXT_CHUNK_LINE = fast_prefix(g.next_chunk_line)
-_TRAILER_SECTION = fast_prefix(g.trailer_section)
 _DATA = _Chunk.DATA
 _DATA_END = _Chunk.DATA_END
 _TRAILERS = _Chunk.TRAILERS
@@ -397,6 +392,10 @@ _CHUNKS_DONE = _Chunk.DONE
 _KIND_NONE = BodyKind.NONE
 _KIND_FIXED = BodyKind.FIXED
 _KIND_CHUNKED = BodyKind.CHUNKED
+# Chunk-size lines and an empty trailer section in one match when whole (`fast_prefix`).
+_CHUNK_LINE = fast_prefix(g.chunk_line)
+_NEXT_CHUNK_LINE = fast_prefix(g.next_chunk_line)
+_TRAILER_SECTION = fast_prefix(g.trailer_section)
 
 
 class ChunkedDecoder(Decoder):

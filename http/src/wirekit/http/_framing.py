@@ -168,7 +168,7 @@ _CACHE_LIMIT = 1024
 _VALID_HOSTS: set[bytes] = set()
 _CONNECTION_OPTIONS: dict[bytes, tuple[bytes, ...]] = {}
 _LENGTHS: dict[bytes, int] = {}  # single Content-Length values already validated
-_CODINGS: dict[bytes, tuple[bytes, ...]] = {}  # single Transfer-Encoding values, parsed
+_CODINGS: dict[bytes, tuple[bytes, ...]] = {}  # Transfer-Encoding values, parsed
 # Request framings by (version, CONNECT?, the fields but Host that bear on framing); the
 # RequestFraming objects are shared, never changed.
 _FRAMINGS: dict[tuple[Version, bool, tuple[tuple[int, bytes], ...]], RequestFraming] = {}

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from operator import itemgetter
 from typing import Union
 
-from ._status import _BY_CODE, reason_phrase
+from ._status import reason_phrase, status_of
 
 __all__ = ["HeaderInput", "Headers", "Method", "Request", "Response", "Version"]
 
@@ -97,14 +97,14 @@ def _b(value: bytes | str | int) -> bytes:
 # Every (name, value) pair ever validated for output, with its encoded field line
 # (filled by `_writer`, bounded there). A pair found here is known to be two `bytes`.
 FIELD_LINES: dict[tuple[bytes, bytes], bytes] = {}
-# The same, for fields that do not bear on framing (not Content-Length,
-# Transfer-Encoding or Connection): a response made of these needs no further checks.
-PLAIN_LINES: dict[tuple[bytes, bytes], bytes] = {}
+# Those of them that do not bear on framing (not Content-Length, Transfer-Encoding or
+# Connection): a response made of these needs no further checks.
+PLAIN_FIELDS: set[tuple[bytes, bytes]] = set()
 
 
 # Whole header lists already validated for output (as tuples, which hash in C): their
-# encoded field lines, and what they say about framing (see `_writer.field_lines`). A handler that sends
-# the same headers again pays one lookup. Cleared when full.
+# encoded field lines, and what they say about framing (see `_writer.field_lines`). A
+# handler that sends the same headers again pays one lookup. Cleared when full.
 HEAD_LINES: dict[tuple[tuple[bytes, bytes], ...], tuple[bytes, int]] = {}
 
 
@@ -297,7 +297,7 @@ _STATUSES: dict[int, tuple[int, bytes]] = {}
 
 
 def _status_entry(status: int) -> tuple[int, bytes]:
-    member = _BY_CODE.get(status)
+    member = status_of(status)
     code = member if member is not None else int(status)
     entry = code, reason_phrase(code).encode()
     if len(_STATUSES) < 2048:

@@ -56,6 +56,8 @@ _METHOD_CONNECT = Method.CONNECT
 _SPECIAL_METHODS = frozenset({_METHOD_HEAD, _METHOD_CONNECT})
 # Final statuses whose responses carry a body and a Content-Length (not 204 or 304).
 _SIZED_STATUSES = frozenset(range(200, 1000)) - {204, 304}
+# The field line for each `Reqd._connection_option`.
+_CONNECTION_LINES = {None: b"", b"close": b"connection: close\r\n", b"keep-alive": b"connection: keep-alive\r\n"}
 
 
 class Reqd:
@@ -151,16 +153,30 @@ class Reqd:
             headers.remove(b"connection")
         return no_body, length, headers
 
-    def _extra(self) -> list[tuple[bytes, bytes]]:
-        request = self.request
+    def _connection_option(self) -> bytes | None:
+        """The Connection option the response must carry: ``close`` (and the request is
+        then the last), ``keep-alive`` to an HTTP/1.0 client, or none."""
         # A final response before 100 Continue was sent means the body will not be read:
         # the connection closes after it (see `ServerConnection._response_complete`).
         if not self.persistent or self._conn._closing or (self._continue and not self.input_done):
             self.persistent = False
-            return [(b"connection", b"close")]
+            return b"close"
+        request = self.request
         if request is not None and request.version is _HTTP_1_0:
-            return [(b"connection", b"keep-alive")]
-        return []
+            return b"keep-alive"
+        return None
+
+    def _extra(self) -> list[tuple[bytes, bytes]]:
+        option = self._connection_option()
+        return [] if option is None else [(b"connection", option)]
+
+    def _write_body(self, data: BytesLike, n: int) -> None:
+        """A whole body after its head: scheduled (zero-copy) if large, else copied."""
+        out = self._conn._out
+        if n >= SCHEDULE_THRESHOLD:
+            out.schedule(data)
+        else:
+            out.write_bytes(data)
 
     def respond_with_bytes(self, response: Response, data: BytesLike = b"") -> None:
         """Send ``response`` with ``data`` as its whole body.
@@ -175,6 +191,7 @@ class Reqd:
         # whose fields (validated once, then cached) say nothing about framing but, at
         # most, a Content-Length that matches the body.
         headers = response.headers
+        # (field_lines' and status_line's own cache lookups, inlined: this runs per response)
         lines, framing = HEAD_LINES.get(headers._key) or field_lines(headers)  # type: ignore[arg-type]
         status = response.status
         request = self.request
@@ -189,15 +206,12 @@ class Reqd:
             and request.method not in _SPECIAL_METHODS
         ):
             first = _STATUS_LINES.get((status, response.reason)) or status_line(status, response.reason)
-            out = conn._out
-            if not self.persistent or (self._continue and not self.input_done):
-                self.persistent = False
-                persistence = b"connection: close\r\n"
-            elif request.version is _HTTP_1_0:
-                persistence = b"connection: keep-alive\r\n"
+            if self.persistent and not self._continue and request.version is _HTTP_1_1:
+                persistence = b""  # what `_connection_option` says here, without the call
             else:
-                persistence = b""
+                persistence = _CONNECTION_LINES[self._connection_option()]
             sized = b"content-length: %d\r\n\r\n" % n if framing == PLAIN else b"\r\n"
+            out = conn._out
             if n < SCHEDULE_THRESHOLD and type(data) is bytes:
                 whole = b"".join((first, lines, persistence, sized, data))
                 # Ours and immutable: a larger one is queued as it is, not copied again.
@@ -207,29 +221,21 @@ class Reqd:
                     out.write(whole)
             else:
                 out.write(b"".join((first, lines, persistence, sized)))
-                if n >= SCHEDULE_THRESHOLD:
-                    out.schedule(data)
-                else:
-                    out.write_bytes(data)
+                self._write_body(data, n)
             self.response = response
-            self._state = _COMPLETE
+            self._state = _COMPLETE  # (`_finish_response`, inlined: once per response)
             conn._response_complete(self)
             return
         no_body, length, headers = self._head(response)
-        n = len(data)
         extra = self._extra()
         if response.status not in (204, 304):
             if length is None:
                 extra.append((b"content-length", b"%d" % n))
             elif length != n and not no_body:
                 raise LocalProtocolError(f"Content-Length is {length} but the body has {n} bytes")
-        out = self._conn._out
-        out.write(head_bytes(status_line(response.status, response.reason), headers, extra))
+        self._conn._out.write(head_bytes(status_line(response.status, response.reason), headers, extra))
         if n and not no_body:
-            if n >= SCHEDULE_THRESHOLD:
-                out.schedule(data)
-            else:
-                out.write_bytes(data)
+            self._write_body(data, n)
         self.response = response
         self._finish_response()
 

@@ -39,6 +39,7 @@ from ._body import (
     Decoder,
     FixedDecoder,
     _ReaderState,
+    _take,
     empty_body,
 )
 from ._config import Config
@@ -259,9 +260,9 @@ class ServerConnection(Wakeups):
         ):
             self._reject_head(empty_lines, method, target, major, minor, fields)
             return -1
-        headers = Headers.__new__(Headers)
+        headers = Headers.__new__(Headers)  # (`Headers.from_wire`, inlined: once per request)
         headers._fields = fields
-        headers._index = None
+        headers._index = headers._key = None
         request = Request.__new__(Request)
         request.method = _METHODS.get(method, method)
         request.target = target
@@ -283,9 +284,8 @@ class ServerConnection(Wakeups):
         ):
             # A small body that came whole with its head: it is complete from the start.
             start = off + used
-            chunk = data[start : start + framing.length]
             used += framing.length
-            reqd = Reqd(self, request, framing, BodyReader._whole(chunk if type(chunk) is bytes else bytes(chunk)))
+            reqd = Reqd(self, request, framing, BodyReader._whole(_take(data, start, off + used)))
             self._discarded = 0
         else:
             body = BodyReader()
@@ -307,9 +307,7 @@ class ServerConnection(Wakeups):
                 except RemoteProtocolError as e:
                     # As if it came in pieces: the handler sees the request, then the error.
                     self._receiving = reqd
-                    self._queue.append(reqd)
-                    if len(self._queue) == 1:
-                        self._start(reqd)
+                    self._enqueue(reqd)
                     if self._receiving is reqd:
                         self._body_failed(reqd, e)
                     return used
@@ -321,7 +319,7 @@ class ServerConnection(Wakeups):
                 self._receiving = reqd
                 self._decoder = decoder
                 self._reader = _IN_BODY
-        queue = self._queue
+        queue = self._queue  # (`_enqueue`, inlined: once per request)
         queue.append(reqd)
         if len(queue) == 1:
             self._start(reqd)
@@ -439,9 +437,13 @@ class ServerConnection(Wakeups):
         """A connection-level error: answer it in turn, then close."""
         self._reader = _READ_CLOSED
         self._closing = True
-        reqd = Reqd(self, request, None, empty_body(), error)
-        self._queue.append(reqd)
-        if len(self._queue) == 1:
+        self._enqueue(Reqd(self, request, None, empty_body(), error))
+
+    def _enqueue(self, reqd: Reqd) -> None:
+        """Queue ``reqd`` behind the requests in flight; its handler runs when it is first."""
+        queue = self._queue
+        queue.append(reqd)
+        if len(queue) == 1:
             self._start(reqd)
 
     def _response_complete(self, reqd: Reqd) -> None:

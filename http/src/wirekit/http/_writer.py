@@ -16,7 +16,7 @@ from wirekit.serializer import Serializer
 from . import _grammar as g
 from ._errors import LocalProtocolError, RemoteProtocolError
 from ._framing import _length_of
-from ._messages import FIELD_LINES, HEAD_LINES, PLAIN_LINES, Headers, Method, Request, Version
+from ._messages import FIELD_LINES, HEAD_LINES, PLAIN_FIELDS, Headers, Method, Request, Version
 from ._status import Status
 
 __all__ = ["GENERAL", "PLAIN", "field_lines", "head_bytes", "request_head_bytes", "status_line", "write_chunk_header"]
@@ -70,7 +70,7 @@ def field_bytes(name: bytes, value: bytes) -> bytes:
         if len(FIELD_LINES) < _CACHE_LIMIT:
             FIELD_LINES[key] = line
             if name.lower() not in FRAMING_NAMES:
-                PLAIN_LINES[key] = line
+                PLAIN_FIELDS.add(key)
     return line
 
 
@@ -104,7 +104,7 @@ def field_lines(headers: Headers) -> tuple[bytes, int]:
 
 
 def _framing_of(fields: list[tuple[bytes, bytes]]) -> int:
-    framing = [pair for pair in fields if pair not in PLAIN_LINES]
+    framing = [pair for pair in fields if pair not in PLAIN_FIELDS]
     if not framing:
         return PLAIN
     if any(name.lower() != b"content-length" for name, _ in framing):
