@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable
-from typing import Any, TypeVar, overload
+from typing import Any, Never, TypeVar, overload
 
 from ._machine import NOPOS, Frame, Machine
 from ._parser import Parser, _Choice, _Fail, _Pure, _Ref, _Seq, _Unary, compiled
@@ -353,8 +353,14 @@ def pure(value: T) -> Parser[T]:
     return _Pure(value)
 
 
-def fail(msg: str) -> Parser[Any]:
-    """Always fail; ``msg`` is what the error says was expected."""
+def fail(msg: str) -> Parser[Never]:
+    """Always fail; ``msg`` is what the error says was expected.
+
+    A ``Parser[Never]`` (it never produces a value), so it fits where any parser does:
+    ``p | fail("x")`` is still a ``Parser[T]``, ``pure(n) if ok else fail("x")`` a
+    ``Parser[int]``, and in a `generate` generator ``yield fail("bad length")`` type-checks
+    whatever the generator returns (the generator is closed there, never resumed).
+    """
     return _Fail(msg)
 
 
@@ -584,16 +590,27 @@ def consumed(p: Parser[Any]) -> Parser[bytes]:
     return Consumed(p)
 
 
-def generate(fn: Callable[[], Generator[Parser[Any], Any, T]]) -> Parser[T]:
+@overload
+def generate(fn: Callable[[], Generator[Parser[Any], Any, Parser[T]]]) -> Parser[T]: ...
+@overload
+def generate(fn: Callable[[], Generator[Parser[Any], Any, T | Parser[T]]]) -> Parser[T]: ...
+def generate(fn: Callable[[], Generator[Parser[Any], Any, Any]]) -> Parser[Any]:
     """Decorator for parsy-style do-notation.
 
     The generator yields parsers and receives each one's result; its return value (or the
-    parser it returns) is the result::
+    parser it returns, which then runs in its place) is the result::
 
         @generate
-        def pair():
-            key = yield take_while1(b"abc")
+        def pair() -> Generator[Parser[Any], Any, tuple[bytes, bytes]]:
+            key: bytes = yield take_while1(b"abc")
             yield char(b"=")
             return key, (yield take_while(b"0123456789"))
+
+    Typing: a generator annotated ``Generator[Parser[Any], Any, T]`` gives a ``Parser[T]``;
+    one that returns a parser (``Generator[Parser[Any], Any, Parser[T]]``, or
+    ``T | Parser[T]`` when it returns both) gives a ``Parser[T]`` too. The values sent
+    back are typed ``Any``, so annotate the names that receive them. To fail from inside,
+    ``yield fail(msg)``. Returns a parser that can fail or suspend wherever the parsers it
+    yields can.
     """
     return Generate(fn)

@@ -225,6 +225,9 @@ class Partial(State[T]):
         """
         raise TypeError("resume() is for Unbuffered parses; a Buffered Partial uses feed()")
 
+    def __repr__(self) -> str:
+        return f"Partial(committed={self.committed})"
+
 
 class Done(State[T]):
     """The parser succeeded with ``value``.
@@ -466,6 +469,9 @@ class _BufferedPartial(Partial[T]):
     def buffer_size(self) -> int:
         """The internal buffer's capacity."""
         return len(self._m.buf)
+
+    def __repr__(self) -> str:
+        return f"Partial(committed={self.committed}, retained={self.retained})"
 
     def feed(self, chunk: BytesLike) -> State[T]:
         self._use()
