@@ -1,6 +1,7 @@
 """Binary readers (`_binary.py`): `any_uint8`, `any_int8`, `int8` and the `BE` / `LE`
 fixed-width readers and constant matchers, at zero, the minimum and the maximum, and with
-a trailing extra byte (Angstrom's endian tests)."""
+a trailing extra byte (Angstrom's endian tests); and `varint`, against known encodings
+and round trips with `wirekit.serializer`'s ``write_varint``."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from wirekit.combinators import (
     BE,
     LE,
     Consume,
+    ParseError,
     Parser,
     any_int8,
     any_uint8,
@@ -21,7 +25,12 @@ from wirekit.combinators import (
     int8,
     many,
     parse,
+    take,
+    varint,
 )
+from wirekit.combinators._compile import Fused
+from wirekit.combinators._parser import compiled
+from wirekit.serializer import Serializer, serialize_to_bytes
 
 from tests.combinators.helpers import Err, check
 
@@ -181,3 +190,121 @@ def test_crlf_as_int16() -> None:
     check(BE.int16(0x0D0A), b"\r\n", 0x0D0A)
     check(LE.int16(0x0A0D), b"\r\n", 0x0A0D)
     check(BE.int32(0x48545450) >> int8(ord("/")), b"HTTP/", ord("/"))
+
+
+# --------------------------------------------------------------------------------
+# varint
+# --------------------------------------------------------------------------------
+def encode_varint(n: int) -> bytes:
+    """The serializer's encoding of ``n`` (the other half of every round trip)."""
+    s = Serializer()
+    s.write_varint(n)
+    return serialize_to_bytes(s)
+
+
+# Encodings spelled out in the protobuf encoding guide and by hand, not computed.
+VARINTS = [
+    (0, b"\x00"),
+    (1, b"\x01"),
+    (127, b"\x7f"),
+    (128, b"\x80\x01"),
+    (150, b"\x96\x01"),
+    (300, b"\xac\x02"),
+    (16383, b"\xff\x7f"),
+    (16384, b"\x80\x80\x01"),
+    (2**21 - 1, b"\xff\xff\x7f"),
+    (2**28, b"\x80\x80\x80\x80\x01"),
+    (2**63, b"\x80" * 9 + b"\x01"),
+    (2**64 - 1, b"\xff" * 9 + b"\x01"),
+]
+
+
+@pytest.mark.parametrize(("value", "raw"), VARINTS)
+def test_varint_known_encodings(value: int, raw: bytes) -> None:
+    check(varint, raw, value)
+    check(varint, raw + b"\x05", value, consume=PREFIX, rest=b"\x05")
+    check(varint, raw + b"\x05", expect_error=Err(len(raw), ["end of input"]))
+    assert encode_varint(value) == raw
+
+
+def test_varint_accepts_non_minimal_encodings() -> None:
+    # Trailing zero groups (protobuf parsers accept them too).
+    check(varint, b"\x80\x00", 0)
+    check(varint, b"\x81\x80\x00", 1)
+    check(varint, b"\x80" * 9 + b"\x00", 0)
+    check(varint, b"\xff" * 9 + b"\x00", 2**63 - 1)
+
+
+def test_varint_in_sequences() -> None:
+    values = [0, 300, 2**64 - 1, 127, 128]
+    check(many(varint), b"".join(encode_varint(v) for v in values), values)
+    # A length-prefixed field: the varint's value drives the next parser.
+    check(varint.bind(take), b"\x03abcz", b"abc", consume=PREFIX, rest=b"z")
+    check(count(2, varint), b"\xac\x02\x96\x01", [300, 150])
+
+
+@pytest.mark.parametrize("raw", [b"", b"\x80", b"\xff\xff", b"\x80" * 8])
+def test_varint_truncated_at_end_of_input(raw: bytes) -> None:
+    # The input ends where another byte must follow: a ParseError there, never an exception.
+    err = check(varint, raw, expect_error=Err(len(raw), marks=["varint"])).error
+    assert err is not None and "varint" in err.message
+
+
+def test_varint_truncated_after_nine_bytes() -> None:
+    check(varint, b"\x80" * 9, expect_error=Err(9, marks=["varint"], message="10 bytes"))
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"\x80" * 10 + b"\x01",  # 11 bytes
+        b"\xff" * 10 + b"\x00",
+        b"\x80" * 10,  # an 11th byte would have to follow
+        b"\x80" * 40,
+        b"\x80" * 16 + b"\x01" + b"more",
+    ],
+)
+def test_varint_longer_than_ten_bytes(raw: bytes) -> None:
+    # Rejected at the 10th byte, wherever the input is split: the bound is 10 bytes.
+    expect = Err(9, marks=["varint"], message="at most 10 bytes")
+    check(varint, raw, expect_error=expect)
+    check(varint, raw, expect_error=expect, consume=PREFIX)
+
+
+@pytest.mark.parametrize("last", [0x02, 0x7F])
+def test_varint_above_64_bits(last: int) -> None:
+    # The 10th byte holds bits 63 to 69: anything but 0 or 1 there exceeds 64 bits.
+    raw = b"\xff" * 9 + bytes([last])
+    check(varint, raw, expect_error=Err(9, marks=["varint"], message="64 bits"))
+
+
+def test_varint_errors_inside_a_larger_grammar() -> None:
+    frame = BE.any_uint16 >> varint
+    check(frame, b"\x00\x01\x80", expect_error=Err(3, marks=["varint"]))
+    with pytest.raises(ParseError) as info:
+        parse(frame, b"\x00\x01" + b"\xff" * 12)
+    assert info.value.position == 11
+
+
+def test_varint_compiles_to_one_pattern() -> None:
+    # Fused: matched by one regular expression, decoded from the match.
+    assert isinstance(compiled(varint), Fused)
+
+
+@given(st.integers(0, 2**64 - 1))
+def test_varint_round_trip(n: int) -> None:
+    assert parse(varint, encode_varint(n)) == n
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 2**64 - 1), max_size=4))
+def test_varint_round_trip_at_every_split(values: list[int]) -> None:
+    check(many(varint), b"".join(encode_varint(v) for v in values), values)
+
+
+@given(st.integers(2**64, 2**140))
+def test_varint_refuses_what_does_not_fit_64_bits(n: int) -> None:
+    raw = encode_varint(n)
+    with pytest.raises(ParseError) as info:
+        parse(varint, raw)
+    assert info.value.position == 9

@@ -80,6 +80,7 @@ def test_contract_names_are_public() -> None:
         "parse_many",
         "parse_many_async",
         "int8",
+        "varint",
     ]
     assert sorted(set(contract) - set(wc.__all__)) == []
     for ns in (wc.BE, wc.LE):

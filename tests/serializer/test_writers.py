@@ -1,4 +1,6 @@
-"""Fixed-width writers (``_writers.py``) checked against ``struct`` and ``int.to_bytes``."""
+"""Fixed-width and varint writers (``_writers.py``) checked against ``struct``,
+``int.to_bytes`` and a reference varint encoder, and read back with the parser side's
+``wirekit.combinators`` readers."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from collections.abc import Callable
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from wirekit.combinators import BE, LE, Parser, any_int8, many, parse, varint
 from wirekit.serializer import Serializer, SerializerClosedError, serialize_to_bytes
 
 UINT_WRITERS: list[tuple[str, int, str]] = [
@@ -22,6 +25,17 @@ UINT_WRITERS: list[tuple[str, int, str]] = [
     ("write_uint48_le", 6, "little"),
     ("write_uint64_be", 8, "big"),
     ("write_uint64_le", 8, "little"),
+]
+
+INT_WRITERS: list[tuple[str, str, Parser[int]]] = [
+    # (method, struct format, the parser side's reader)
+    ("write_int8", "b", any_int8),
+    ("write_int16_be", ">h", BE.any_int16),
+    ("write_int16_le", "<h", LE.any_int16),
+    ("write_int32_be", ">i", BE.any_int32),
+    ("write_int32_le", "<i", LE.any_int32),
+    ("write_int64_be", ">q", BE.any_int64),
+    ("write_int64_le", "<q", LE.any_int64),
 ]
 
 FLOAT_WRITERS: list[tuple[str, str]] = [
@@ -84,6 +98,123 @@ def test_endian_uint16() -> None:
     assert written("write_uint16_be", 5) == b"\x00\x05"
 
 
+def _int_range(fmt: str) -> tuple[int, int]:
+    half = 1 << (8 * struct.calcsize(fmt) - 1)
+    return -half, half - 1
+
+
+@pytest.mark.parametrize(("method", "fmt", "reader"), INT_WRITERS)
+def test_int_boundaries(method: str, fmt: str, reader: Parser[int]) -> None:
+    lo, hi = _int_range(fmt)
+    order = "little" if fmt[0] == "<" else "big"
+    for value in (lo, lo + 1, -1, 0, 1, 0x7F, hi - 1, hi):
+        raw = written(method, value)
+        assert raw == struct.pack(fmt, value)
+        assert raw == value.to_bytes(struct.calcsize(fmt), order, signed=True)  # type: ignore[arg-type]
+        assert parse(reader, raw) == value
+
+
+@pytest.mark.parametrize(("method", "fmt", "reader"), INT_WRITERS)
+def test_int_out_of_range_raises_and_writes_nothing(
+    method: str, fmt: str, reader: Parser[int]
+) -> None:
+    lo, hi = _int_range(fmt)
+    s = Serializer()
+    s.write_bytes(b"<")
+    for bad in (lo - 1, hi + 1, -(1 << 70), 1 << 70):
+        with pytest.raises(ValueError, match=rf"{method}: {bad} is out of range {lo}\.\.{hi}"):
+            getattr(s, method)(bad)
+    s.write_bytes(b">")
+    assert serialize_to_bytes(s) == b"<>"
+
+
+@pytest.mark.parametrize(("method", "fmt", "reader"), INT_WRITERS)
+def test_int_rejects_non_integers(method: str, fmt: str, reader: Parser[int]) -> None:
+    s = Serializer()
+    for bad in (1.5, -1.0, "1", b"\x01", None):
+        with pytest.raises(TypeError):
+            getattr(s, method)(bad)
+    assert not s.has_pending_output
+
+
+@pytest.mark.parametrize(("method", "fmt", "reader"), INT_WRITERS)
+@given(data=st.data())
+def test_int_round_trips_with_the_parser(
+    method: str, fmt: str, reader: Parser[int], data: st.DataObject
+) -> None:
+    lo, hi = _int_range(fmt)
+    value = data.draw(st.integers(lo, hi))
+    raw = written(method, value)
+    assert raw == struct.pack(fmt, value)
+    assert parse(reader, raw) == value
+
+
+def reference_varint(n: int) -> bytes:
+    """LEB128 by way of the binary digits: 7-digit groups, least significant first."""
+    digits = format(n, "b")
+    digits = digits.zfill(-(-len(digits) // 7) * 7)
+    groups = [int(digits[i : i + 7], 2) for i in range(0, len(digits), 7)][::-1]
+    return bytes([0x80 | g for g in groups[:-1]] + groups[-1:])
+
+
+def test_varint_known_encodings() -> None:
+    # From the protobuf encoding guide and MQTT 3.1.1's remaining-length table.
+    assert written("write_varint", 0) == b"\x00"
+    assert written("write_varint", 1) == b"\x01"
+    assert written("write_varint", 150) == b"\x96\x01"
+    assert written("write_varint", 300) == b"\xac\x02"
+    assert written("write_varint", 16383) == b"\xff\x7f"
+    assert written("write_varint", 16384) == b"\x80\x80\x01"
+    assert written("write_varint", 2_097_151) == b"\xff\xff\x7f"
+    assert written("write_varint", 268_435_455) == b"\xff\xff\xff\x7f"
+    assert written("write_varint", 2**64 - 1) == b"\xff" * 9 + b"\x01"
+
+
+def test_varint_lengths_at_every_group_boundary() -> None:
+    for groups in range(1, 13):
+        top = (1 << (7 * groups)) - 1  # the largest value of this many bytes
+        for value in (top, top + 1):
+            raw = written("write_varint", value)
+            assert raw == reference_varint(value)
+            assert len(raw) == groups + (value > top)
+            assert all(b & 0x80 for b in raw[:-1]) and not raw[-1] & 0x80
+
+
+def test_varint_refuses_negative_values_and_non_integers() -> None:
+    s = Serializer()
+    s.write_bytes(b"<")
+    for bad in (-1, -128, -(1 << 70)):
+        with pytest.raises(ValueError, match="negative"):
+            s.write_varint(bad)
+    for wrong in (1.5, 1.0, 300.0, "1", b"\x01", None):
+        with pytest.raises(TypeError):
+            s.write_varint(wrong)  # type: ignore[arg-type]
+    s.write_bytes(b">")
+    assert serialize_to_bytes(s) == b"<>"
+
+
+@given(st.integers(0, 2**64 - 1))
+def test_varint_round_trips_with_the_parser(n: int) -> None:
+    raw = written("write_varint", n)
+    assert raw == reference_varint(n)
+    assert parse(varint, raw) == n
+
+
+@given(st.integers(0, 2**300))
+def test_varint_matches_the_reference_at_any_size(n: int) -> None:
+    assert written("write_varint", n) == reference_varint(n)
+
+
+@given(st.lists(st.integers(0, 2**64 - 1), max_size=20), st.sampled_from([1, 3, 16, 4096]))
+def test_varints_in_a_stream(values: list[int], buffer_size: int) -> None:
+    s = Serializer(buffer_size)
+    for v in values:
+        s.write_varint(v)
+    raw = serialize_to_bytes(s)
+    assert raw == b"".join(reference_varint(v) for v in values)
+    assert parse(many(varint), raw) == values
+
+
 @pytest.mark.parametrize(("method", "fmt"), FLOAT_WRITERS)
 def test_floats_match_struct(method: str, fmt: str) -> None:
     values = [0.0, -0.0, 1.0, -2.5, 1e-45, 3.4028234663852886e38, math.inf, -math.inf, 7]
@@ -136,6 +267,10 @@ ALL_WRITERS: list[tuple[str, object]] = [
     ("schedule", b"x"),
     ("reserve", 1),
     *[(name, 1) for name, _, _ in UINT_WRITERS],
+    *[(name, -1) for name, _, _ in INT_WRITERS],
+    ("write_varint", 1),
+    ("write_varint", 300),
+    ("write_varint", 2**40),
     *[(name, 1.0) for name, _ in FLOAT_WRITERS],
 ]
 
@@ -169,6 +304,10 @@ def test_values_straddling_buffer_ends(buffer_size: int) -> None:
         (s.write_uint32_le, 0xDEADBEEF, (0xDEADBEEF).to_bytes(4, "little")),
         (s.write_uint48_be, 0xA1A2A3A4A5A6, (0xA1A2A3A4A5A6).to_bytes(6, "big")),
         (s.write_uint64_be, 2**64 - 2, (2**64 - 2).to_bytes(8, "big")),
+        (s.write_int16_le, -2, b"\xfe\xff"),
+        (s.write_int64_be, -(2**40), (-(2**40)).to_bytes(8, "big", signed=True)),
+        (s.write_varint, 300, b"\xac\x02"),
+        (s.write_varint, 2**63, b"\x80" * 9 + b"\x01"),
     ]
     for _ in range(3):
         for method, value, encoded in calls:

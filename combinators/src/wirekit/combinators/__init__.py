@@ -11,7 +11,7 @@ into one regular expression, so most of a grammar runs in C.
     b'ab'
 """
 
-from ._binary import BE, LE, any_int8, any_uint8, int8
+from ._binary import BE, LE, any_int8, any_uint8, int8, varint
 from ._combinators import (
     both,
     choice,
@@ -146,4 +146,5 @@ __all__ = [
     "take_till",
     "take_while",
     "take_while1",
+    "varint",
 ]

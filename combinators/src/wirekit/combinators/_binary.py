@@ -1,14 +1,16 @@
-"""Binary readers: fixed-width integers and floats in either byte order (`BE`, `LE`)."""
+"""Binary readers: fixed-width integers and floats in either byte order (`BE`, `LE`),
+and unsigned base-128 varints (`varint`)."""
 
 from __future__ import annotations
 
 import struct
 from collections.abc import Callable
 
+from ._combinators import Consumed, Many
 from ._parser import Parser
-from ._primitives import Str, Take
+from ._primitives import Satisfy, Str, Take
 
-__all__ = ["BE", "LE", "any_int8", "any_uint8", "int8"]
+__all__ = ["BE", "LE", "any_int8", "any_uint8", "int8", "varint"]
 
 
 def _reader(fmt: str) -> Parser[int]:
@@ -112,3 +114,58 @@ class LE:
     int16 = staticmethod(_matcher(2, "little"))
     int32 = staticmethod(_matcher(4, "little"))
     int64 = staticmethod(_matcher(8, "little"))
+
+
+# -- varint ---------------------------------------------------------------------------
+# A varint is regular: at most 9 bytes with the high bit set, then one without it; a
+# 10th byte may only be 0x00 or 0x01, as 9 * 7 + 1 = 64 bits. Written as a grammar of
+# byte classes it compiles to one pattern (see `_compile`), so the bytes are matched in
+# C, suspension at a chunk end comes for free, and `_decode` sees only a whole match.
+
+_VARINT_MAX = 10  # bytes in the longest varint of a 64-bit value
+
+
+def _table(members: range) -> bytes:
+    return bytes(1 if b in members else 0 for b in range(256))
+
+
+_more = Satisfy(_table(range(0x80, 0x100)), "a varint continuation byte [\\x80-\\xff]", keep=False)
+_last = Satisfy(_table(range(0x80)), "a varint's final byte [\\x00-\\x7f]", keep=False)
+# The 10th byte: anything else is a varint longer than 10 bytes or above 2**64-1.
+_last10 = Satisfy(
+    _table(range(2)),
+    "a varint's 10th and final byte, \\x00 or \\x01 (a varint is at most 10 bytes, 64 bits)",
+    keep=False,
+)
+
+
+def _decode(data: bytes) -> int:
+    # The bytes of one matched varint (at most 10), least significant group first.
+    if len(data) == 1:
+        return data[0]  # the common case: a small length or tag
+    value = 0
+    for b in reversed(data):  # most significant group first: one shift per byte
+        value = (value << 7) | (b & 0x7F)
+    return value
+
+
+def _varint() -> Parser[int]:
+    # 1 to 9 bytes, or exactly 10 with the 64-bit limit on the last one.
+    short = Many(_more, 0, _VARINT_MAX - 2, keep=False) >> _last
+    full = Many(_more, _VARINT_MAX - 1, _VARINT_MAX - 1, keep=False) >> _last10
+    return Consumed(short | full).map(_decode).desc("varint")
+
+
+varint: Parser[int] = _varint()
+"""An unsigned base-128 varint (LEB128), as protobuf and MQTT's remaining length use.
+
+Seven bits per byte, least significant group first; every byte but the last has its
+high bit set. Returns the value, 0..2**64-1. Non-minimal encodings (``b"\\x80\\x00"``
+for 0) are accepted, as protobuf does.
+
+Fails, with a `ParseError` inside the label ``varint``, on input that ends inside the
+varint, on a varint longer than 10 bytes, and on a 10-byte varint above 2**64-1 (its
+10th byte must be 0x00 or 0x01). At the end of a chunk it waits for more input before
+deciding. It compiles to one regular expression; `wirekit.serializer`'s
+``Serializer.write_varint`` writes the same encoding.
+"""

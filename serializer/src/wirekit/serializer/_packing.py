@@ -18,6 +18,13 @@ U32_BE: Final = struct.Struct(">I")
 U32_LE: Final = struct.Struct("<I")
 U64_BE: Final = struct.Struct(">Q")
 U64_LE: Final = struct.Struct("<Q")
+I8: Final = struct.Struct("b")
+I16_BE: Final = struct.Struct(">h")
+I16_LE: Final = struct.Struct("<h")
+I32_BE: Final = struct.Struct(">i")
+I32_LE: Final = struct.Struct("<i")
+I64_BE: Final = struct.Struct(">q")
+I64_LE: Final = struct.Struct("<q")
 F32_BE: Final = struct.Struct(">f")
 F32_LE: Final = struct.Struct("<f")
 F64_BE: Final = struct.Struct(">d")
@@ -43,6 +50,44 @@ def pack_uint(packer: struct.Struct, value: int, what: str) -> bytes:
     index = operator.index(value)  # raises TypeError for non-integers
     top = (1 << (8 * packer.size)) - 1
     raise ValueError(f"{what}: {index} is out of range 0..{top}")
+
+
+def pack_int(packer: struct.Struct, value: int, what: str) -> bytes:
+    """Encode a signed (two's complement) integer with ``packer``, refusing out-of-range values.
+
+    Raises:
+        TypeError: ``value`` is not an integer.
+        ValueError: ``value`` does not fit in ``packer.size`` bytes signed.
+    """
+    try:
+        return packer.pack(value)
+    except struct.error:
+        pass
+    index = operator.index(value)  # raises TypeError for non-integers
+    half = 1 << (8 * packer.size - 1)
+    raise ValueError(f"{what}: {index} is out of range {-half}..{half - 1}")
+
+
+def pack_varint(value: int, what: str) -> bytes:
+    """Encode a non-negative integer as an unsigned base-128 varint (LEB128).
+
+    Seven bits per byte, least significant group first; every byte but the
+    last has its high bit set (protobuf varints, MQTT's remaining length).
+    Any size is accepted: values below 2**64 take at most 10 bytes.
+
+    Raises:
+        TypeError: ``value`` is not an integer.
+        ValueError: ``value`` is negative.
+    """
+    n = operator.index(value)
+    if n < 0:
+        raise ValueError(f"{what}: {n} is negative; a varint is unsigned")
+    out = bytearray()
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
 
 
 def pack_uint48(value: int, byteorder: Literal["big", "little"], what: str) -> bytes:

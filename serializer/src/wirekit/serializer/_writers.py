@@ -1,10 +1,11 @@
-"""Writers for single bytes and fixed-width numbers (a mixin of ``Serializer``).
+"""Writers for single bytes, fixed-width numbers and varints (a mixin of ``Serializer``).
 
-Each writer packs its value with a precompiled ``struct.Struct.pack`` and
-appends the result to the serializer's write-combining stage, one C call.
+Each fixed-width writer packs its value with a precompiled ``struct.Struct.pack``
+and appends the result to the serializer's write-combining stage, one C call.
 Whatever makes that fail (a closed serializer, a bad value) sends the call to
 a slow path that checks everything in turn and raises the right exception,
-so a failed write never leaves anything behind.
+so a failed write never leaves anything behind. ``write_varint`` does the same
+for the one- and two-byte encodings, the common case for lengths and tags.
 """
 
 from __future__ import annotations
@@ -31,14 +32,23 @@ _U32_BE: Final = _packing.U32_BE.pack
 _U32_LE: Final = _packing.U32_LE.pack
 _U64_BE: Final = _packing.U64_BE.pack
 _U64_LE: Final = _packing.U64_LE.pack
+_I8: Final = _packing.I8.pack
+_I16_BE: Final = _packing.I16_BE.pack
+_I16_LE: Final = _packing.I16_LE.pack
+_I32_BE: Final = _packing.I32_BE.pack
+_I32_LE: Final = _packing.I32_LE.pack
+_I64_BE: Final = _packing.I64_BE.pack
+_I64_LE: Final = _packing.I64_LE.pack
 _F32_BE: Final = _packing.F32_BE.pack
 _F32_LE: Final = _packing.F32_LE.pack
 _F64_BE: Final = _packing.F64_BE.pack
 _F64_LE: Final = _packing.F64_LE.pack
+# The one-byte varints (0..127) as ready-made bytes objects.
+_VARINT1: Final = tuple(bytes([i]) for i in range(0x80))
 
 
 class FixedWidthWriters:
-    """``write_char``, ``write_uint8`` and the big/little-endian number writers.
+    """``write_char``, the big/little-endian number writers and ``write_varint``.
 
     Base class of ``Serializer``; it also declares the serializer's slots.
     """
@@ -218,6 +228,123 @@ class FixedWidthWriters:
         except _PACK_ERRORS:
             self._write_uint_slow(_packing.U64_LE, value, "write_uint64_le")
 
+    def write_int8(self, value: int) -> None:
+        """Write a signed 8-bit integer (1 byte), two's complement.
+
+        Raises:
+            SerializerClosedError: The serializer was closed.
+            TypeError: ``value`` is not an integer.
+            ValueError: ``value`` is outside -128..127.
+        """
+        try:
+            self._w(_I8(value))
+        except _PACK_ERRORS:
+            self._write_int_slow(_packing.I8, value, "write_int8")
+
+    def write_int16_be(self, value: int) -> None:
+        """Write a signed 16-bit integer, big-endian (2 bytes), two's complement.
+
+        Raises:
+            SerializerClosedError: The serializer was closed.
+            TypeError: ``value`` is not an integer.
+            ValueError: ``value`` is outside -32768..32767.
+        """
+        try:
+            self._w(_I16_BE(value))
+        except _PACK_ERRORS:
+            self._write_int_slow(_packing.I16_BE, value, "write_int16_be")
+
+    def write_int16_le(self, value: int) -> None:
+        """Write a signed 16-bit integer, little-endian (2 bytes), two's complement.
+
+        Raises:
+            SerializerClosedError: The serializer was closed.
+            TypeError: ``value`` is not an integer.
+            ValueError: ``value`` is outside -32768..32767.
+        """
+        try:
+            self._w(_I16_LE(value))
+        except _PACK_ERRORS:
+            self._write_int_slow(_packing.I16_LE, value, "write_int16_le")
+
+    def write_int32_be(self, value: int) -> None:
+        """Write a signed 32-bit integer, big-endian (4 bytes), two's complement.
+
+        Raises:
+            SerializerClosedError: The serializer was closed.
+            TypeError: ``value`` is not an integer.
+            ValueError: ``value`` is outside -2**31..2**31-1.
+        """
+        try:
+            self._w(_I32_BE(value))
+        except _PACK_ERRORS:
+            self._write_int_slow(_packing.I32_BE, value, "write_int32_be")
+
+    def write_int32_le(self, value: int) -> None:
+        """Write a signed 32-bit integer, little-endian (4 bytes), two's complement.
+
+        Raises:
+            SerializerClosedError: The serializer was closed.
+            TypeError: ``value`` is not an integer.
+            ValueError: ``value`` is outside -2**31..2**31-1.
+        """
+        try:
+            self._w(_I32_LE(value))
+        except _PACK_ERRORS:
+            self._write_int_slow(_packing.I32_LE, value, "write_int32_le")
+
+    def write_int64_be(self, value: int) -> None:
+        """Write a signed 64-bit integer, big-endian (8 bytes), two's complement.
+
+        Raises:
+            SerializerClosedError: The serializer was closed.
+            TypeError: ``value`` is not an integer.
+            ValueError: ``value`` is outside -2**63..2**63-1.
+        """
+        try:
+            self._w(_I64_BE(value))
+        except _PACK_ERRORS:
+            self._write_int_slow(_packing.I64_BE, value, "write_int64_be")
+
+    def write_int64_le(self, value: int) -> None:
+        """Write a signed 64-bit integer, little-endian (8 bytes), two's complement.
+
+        Raises:
+            SerializerClosedError: The serializer was closed.
+            TypeError: ``value`` is not an integer.
+            ValueError: ``value`` is outside -2**63..2**63-1.
+        """
+        try:
+            self._w(_I64_LE(value))
+        except _PACK_ERRORS:
+            self._write_int_slow(_packing.I64_LE, value, "write_int64_le")
+
+    def write_varint(self, value: int) -> None:
+        """Write an unsigned base-128 varint (LEB128), as protobuf and MQTT do.
+
+        Seven bits per byte, least significant group first, the high bit set
+        on every byte but the last: 0..127 take 1 byte, 128..16383 take 2, a
+        value below 2**64 at most 10. Larger values are written too (one more
+        byte per 7 bits), though readers of 64-bit varints, such as
+        ``wirekit.combinators.varint``, refuse them.
+
+        Raises:
+            SerializerClosedError: The serializer was closed.
+            TypeError: ``value`` is not an integer.
+            ValueError: ``value`` is negative.
+        """
+        try:
+            if 0 <= value < 0x80:
+                self._w(_VARINT1[value])
+                return
+            if 0x80 <= value < 0x4000:
+                # Two bytes: the low group with the continuation bit, then the high group.
+                self._w(_U16_LE((value & 0x7F) | 0x80 | (value >> 7 << 8)))
+                return
+        except _PACK_ERRORS:
+            pass
+        self._write_varint_slow(value)
+
     def write_float_be(self, value: float) -> None:
         """Write an IEEE 754 single-precision float, big-endian (4 bytes).
 
@@ -275,6 +402,17 @@ class FixedWidthWriters:
         if self._closed:
             raise SerializerClosedError(CLOSED_MESSAGE)
         self._w(_packing.pack_uint(packer, value, what))  # raises TypeError/ValueError
+
+    def _write_int_slow(self, packer: struct.Struct, value: int, what: str) -> None:
+        if self._closed:
+            raise SerializerClosedError(CLOSED_MESSAGE)
+        self._w(_packing.pack_int(packer, value, what))  # raises TypeError/ValueError
+
+    def _write_varint_slow(self, value: int) -> None:
+        # Also the path of every varint longer than 2 bytes (a short loop in Python).
+        if self._closed:
+            raise SerializerClosedError(CLOSED_MESSAGE)
+        self._w(_packing.pack_varint(value, "write_varint"))
 
     def _write_float_slow(self, packer: struct.Struct, value: float, what: str) -> None:
         if self._closed:
