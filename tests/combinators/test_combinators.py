@@ -14,6 +14,7 @@ from wirekit.combinators import (
     ParseError,
     Parser,
     any_char,
+    any_int8,
     both,
     char,
     choice,
@@ -280,9 +281,13 @@ def test_count() -> None:
     check(count(2, number << char(b",")), b"1,22,", [1, 22])
 
 
-def test_count_rejects_a_negative_count() -> None:
-    with pytest.raises(ValueError):
-        count(-1, any_char)
+def test_a_negative_count_from_the_wire_is_a_parse_error() -> None:
+    # A count read from the input (here a signed byte) that is negative fails where it
+    # stands, with a ParseError, not a ValueError out of the grammar.
+    items = any_int8.bind(lambda n: count(n, any_char))
+    check(items, b"\x02ab", [b"a", b"b"])
+    check(items, b"\xffab", expect_error=Err(1, ["a count of at least 0 (got -1)"]))
+    check(count(-3, any_char), b"", expect_error=Err(0, ["a count of at least 0 (got -3)"]))
 
 
 def test_many_till() -> None:

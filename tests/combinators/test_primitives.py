@@ -16,6 +16,7 @@ from wirekit.combinators import (
     Partial,
     advance,
     any_char,
+    any_int8,
     at_end_of_input,
     available,
     char,
@@ -229,9 +230,11 @@ def test_take() -> None:
     check(take(2).bind(string), b"abab", b"ab")
 
 
-def test_take_rejects_a_negative_count() -> None:
-    with pytest.raises(ValueError, match="negative"):
-        take(-1)
+@pytest.mark.parametrize("make", [take, advance, peek_string])
+def test_a_negative_length_from_the_wire_is_a_parse_error(make: Any) -> None:
+    field = any_int8.bind(lambda n: make(n))
+    check(field, b"\xfeab", expect_error=Err(1, ["a length of at least 0 (got -2)"]))
+    check(make(-1), b"ab", expect_error=Err(0, ["a length of at least 0 (got -1)"]))
 
 
 def test_take_while() -> None:

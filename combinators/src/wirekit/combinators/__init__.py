@@ -12,6 +12,7 @@ into one regular expression, so most of a grammar runs in C.
 """
 
 from ._binary import BE, LE, any_int8, any_uint8, int8, varint
+from ._checked import isolate
 from ._combinators import (
     both,
     choice,
@@ -110,6 +111,7 @@ __all__ = [
     "fix",
     "generate",
     "int8",
+    "isolate",
     "lift2",
     "lift3",
     "lift4",

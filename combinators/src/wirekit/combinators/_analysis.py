@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._checked import TryMap
 from ._combinators import Consumed, Look, Many, SepBy
 from ._parser import Parser, _Bind, _Choice, _Desc, _Fail, _Map, _Pure, _Ref, _Seq
 from ._primitives import EndOfInput, Satisfy, Str, Take, TakeWhile
@@ -339,7 +340,7 @@ def first(p: Parser[Any], active: set[int] | None = None) -> First:
             return frozenset(i for i in range(256) if p.table[i]), False
         if isinstance(p, Take):
             return (_ALL, False) if p.n > 0 and p.move else (None, True)
-        if isinstance(p, _Map | _Desc | Consumed):
+        if isinstance(p, _Map | _Desc | Consumed | TryMap):
             return first(p.p, active)
         if isinstance(p, SepBy):
             return first(p.tree, active)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Iterable
 from typing import Any, Never, TypeVar, overload
 
-from ._machine import NOPOS, Frame, Machine
+from ._machine import NOPOS, Frame, Machine, NoReplay
 from ._parser import Parser, _Choice, _Fail, _Pure, _Ref, _Seq, _Unary, compiled
 
 __all__ = [
@@ -310,38 +310,87 @@ class Generate(Parser[Any]):
 
     def enter(self, m: Machine) -> Parser[Any] | None:
         f = _GenFrame()
-        f.start = 0
+        f.start = m.pos
+        f.node = self
+        log = m.log
+        if m.diag:
+            # A diagnostic re-run replays what the generator yielded the first time.
+            if log is None or (self, m.pos + m.base) not in log:
+                raise NoReplay
+            f.gen = None
+            f.steps = log[(self, m.pos + m.base)]
+            f.i = 0
+            return f.replay(m)
         f.gen = self.fn()
+        steps: list[Any] = []
+        f.steps = steps
+        if log is not None:
+            log[(self, m.pos + m.base)] = steps
         return f.advance(m, None)
 
     def expected(self) -> str:
         return getattr(self.fn, "__name__", "generate")
 
 
-class _GenFrame(Frame):
-    __slots__ = ("gen",)
+class _Tail:
+    """A generator's returned parser, in the replay log (it runs as a tail call)."""
 
-    gen: Generator[Parser[Any], Any, Any]
+    __slots__ = ("p",)
+
+    def __init__(self, p: Parser[Any]) -> None:
+        self.p = p
+
+
+class _GenFrame(Frame):
+    __slots__ = ("gen", "i", "node", "steps")
+
+    node: Generate
+    gen: Generator[Parser[Any], Any, Any] | None
+    steps: list[Any]
+    i: int
 
     def advance(self, m: Machine, value: Any) -> Parser[Any] | None:
+        gen = self.gen
+        assert gen is not None
         try:
-            nxt = self.gen.send(value)
+            nxt = gen.send(value)
         except StopIteration as stop:
             if isinstance(stop.value, Parser):
-                return compiled(stop.value)
+                c = compiled(stop.value)
+                self.steps.append(_Tail(c))
+                return c
             m.value = stop.value
             m.ok = True
             return None
         if not isinstance(nxt, Parser):
-            self.gen.close()
+            gen.close()
             raise TypeError(f"generate: yielded {type(nxt).__name__}, not a Parser")
+        c = compiled(nxt)
+        self.steps.append(c)
         m.stack.append(self)
-        return compiled(nxt)
+        return c
+
+    def replay(self, m: Machine) -> Parser[Any] | None:
+        steps, i = self.steps, self.i
+        if i >= len(steps):
+            m.value = None
+            m.ok = True
+            return None
+        step = steps[i]
+        self.i = i + 1
+        if type(step) is _Tail:
+            return step.p  # type: ignore[no-any-return]
+        m.stack.append(self)
+        return step  # type: ignore[no-any-return]
 
     def resume(self, m: Machine) -> Parser[Any] | None:
+        gen = self.gen
         if not m.ok:
-            self.gen.close()
+            if gen is not None:
+                gen.close()
             return None
+        if gen is None:
+            return self.replay(m)
         return self.advance(m, m.value)
 
 
@@ -409,7 +458,10 @@ def lift4(
 
 
 def count(n: int, p: Parser[T]) -> Parser[list[T]]:
-    """Exactly ``n`` repetitions of ``p``."""
+    """Exactly ``n`` repetitions of ``p``. A negative ``n`` (a count read from the
+    wire) fails with a `ParseError` where it stands."""
+    if n < 0:
+        return _Fail(f"a count of at least 0 (got {n})")
     return Many(p, n, n, keep=True)
 
 

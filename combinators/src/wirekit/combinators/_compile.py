@@ -55,6 +55,9 @@ def compile_parser(root: Parser[Any]) -> Parser[Any]:
     description of any depth compiles without recursion. A node's provisional compiled
     form is itself, which is what a cycle through `fix` sees.
     """
+    if root.leaf and root._c is None:
+        root._c = root  # a primitive: nothing to link or fuse
+        return root
     order: list[Parser[Any]] = []
     todo: list[tuple[Parser[Any], bool]] = [(root, False)]
     while todo:
@@ -71,7 +74,7 @@ def compile_parser(root: Parser[Any]) -> Parser[Any]:
                 todo.append((child, False))
     for node in order:
         node.link()
-        if not isinstance(node, _PRIMITIVES):
+        if not node._rt and not isinstance(node, _PRIMITIVES):
             fused = fuse(node)
             if fused is not None:
                 node._c = fused

@@ -19,10 +19,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._parser import Parser
 
-__all__ = ["NOPOS", "Frame", "Machine", "Marks", "Suspend"]
+__all__ = ["NOPOS", "RUNNING", "Frame", "Machine", "Marks", "NoReplay", "Suspend"]
 
-# An immutable linked list of `desc` labels, innermost first: (label, outer) or None.
-Marks = tuple[str, Any] | None
+# How many parses are running right now (a hint for the compiler, see `Parser._rt`; a
+# race between threads only changes what gets fused, never a result).
+RUNNING = [0]
+
+# An immutable linked list of `desc` labels, innermost first: (label, outer, absolute
+# offset where the labelled parser began) or None.
+Marks = tuple[str, Any, int] | None
 
 # "No failure yet": far below any position, and still so after shifting.
 NOPOS = -(1 << 60)
@@ -38,6 +43,11 @@ class Suspend(Exception):
 
     def __init__(self, node: Parser[Any]) -> None:
         self.node = node
+
+
+class NoReplay(Exception):
+    """A diagnostic re-run reached user code the first run did not record (it then gives
+    up rather than call the function a second time)."""
 
 
 class Frame:
@@ -69,8 +79,11 @@ class Machine:
         "err_list",
         "err_pos",
         "hint",
+        "in_complete",
+        "in_lim",
         "last_ok",
         "lim",
+        "log",
         "marks",
         "need_bytes",
         "ok",
@@ -80,6 +93,7 @@ class Machine:
         "skipped",
         "stack",
         "value",
+        "windows",
     )
 
     def __init__(self, buf: Any, pos: int, lim: int, complete: bool, diag: bool = False) -> None:
@@ -113,6 +127,63 @@ class Machine:
         # In diagnostic mode fused regular parsers run their general form so that
         # failures are recorded at the exact byte (used to refine the final error).
         self.diag = diag
+        # What user functions did, keyed by (node, absolute start), so that the diagnostic
+        # re-run of a failed parse (`_running.error_of`) replays `bind`, `generate` and
+        # `try_map` instead of calling them twice. Only kept until the first commit: after
+        # it there is no re-run.
+        self.log: dict[tuple[Any, int], Any] | None = None if diag else {}
+        # `isolate` windows: absolute ends, innermost (smallest) last. While any is open,
+        # ``lim``/``complete`` describe the window and ``in_lim``/``in_complete`` the
+        # caller's input; see `open_window`.
+        self.windows: list[int] | None = None
+        self.in_lim = lim
+        self.in_complete = complete
+
+    # -- isolate windows ----------------------------------------------------------------
+    def open_window(self, n: int) -> None:
+        """Limit the input to the next ``n`` bytes (nested windows only shrink)."""
+        end = self.pos + self.base + n
+        ws = self.windows
+        if ws is None:
+            self.in_lim, self.in_complete = self.lim, self.complete
+            self.windows = ws = []
+        elif ws[-1] < end:
+            end = ws[-1]
+        ws.append(end)
+        self._apply_window()
+
+    def close_window(self) -> None:
+        """Undo the innermost `open_window`."""
+        ws = self.windows
+        assert ws
+        ws.pop()
+        self._apply_window()
+
+    def _apply_window(self) -> None:
+        ws = self.windows
+        if not ws:
+            self.windows = None
+            self.lim, self.complete = self.in_lim, self.in_complete
+            return
+        end = ws[-1] - self.base
+        if end <= self.in_lim:
+            self.lim, self.complete = end, True
+        else:
+            self.lim, self.complete = self.in_lim, self.in_complete
+
+    def set_complete(self, complete: bool) -> None:
+        """The caller says whether its input has ended (windows stay in force)."""
+        if self.windows is None:
+            self.complete = complete
+        else:
+            self.in_complete = complete
+            self._apply_window()
+
+    def drop_windows(self) -> None:
+        """The parse is over: ``lim``/``complete`` describe the caller's input again."""
+        if self.windows is not None:
+            self.windows = None
+            self.lim, self.complete = self.in_lim, self.in_complete
 
     def run(self, node: Parser[Any] | None) -> Parser[Any] | None:
         """Run until the stack is empty (returns ``None``) or a node suspends.
@@ -121,6 +192,7 @@ class Machine:
         """
         stack = self.stack
         pop = stack.pop
+        RUNNING[0] += 1
         try:
             while True:
                 while node is not None:
@@ -130,6 +202,8 @@ class Machine:
                 node = pop().resume(self)
         except Suspend as s:
             return s.node
+        finally:
+            RUNNING[0] -= 1
 
     def note(self, pos: int, node: Parser[Any]) -> None:
         """Record an expectation at ``pos`` without failing (as `fail` would)."""
@@ -150,6 +224,37 @@ class Machine:
             elif len(self.err_list) < _MAX_EXPECTED:
                 self.err_list.append((node, self.marks))
 
+    def diagnose(self, node: Any, pos: int, marks: Marks) -> tuple[int, list[tuple[Parser[Any], Marks]]]:
+        """Re-run a fused block's general form from ``pos``, recording every failure
+        (the fast path records none); returns the furthest position and its records."""
+        d = Machine(self.buf, pos, self.lim, self.complete, diag=True)
+        d.marks = marks
+        d.log = self.log
+        try:
+            d.run(node.orig)
+        except Exception:
+            return NOPOS, []
+        return d.err_pos, d.err_list
+
+    def settle_last_ok(self) -> None:
+        """Before a commit releases its bytes, fold the failures recorded inside the last
+        fused success into the failure record (they may lie at or after the commit, so
+        they can still be the furthest). Only needed when it looked past its end."""
+        start, node, marks = self.last_ok  # type: ignore[misc]
+        self.last_ok = None
+        if node.k:
+            pos, records = self.diagnose(node, start, marks)
+            for rec in records:
+                self._note_marked(pos, rec)
+
+    def _note_marked(self, pos: int, rec: tuple[Parser[Any], Marks]) -> None:
+        if pos >= self.err_pos:
+            if pos > self.err_pos:
+                self.err_pos = pos
+                self.err_list = [rec]
+            elif len(self.err_list) < _MAX_EXPECTED:
+                self.err_list.append(rec)
+
     def take(self, start: int, end: int) -> bytes:
         """The input between two positions, as `bytes`."""
         if self.need_bytes:  # one copy: slicing a bytearray would copy twice
@@ -162,6 +267,8 @@ class Machine:
         self.buf = buf
         self.need_bytes = type(buf) is not bytes
         self.lim = lim
+        if self.windows is not None:
+            self.in_lim = lim
         if delta:
             self.pos += delta
             self.base -= delta
@@ -179,6 +286,8 @@ class Machine:
             if self.hint is not None:
                 node, p, upto = self.hint
                 self.hint = (node, p + delta, upto + delta)
+        if self.windows is not None:
+            self._apply_window()
 
     def absolute(self, pos: int) -> int:
         """The absolute stream offset of a buffer position."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from ._machine import Frame, Machine
+from ._machine import RUNNING, Frame, Machine, NoReplay
 
 if TYPE_CHECKING:
     from ._running import Consume
@@ -32,7 +32,7 @@ class Parser(Generic[T_co]):
     Parsers are immutable and may be shared between threads and reused freely.
     """
 
-    __slots__ = ("_c",)
+    __slots__ = ("_c", "_rt")
 
     fused = False  # whether this is a compiled regular block (see `_compile.Fused`)
     # A leaf's `enter` never enters another node, so frames may call it inline without
@@ -41,6 +41,11 @@ class Parser(Generic[T_co]):
 
     def __init__(self) -> None:
         self._c: Parser[Any] | None = None
+        # Made while a parse was running (by `bind` or `generate`, usually to run once):
+        # such a node is linked without fusing its regular runs into a pattern, since
+        # compiling one costs far more than the run it would speed up. Values and errors
+        # are the same either way; the parsers it is built from keep their fused forms.
+        self._rt = RUNNING[0] > 0
 
     # -- running -------------------------------------------------------------------
     def enter(self, m: Machine) -> Parser[Any] | None:
@@ -72,6 +77,14 @@ class Parser(Generic[T_co]):
     def map(self, f: Callable[[T_co], U]) -> Parser[U]:
         """Apply ``f`` to the result (Angstrom ``>>|``)."""
         return _Map(self, f)
+
+    def try_map(self, f: Callable[[T_co], U]) -> Parser[U]:
+        """Apply ``f`` to the result, where ``f`` may reject it: a `ValueError` it raises
+        (`UnicodeDecodeError` included) is a parse failure at the start of the match,
+        with the exception's message, e.g. ``take(n).try_map(bytes.decode)``."""
+        from ._checked import TryMap
+
+        return TryMap(self, f)
 
     def bind(self, f: Callable[[T_co], Parser[U]]) -> Parser[U]:
         """Run the parser ``f(result)`` next (monadic bind, Angstrom ``>>=``)."""
@@ -258,8 +271,10 @@ class _Seq(Parser[Any]):
         run: list[Parser[Any]] = []
         cpick = 0
 
+        light = self._rt
+
         def flush() -> None:
-            if len(run) > 1:
+            if len(run) > 1 and not light:
                 merged = compiled(_Seq(tuple(run), 0, None))
                 if type(merged) is not _Seq:
                     steps.append(merged)
@@ -343,6 +358,8 @@ class _SeqFrame(Frame):
             m.value = self.kept
         elif self.node.fn is None:
             m.value = tuple(vals)
+        elif m.diag:
+            m.value = None  # a diagnostic re-run calls no user function twice
         else:
             m.value = self.node.fn(*vals)
         return None
@@ -385,7 +402,7 @@ class _Choice(Parser[Any]):
         from ._compile import dispatch_table
 
         self.cps = tuple(compiled(p) for p in self.alternatives)
-        self.table = dispatch_table(self.alternatives, self.cps)
+        self.table = None if self._rt else dispatch_table(self.alternatives, self.cps)
 
     def enter(self, m: Machine) -> Parser[Any] | None:
         pos = m.pos
@@ -510,7 +527,8 @@ class _MapFrame(Frame):
 
     def resume(self, m: Machine) -> None:
         if m.ok:
-            m.value = self.f(m.value)
+            # A diagnostic re-run needs no values (binds are replayed): f runs once.
+            m.value = None if m.diag else self.f(m.value)
         return None
 
 
@@ -523,24 +541,36 @@ class _Bind(_Unary):
 
     def enter(self, m: Machine) -> Parser[Any] | None:
         f = _BindFrame()
-        f.start = 0
-        f.f = self.f
+        f.start = m.pos
+        f.node = self
         m.stack.append(f)
         return self.cp
 
 
 class _BindFrame(Frame):
-    __slots__ = ("f",)
+    __slots__ = ("node",)
 
-    f: Callable[[Any], Parser[Any]]
+    node: _Bind
 
     def resume(self, m: Machine) -> Parser[Any] | None:
         if not m.ok:
             return None
-        nxt = self.f(m.value)
+        log = m.log
+        if m.diag:
+            # Replay the parser the first run got, rather than call f again.
+            if log is None:
+                raise NoReplay
+            nxt = log.get((self.node, self.start + m.base))
+            if nxt is None:
+                raise NoReplay
+            return nxt  # type: ignore[no-any-return]
+        nxt = self.node.f(m.value)
         if not isinstance(nxt, Parser):
             raise TypeError(f"bind: the function returned {type(nxt).__name__}, not a Parser")
-        return compiled(nxt)
+        c = compiled(nxt)
+        if log is not None:
+            log[(self.node, self.start + m.base)] = c
+        return c
 
 
 class _Desc(_Unary):
@@ -555,7 +585,7 @@ class _Desc(_Unary):
         f.start = 0
         f.saved = m.marks
         m.stack.append(f)
-        m.marks = (self.label, m.marks)
+        m.marks = (self.label, m.marks, m.pos + m.base)
         return self.cp
 
     def expected(self) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from ._errors import show_bytes, show_class
 from ._machine import Machine, Suspend
-from ._parser import Parser, _Choice
+from ._parser import Parser, _Choice, _Fail
 
 __all__ = [
     "BytePredicate",
@@ -310,8 +310,14 @@ class Commit(Parser[None]):
     leaf = True
 
     def enter(self, m: Machine) -> None:
-        m.commit_pos = m.pos
+        pos = m.commit_pos = m.pos
         m.commits += 1
+        m.log = None  # no diagnostic re-run once input has been released
+        last_ok = m.last_ok
+        if last_ok is not None and last_ok[0] < pos:
+            # Its bytes may be gone by the time an error is reported: what it recorded
+            # is settled now, while they are here (however the input was split).
+            m.settle_last_ok()
         m.value = None
         m.ok = True
         return None
@@ -406,17 +412,24 @@ def string_ci(s: bytes) -> Parser[bytes]:
 
 
 def take(n: int) -> Parser[bytes]:
-    """Exactly ``n`` bytes. Fails (at end of input) if fewer remain."""
+    """Exactly ``n`` bytes. Fails (at end of input) if fewer remain, or where it stands
+    if ``n`` is negative (a length read from the wire)."""
+    if n < 0:
+        return _Fail(f"a length of at least 0 (got {n})")
     return Take(n, keep=True)
 
 
 def advance(n: int) -> Parser[None]:
     """Skip exactly ``n`` bytes. Fails (at end of input) if fewer remain."""
+    if n < 0:
+        return _Fail(f"a length of at least 0 (got {n})")
     return Take(n, keep=False)
 
 
 def peek_string(n: int) -> Parser[bytes]:
     """The next ``n`` bytes without consuming them. Fails if fewer remain."""
+    if n < 0:
+        return _Fail(f"a length of at least 0 (got {n})")
     return Take(n, keep=True, move=False)
 
 

@@ -80,21 +80,14 @@ def parse(p: Parser[T], data: BytesLike, consume: Consume = Consume.ALL) -> T:
     m = Machine(data, 0, len(data), complete=True)
     m.root = c
     m.run(c)
+    m.drop_windows()
     if not m.ok:
         raise error_of(m)
     return m.value  # type: ignore[no-any-return]
 
 
 def _diagnose(m: Machine, node: Parser[Any], pos: int, marks: Marks) -> tuple[int, list[tuple[Parser[Any], Marks]]]:
-    """Re-run ``node`` (a fused block) from ``pos`` in its general form, recording every
-    failure; returns the furthest failure position and its records."""
-    d = Machine(m.buf, pos, m.lim, m.complete, diag=True)
-    d.marks = marks
-    try:
-        d.run(node.orig)  # type: ignore[attr-defined]
-    except Exception:
-        return NOPOS, []
-    return d.err_pos, d.err_list
+    return m.diagnose(node, pos, marks)
 
 
 def error_of(m: Machine) -> ParseError:
@@ -110,6 +103,7 @@ def error_of(m: Machine) -> ParseError:
         for complete in (m.complete, True):
             d = Machine(m.buf, m.origin, m.lim, complete, diag=True)
             d.base = m.base
+            d.log = m.log
             try:
                 rerun = d.run(m.root)
             except Exception:  # a user function disagreed with itself: plain report
@@ -146,18 +140,54 @@ def error_of(m: Machine) -> ParseError:
 
 
 def _report(m: Machine, best: int, records: list[tuple[Parser[Any], Marks]]) -> ParseError:
-    expected: list[str] = []
-    for node, _ in records:
-        text = node.expected()
-        if text not in expected:
-            expected.append(text)
-    marks_out: list[str] = []
-    chain = records[0][1]
-    while chain is not None:
-        marks_out.append(chain[0])
-        chain = chain[1]
-    marks_out.reverse()
-    return ParseError(m.absolute(best), sorted(expected), marks_out)
+    at = m.absolute(best)
+    chains = [_labels(marks) for _, marks in records]
+    if any(c != chains[0] for c in chains):
+        # Alternatives under different labels failed here: a label whose parser began
+        # right here names what was expected (parsy's `desc`), so every label tried is
+        # named; the labels all records share are where it happened.
+        named: list[tuple[str, list[str]]] = []
+        for (node, marks), chain in zip(records, chains, strict=True):
+            starts = _starts(marks)
+            outer = next((i for i, s in enumerate(starts) if s == at), None)
+            if outer is None:
+                named.append((node.expected(), chain))
+            else:
+                named.append((chain[outer], chain[:outer]))
+        common = _common_prefix([c for _, c in named])
+        texts = [t for t, _ in named]
+        return ParseError(at, sorted(dict.fromkeys(texts)), common)
+    expected = sorted(dict.fromkeys(node.expected() for node, _ in records))
+    return ParseError(at, expected, chains[0])
+
+
+def _labels(marks: Marks) -> list[str]:
+    """The labels of a mark chain, outermost first."""
+    out: list[str] = []
+    while marks is not None:
+        out.append(marks[0])
+        marks = marks[1]
+    out.reverse()
+    return out
+
+
+def _starts(marks: Marks) -> list[int]:
+    """Where each label's parser began, outermost first."""
+    out: list[int] = []
+    while marks is not None:
+        out.append(marks[2])
+        marks = marks[1]
+    out.reverse()
+    return out
+
+
+def _common_prefix(chains: list[list[str]]) -> list[str]:
+    out: list[str] = []
+    for column in zip(*chains, strict=False):
+        if any(label != column[0] for label in column):
+            break
+        out.append(column[0])
+    return out
 
 
 # --------------------------------------------------------------------------------
@@ -416,7 +446,7 @@ class _UnbufferedPartial(Partial[T]):
         self._use()
         m = self._m
         m.rebase(buffer, off, off + length, m.commit_pos)
-        m.complete = complete
+        m.set_complete(complete)
         node = m.run(self._node)
         return _unbuffered_state(m, node, off)
 
@@ -424,6 +454,7 @@ class _UnbufferedPartial(Partial[T]):
 def _unbuffered_state(m: Machine, node: Parser[Any] | None, off: int) -> State[Any]:
     if node is not None:
         return _UnbufferedPartial(m, node, off)
+    m.drop_windows()
     if m.ok:
         return Done(m.value, None, m.pos - off, (m.buf, m.pos, m.lim))
     return Fail(error_of(m), m.take(m.commit_pos, m.lim), m.commit_pos - off)
@@ -496,7 +527,7 @@ class _BufferedPartial(Partial[T]):
     def feed_eof(self) -> State[T]:
         self._use()
         m = self._m
-        m.complete = True
+        m.set_complete(True)
         node = m.run(self._node)
         return _buffered_state(m, node)
 
@@ -504,6 +535,7 @@ class _BufferedPartial(Partial[T]):
 def _buffered_state(m: Machine, node: Parser[Any] | None) -> State[Any]:
     if node is not None:
         return _BufferedPartial(m, node)
+    m.drop_windows()
     if m.ok:
         return Done(m.value, m.take(m.pos, m.lim), m.pos)
     return Fail(error_of(m), m.take(m.commit_pos, m.lim), m.commit_pos)
@@ -524,7 +556,7 @@ class _Collect(_Unary):
 
     def enter(self, m: Machine) -> Parser[Any] | None:
         f = _CollectFrame()
-        f.start = 0
+        f.start = m.pos
         f.out = self.out
         m.stack.append(f)
         return self.cp
@@ -536,7 +568,9 @@ class _CollectFrame(Frame):
     out: list[Any]
 
     def resume(self, m: Machine) -> None:
-        if m.ok and not m.diag:
+        # An item that consumed nothing ends the stream's loop, and `many` drops its
+        # value: so does the stream.
+        if m.ok and not m.diag and m.pos != self.start:
             self.out.append(m.value)
         return None
 

@@ -1,0 +1,159 @@
+"""Parsers that check what was parsed: `isolate` (a length from the wire) and
+`Parser.try_map` (a conversion that may reject the value).
+
+Both are the pieces length-prefixed protocols need: a message body parsed on exactly the
+bytes its header announced, and a field decoded (UTF-8, a number) with a parse error,
+not a stray exception, when the decoding fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from ._machine import Frame, Machine, NoReplay
+from ._parser import Parser, _Fail, _Unary
+
+__all__ = ["Isolate", "TryMap", "isolate", "length_error"]
+
+T = TypeVar("T")
+
+
+def length_error(what: str, n: int) -> Parser[Any]:
+    """The parser a negative length from the wire gives: it fails where it stands."""
+    return _Fail(f"a {what} of at least 0 (got {n})")
+
+
+class Isolate(_Unary):
+    """``p`` on exactly the next ``n`` bytes (see `isolate`)."""
+
+    __slots__ = ("n",)
+
+    def __init__(self, n: int, p: Parser[Any]) -> None:
+        super().__init__(p)
+        self.n = n
+
+    def enter(self, m: Machine) -> Parser[Any] | None:
+        f = _IsolateFrame()
+        f.start = m.pos
+        f.end = m.pos + m.base + self.n
+        f.node = self
+        m.open_window(self.n)
+        m.stack.append(f)
+        return self.cp
+
+    def expected(self) -> str:
+        return f"the end of the {self.n}-byte field"
+
+
+class _Short(Parser[Any]):
+    """What a window's failure expected: its missing bytes, or its end."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def expected(self) -> str:
+        return self.text
+
+
+class _IsolateFrame(Frame):
+    __slots__ = ("end", "node")
+
+    node: Isolate
+    end: int  # absolute offset where the window ends
+
+    def resume(self, m: Machine) -> None:
+        m.close_window()
+        if not m.ok:
+            return None
+        end = self.end - m.base
+        if m.pos == end:
+            return None
+        if m.pos < end:
+            if m.pos >= m.lim and m.complete:
+                # The input ended inside the window.
+                short = end - m.pos
+                m.fail(m.pos, _Short(f"{short} more byte" + ("s" if short != 1 else "")))
+            else:
+                m.fail(m.pos, self.node)
+        return None
+
+
+def isolate(n: int, p: Parser[T]) -> Parser[T]:
+    """Run ``p`` on exactly the next ``n`` bytes and return its value.
+
+    ``p`` sees the end of input after ``n`` bytes (so `take_while`, `many` and
+    `end_of_input` stop there); the result fails unless ``p`` consumed all ``n``.
+    Incremental like every parser: the bytes may arrive in any split, and ``p`` may
+    `commit` inside. A negative ``n`` (a length read from the wire) fails with a
+    `ParseError` where it stands.
+    """
+    if n < 0:
+        return length_error("length", n)
+    return Isolate(n, p)
+
+
+class TryMap(_Unary):
+    """``p`` with a conversion that may fail (see `Parser.try_map`)."""
+
+    __slots__ = ("f",)
+
+    def __init__(self, p: Parser[Any], f: Callable[[Any], Any]) -> None:
+        super().__init__(p)
+        self.f = f
+
+    def enter(self, m: Machine) -> Parser[Any] | None:
+        f = _TryMapFrame()
+        f.start = m.pos
+        f.node = self
+        f.err = (m.err_pos - m.pos, m.err_list)
+        f.seen = (m.pos, m.last_ok, m.skipped)
+        m.stack.append(f)
+        return self.cp
+
+
+class _TryMapFrame(Frame):
+    __slots__ = ("err", "node", "seen")
+
+    node: TryMap
+    err: tuple[int, list[Any]]
+    seen: tuple[int, Any, Any]
+
+    def resume(self, m: Machine) -> None:
+        if not m.ok:
+            return None
+        start = self.start
+        key = (self.node, start + m.base)
+        log = m.log
+        if m.diag:
+            if log is None or key not in log:
+                raise NoReplay
+            msg = log[key]
+            value = None
+        else:
+            try:
+                value = self.node.f(m.value)
+                msg = None
+            except ValueError as exc:
+                msg = str(exc) or type(exc).__name__
+            if log is not None:
+                log[key] = msg
+        if msg is None:
+            m.value = value
+            return None
+        # The match was fine, its value was not: what was noted inside the match (a
+        # loop's stop, say) is not the reason, so the records are as before it began.
+        rel, errs = self.err
+        m.err_pos, m.err_list = start + rel, errs
+        entered, last_ok, skipped = self.seen
+        delta = start - entered  # how far `Machine.rebase` shifted positions since
+        if delta:
+            last_ok = None if last_ok is None else (last_ok[0] + delta, *last_ok[1:])
+            skipped = None if skipped is None else (skipped[0] + delta, *skipped[1:])
+        m.last_ok, m.skipped = last_ok, skipped
+        m.pos = start
+        m.fail(start, _Fail(msg))
+        return None
