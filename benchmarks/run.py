@@ -1,6 +1,7 @@
 """The one benchmark entry point: ``uv run python benchmarks/run.py [SUITE ...]``.
 
-Suites: ``combinators`` (JSON vs parsy), ``serializer`` (vs ``b"".join``), ``http``
+Suites: ``combinators`` (JSON vs parsy), ``natural`` (grammars written the natural way:
+PostgreSQL messages and JSON with ``bind``/``@generate``, vs parsy), ``serializer`` (vs ``b"".join``), ``http``
 (sans-IO parse + respond vs h11 and httptools), ``resp`` (the RESP client vs redis-py
 against a local redis-server), ``server`` (wrk against wirekit, uvicorn
 and a bare asyncio protocol; several minutes). With no argument every suite runs. Each prints a table of figures measured side by side in one
@@ -19,6 +20,7 @@ from pathlib import Path
 
 SUITES = {
     "combinators": "bench_combinators",
+    "natural": "bench_natural",
     "serializer": "bench_serializer",
     "http": "bench_http",
     "resp": "bench_resp",

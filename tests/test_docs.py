@@ -20,7 +20,8 @@ PAGES = sorted(p for p in DOCS.rglob("*.md") if BLOCK.search(p.read_text()))
 def test_code_blocks_run(page: Path, capsys: pytest.CaptureFixture[str]) -> None:
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
     for number, block in enumerate(BLOCK.findall(page.read_text()), 1):
-        code = compile(block, f"{page.name} block {number}", "exec")
+        # dont_inherit: a block runs as a reader would run it, without this file's __future__ imports
+        code = compile(block, f"{page.name} block {number}", "exec", dont_inherit=True)
         exec(code, namespace)
 
 
