@@ -7,7 +7,7 @@ import struct
 from collections.abc import Callable
 
 from ._combinators import Consumed, Many
-from ._parser import Parser
+from ._parser import Parser, quiet
 from ._primitives import Satisfy, Str, Take
 
 __all__ = ["BE", "LE", "any_int8", "any_uint8", "int8", "varint"]
@@ -20,7 +20,7 @@ def _reader(fmt: str) -> Parser[int]:
         return unpack(data)[0]  # type: ignore[no-any-return]
 
     convert.__name__ = f"unpack_{fmt}"
-    return Take(struct.calcsize(fmt), keep=True).map(convert)
+    return Take(struct.calcsize(fmt), keep=True).map(quiet(convert))
 
 
 def _freader(fmt: str) -> Parser[float]:
@@ -29,7 +29,7 @@ def _freader(fmt: str) -> Parser[float]:
     def convert(data: bytes) -> float:
         return unpack(data)[0]  # type: ignore[no-any-return]
 
-    return Take(struct.calcsize(fmt), keep=True).map(convert)
+    return Take(struct.calcsize(fmt), keep=True).map(quiet(convert))
 
 
 def _matcher(size: int, order: str) -> Callable[[int], Parser[int]]:
@@ -153,7 +153,7 @@ def _varint() -> Parser[int]:
     # 1 to 9 bytes, or exactly 10 with the 64-bit limit on the last one.
     short = Many(_more, 0, _VARINT_MAX - 2, keep=False) >> _last
     full = Many(_more, _VARINT_MAX - 1, _VARINT_MAX - 1, keep=False) >> _last10
-    return Consumed(short | full).map(_decode).desc("varint")
+    return Consumed(short | full).map(quiet(_decode)).desc("varint")
 
 
 varint: Parser[int] = _varint()

@@ -6,7 +6,19 @@ from collections.abc import Callable, Generator, Iterable
 from typing import Any, Never, TypeVar, overload
 
 from ._machine import NOPOS, Frame, Machine, NoReplay
-from ._parser import Parser, _Choice, _Fail, _Pure, _Ref, _Seq, _Unary, compiled
+from ._parser import (
+    Parser,
+    _Choice,
+    _Fail,
+    _Map,
+    _Pure,
+    _Ref,
+    _Seq,
+    _Unary,
+    compiled,
+    has_effects,
+    quiet,
+)
 
 __all__ = [
     "both",
@@ -49,7 +61,7 @@ class Many(_Unary):
     reached, so ``many`` of a parser that can match nothing terminates.
     """
 
-    __slots__ = ("keep", "least", "most")
+    __slots__ = ("keep", "least", "most", "post")
 
     def __init__(self, p: Parser[Any], least: int, most: int, keep: bool) -> None:
         if least < 0 or most < least:
@@ -58,6 +70,19 @@ class Many(_Unary):
         self.least = least
         self.most = most
         self.keep = keep
+        # The item's own user functions (``many(x.map(f))``), applied by the loop once it
+        # knows the iteration is kept: the empty match that ends a loop is dropped
+        # without calling them.
+        self.post: Callable[[Any], Any] | None = None
+
+    def link(self) -> None:
+        item = self.p
+        fs: list[Callable[[Any], Any]] = []
+        while type(item) is _Map and has_effects(item.f):
+            fs.append(item.f)
+            item = item.p
+        self.cp = compiled(item)
+        self.post = None if not fs else fs[0] if len(fs) == 1 else _Compose(tuple(reversed(fs)))
 
     def enter(self, m: Machine) -> Parser[Any] | None:
         f = _ManyFrame()
@@ -87,6 +112,9 @@ class _ManyFrame(Frame):
                 extract = _none
             buf, lim, complete = m.buf, m.lim, m.complete
             reach, k = cp.reach, cp.k  # type: ignore[attr-defined]
+            post = node.post
+            quiet = m.quiet or m.diag
+            fx = cp.effects or post is not None  # type: ignore[attr-defined]
             vals = self.vals
             pos = m.pos
             n = self.n
@@ -112,8 +140,16 @@ class _ManyFrame(Frame):
                 m.last_ok = (pos, cp, m.marks)
                 if end == pos and n >= node.least:
                     break
-                if vals is not None:
-                    vals.append(extract(r))
+                if quiet:
+                    if vals is not None:
+                        vals.append(None)
+                elif vals is not None:
+                    v = extract(r)
+                    vals.append(v if post is None else post(v))
+                elif fx:
+                    v = extract(r)
+                    if post is not None:
+                        post(v)
                 n += 1
                 pos = end
             self.n = n
@@ -132,8 +168,7 @@ class _ManyFrame(Frame):
             if m.ok:
                 if m.pos == start and self.n >= node.least:
                     return self.finish(m)
-                if self.vals is not None:
-                    self.vals.append(m.value)
+                self.kept(m)
                 self.n += 1
                 continue
             if start < m.commit_pos:
@@ -150,18 +185,40 @@ class _ManyFrame(Frame):
         m.ok = True
         return None
 
+    def kept(self, m: Machine) -> None:
+        """Take an iteration's value (applying the item's own functions, see `Many`)."""
+        post = self.node.post
+        v = m.value
+        if post is not None and not (m.quiet or m.diag):
+            v = post(v)
+        if self.vals is not None:
+            self.vals.append(v)
+
     def resume(self, m: Machine) -> Parser[Any] | None:
         if m.ok:
             if m.pos == self.start and self.n >= self.node.least:
                 return self.finish(m)
-            if self.vals is not None:
-                self.vals.append(m.value)
+            self.kept(m)
             self.n += 1
             return self.step(m)
         if self.start < m.commit_pos:
             return None  # the item committed, then failed: no backtracking past it
         m.pos = self.start
         return self.finish(m)
+
+
+class _Compose:
+    """Functions applied in order (a chain of maps peeled off a loop's item)."""
+
+    __slots__ = ("fs",)
+
+    def __init__(self, fs: tuple[Callable[[Any], Any], ...]) -> None:
+        self.fs = fs
+
+    def __call__(self, v: Any) -> Any:
+        for f in self.fs:
+            v = f(v)
+        return v
 
 
 class ManyTill(Parser[list[Any]]):
@@ -379,7 +436,7 @@ class _GenFrame(Frame):
         step = steps[i]
         self.i = i + 1
         if type(step) is _Tail:
-            return step.p  # type: ignore[no-any-return]
+            return step.p
         m.stack.append(self)
         return step  # type: ignore[no-any-return]
 
@@ -492,10 +549,12 @@ def many_till(p: Parser[T], end: Parser[Any]) -> Parser[list[T]]:
     return ManyTill(p, end)
 
 
+@quiet
 def _none(_: Any) -> None:
     return None
 
 
+@quiet
 def _cons(first: Any, rest: list[Any]) -> list[Any]:
     rest.insert(0, first)
     return rest
@@ -505,6 +564,7 @@ class _Empty:
     """A marker for "no items" that `_fresh_list` turns into a new list each time."""
 
 
+@quiet
 def _fresh_list(v: Any) -> list[Any]:
     return [] if isinstance(v, _Empty) else v
 

@@ -39,6 +39,7 @@ from ._parser import (
     _Map,
     _Pure,
     _Seq,
+    has_effects,
 )
 from ._primitives import EndOfInput, Satisfy, Str, Take, TakeWhile, class_regex
 
@@ -94,7 +95,7 @@ class Fused(Parser[Any]):
     fused = True
     leaf = True
 
-    __slots__ = ("extract", "k", "match", "orig", "probe", "reach", "rx", "source")
+    __slots__ = ("effects", "extract", "k", "match", "orig", "probe", "reach", "rx", "source")
 
     def __init__(
         self,
@@ -105,8 +106,11 @@ class Fused(Parser[Any]):
         k: int,
         probe: re.Pattern[bytes] | None,
         source: tuple[Gen, Extract] | None = None,
+        effects: bool = False,
     ) -> None:
         super().__init__()
+        # Whether its value calls user functions: then it is computed even when dropped.
+        self.effects = effects
         self.orig = orig
         self.source = source  # how `extract` was generated, for `fast_prefix`
         self.rx = rx
@@ -150,7 +154,7 @@ class Fused(Parser[Any]):
             if r is not None:
                 m.pos = r.end()
                 ex = self.extract
-                m.value = None if ex is None else ex(r)
+                m.value = None if ex is None or m.quiet else ex(r)
                 m.ok = True
                 m.last_ok = (pos, self, m.marks)
             else:
@@ -162,6 +166,7 @@ class Fused(Parser[Any]):
         f.err = (m.err_pos - pos, m.err_list)
         f.seen = (pos, m.last_ok, m.skipped)
         m.stack.append(f)
+        m.quiet += 1
         return self.orig
 
     def expected(self) -> str:
@@ -186,7 +191,21 @@ class _ScopeFrame(Frame):
     """(start when entered, ``last_ok`` and ``skipped`` then): restored at the end."""
 
     def resume(self, m: Machine) -> None:
+        m.quiet -= 1
         start = self.start
+        if m.ok:
+            # The general form found where the match ends, with no function called; the
+            # pattern, now decided on these bytes, gives the value, calling each function
+            # once, as the one match would have.
+            node = self.node
+            ex = node.extract
+            if ex is None or m.quiet:
+                m.value = None
+            else:
+                r = node.match(m.buf, start, m.lim)
+                if r is None or r.end() != m.pos:
+                    raise AssertionError(f"fused block and its general form disagree: {node.orig!r}")
+                m.value = ex(r)
         rel, errs = self.err
         m.err_pos = start + rel
         m.err_list = errs
@@ -215,12 +234,40 @@ class _Builder:
         # succeeds at the end of the input, capturing an empty marker group.
         self.probe = probe
         self.gen = Gen()
+        self.fx: dict[int, bool] = {}
+        # > 0 while building a pattern whose groups are not used (a loop's body, whose
+        # items are re-matched on their own): no values, so no groups for effects.
+        self.bare = 0
+
+    def effects(self, p: Parser[Any]) -> bool:
+        """Whether ``p``'s value calls a user function (which must run once per match,
+        even where the value is dropped)."""
+        hit = self.fx.get(id(p))
+        if hit is None:
+            if isinstance(p, _Map):
+                hit = has_effects(p.f) or self.effects(p.p)
+            elif isinstance(p, _Seq):
+                hit = (p.fn is not None and has_effects(p.fn)) or any(self.effects(c) for c in p.parsers)
+            elif isinstance(p, _Choice):
+                hit = any(self.effects(c) for c in p.alternatives)
+            elif isinstance(p, _Desc | Many | Consumed):
+                hit = self.effects(p.p)
+            elif isinstance(p, Look):
+                hit = not p.negate and self.effects(p.p)
+            elif isinstance(p, SepBy):
+                hit = self.effects(p.tree)
+            else:
+                hit = False
+            self.fx[id(p)] = hit
+        return hit
 
     def group(self) -> int:
         self.groups += 1
         return self.groups
 
     def build(self, p: Parser[Any], need: bool) -> tuple[bytes, Extract]:
+        if not need and not self.probe and not self.bare and self.effects(p):
+            need = True  # a dropped value still calls its functions
         if self.probe:
             need = False
             probed = self._probe_atom(p)
@@ -281,17 +328,28 @@ class _Builder:
         if isinstance(p, SepBy):
             return self.build(p.tree, need)
         if isinstance(p, Many):
+            self.bare += 1
             pat, _ = self.build(p.p, False)
+            self.bare -= 1
             hi = b"" if p.most >= INF else b"%d" % p.most
             rep = b"(?:" + pat + b"){%d,%s}+" % (p.least, hi)
             if need and p.keep:
                 return self._many_values(p, rep)
+            if need and self.effects(p.p):
+                rep, items = self._many_values(p, rep)
+                src, d = self.gen.src(items)
+                return rep, Code(f"({src}, None)[1]", d + 1)  # the items' functions run
             return rep, None
         if isinstance(p, Consumed):
-            pat, _ = self.build(p.p, False)
+            inner = self.effects(p.p)
             if not need:
-                return pat, None
-            return b"(" + pat + b")", self.group()
+                return self.build(p.p, False)[0], None
+            g = self.group()  # numbered before the groups inside: it opens first
+            pat, ex = self.build(p.p, inner)
+            if inner:
+                src, d = self.gen.src(ex)
+                return b"(" + pat + b")", Code(f"({src}, r.group({g}))[1]", d + 1)
+            return b"(" + pat + b")", g
         if isinstance(p, Look):
             self.looks = True
             pat, ex = self.build(p.p, need and not p.negate)
@@ -375,7 +433,13 @@ class _Builder:
         if not need:
             return pat, None
         if p.pick >= 0:
-            return pat, exs[p.pick]
+            kept = [(i, ex) for i, ex in enumerate(exs) if i == p.pick or ex is not None]
+            if len(kept) == 1:
+                return pat, exs[p.pick]
+            # Dropped values that call functions are computed too, in order.
+            at = next(j for j, (i, _) in enumerate(kept) if i == p.pick)
+            code = self.gen.seq([ex for _, ex in kept], None)
+            return pat, Code(f"{code.src}[{at}]", code.depth + 1)
         fn = p.fn
         if len(exs) > 1 and all(isinstance(ex, int) for ex in exs):
             gs = tuple(ex for ex in exs if isinstance(ex, int))
@@ -425,7 +489,8 @@ def fuse(p: Parser[Any]) -> Fused | None:
         except (NotRegular, re.error, OverflowError, RecursionError):
             probe = None
     gen = builder.gen
-    return Fused(p, rx, None if ex is None else gen.function(ex), reach, k, probe, (gen, ex))
+    fn = None if ex is None else gen.function(ex)
+    return Fused(p, rx, fn, reach, k, probe, (gen, ex), builder.effects(p))
 
 
 class FastPrefix(Protocol):

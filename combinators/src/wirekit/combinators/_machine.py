@@ -89,6 +89,7 @@ class Machine:
         "ok",
         "origin",
         "pos",
+        "quiet",
         "root",
         "skipped",
         "stack",
@@ -127,6 +128,9 @@ class Machine:
         # In diagnostic mode fused regular parsers run their general form so that
         # failures are recorded at the exact byte (used to refine the final error).
         self.diag = diag
+        # > 0 while the general form of a fused block runs: its functions are not called
+        # (the block's match computes its value once it has succeeded, see `_ScopeFrame`).
+        self.quiet = 0
         # What user functions did, keyed by (node, absolute start), so that the diagnostic
         # re-run of a failed parse (`_running.error_of`) replays `bind`, `generate` and
         # `try_map` instead of calling them twice. Only kept until the first commit: after

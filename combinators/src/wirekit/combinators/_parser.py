@@ -160,6 +160,24 @@ class Parser(Generic[T_co]):
         return f"<Parser {self.expected()}>"
 
 
+QUIET: set[Any] = set()
+"""Library functions given to `map` that have no side effects and cannot fail, so the
+compiler may skip calling them where the value is dropped (every other function runs
+once for each match, see `has_effects`)."""
+
+
+def quiet(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a library function as free of side effects (see `QUIET`)."""
+    QUIET.add(f)
+    return f
+
+
+def has_effects(f: Any) -> bool:
+    """Whether calling ``f`` may be observed (a user function): then it must run once for
+    every match, even where its value is dropped."""
+    return not (type(f) is _Const or f in QUIET)
+
+
 class _Const:
     """A picklable constant function (used by `Parser.result`)."""
 
@@ -358,8 +376,8 @@ class _SeqFrame(Frame):
             m.value = self.kept
         elif self.node.fn is None:
             m.value = tuple(vals)
-        elif m.diag:
-            m.value = None  # a diagnostic re-run calls no user function twice
+        elif m.diag or m.quiet:
+            m.value = None  # see `_MapFrame.resume`
         else:
             m.value = self.node.fn(*vals)
         return None
@@ -527,8 +545,9 @@ class _MapFrame(Frame):
 
     def resume(self, m: Machine) -> None:
         if m.ok:
-            # A diagnostic re-run needs no values (binds are replayed): f runs once.
-            m.value = None if m.diag else self.f(m.value)
+            # A diagnostic re-run needs no values (binds are replayed), nor does the
+            # general form of a fused block (its match gives them): f runs once.
+            m.value = None if m.diag or m.quiet else self.f(m.value)
         return None
 
 

@@ -143,19 +143,15 @@ def _report(m: Machine, best: int, records: list[tuple[Parser[Any], Marks]]) -> 
     at = m.absolute(best)
     chains = [_labels(marks) for _, marks in records]
     if any(c != chains[0] for c in chains):
-        # Alternatives under different labels failed here: a label whose parser began
-        # right here names what was expected (parsy's `desc`), so every label tried is
-        # named; the labels all records share are where it happened.
-        named: list[tuple[str, list[str]]] = []
+        # Alternatives under different labels failed here: below the labels they share
+        # (where it happened), a label whose parser began right here names what was
+        # expected (parsy's `desc`), so every label tried is named.
+        common = _common_prefix(chains)
+        texts: list[str] = []
         for (node, marks), chain in zip(records, chains, strict=True):
             starts = _starts(marks)
-            outer = next((i for i, s in enumerate(starts) if s == at), None)
-            if outer is None:
-                named.append((node.expected(), chain))
-            else:
-                named.append((chain[outer], chain[:outer]))
-        common = _common_prefix([c for _, c in named])
-        texts = [t for t, _ in named]
+            own = next((i for i in range(len(common), len(chain)) if starts[i] == at), None)
+            texts.append(node.expected() if own is None else chain[own])
         return ParseError(at, sorted(dict.fromkeys(texts)), common)
     expected = sorted(dict.fromkeys(node.expected() for node, _ in records))
     return ParseError(at, expected, chains[0])
