@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import wirekit.combinators as wc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from wirekit.combinators import (
@@ -308,3 +309,33 @@ def test_varint_refuses_what_does_not_fit_64_bits(n: int) -> None:
     with pytest.raises(ParseError) as info:
         parse(varint, raw)
     assert info.value.position == 9
+
+
+# The fixed-width readers run alone with one struct call (a fast path); inside a larger
+# regular grammar they fuse like ``take(n).map(convert)``. Both must agree with that
+# general form on every input, at every split.
+READERS_AND_FORMATS = [
+    (wc.any_uint8, "B"),
+    (wc.any_int8, "b"),
+    (wc.BE.any_int16, ">h"),
+    (wc.LE.any_uint32, "<I"),
+    (wc.BE.any_int64, ">q"),
+    (wc.LE.any_double, "<d"),
+]
+
+
+@pytest.mark.parametrize(("reader", "fmt"), READERS_AND_FORMATS)
+@given(data=st.binary(min_size=0, max_size=10))
+@settings(max_examples=25, deadline=None)
+def test_fixed_width_fast_path_agrees_with_the_general_form(reader: Parser[Any], fmt: str, data: bytes) -> None:
+    unpack = struct.Struct(fmt).unpack
+    general = wc.take(struct.calcsize(fmt)).map(lambda b: unpack(b)[0])
+    for p, q in ((reader, general), (wc.char(b"x") >> reader, wc.char(b"x") >> general)):
+        for prefix in (b"", b"x"):
+            try:
+                want: Any = wc.parse(q, prefix + data, wc.Consume.PREFIX)
+            except wc.ParseError as e:
+                check(p, prefix + data, expect_error=Err(e.position, e.expected), consume=wc.Consume.PREFIX)
+            else:
+                if want == want:  # NaN is checked by the helper's own comparison
+                    check(p, prefix + data, want, consume=wc.Consume.PREFIX, exhaustive=len(data) < 6)

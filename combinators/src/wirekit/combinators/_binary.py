@@ -5,12 +5,45 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
+from typing import Any
 
 from ._combinators import Consumed, Many
-from ._parser import Parser, quiet
+from ._machine import Machine, Suspend
+from ._parser import Parser, _Map, quiet
 from ._primitives import Satisfy, Str, Take
 
 __all__ = ["BE", "LE", "any_int8", "any_uint8", "int8", "varint"]
+
+
+class _Unpack(_Map):
+    """A fixed-width number: ``take(n).map(convert)`` as the compiler sees it (so it fuses
+    into larger regular grammars), read with one `struct` call where it runs alone."""
+
+    __slots__ = ("size", "unpack_from")
+    leaf = True
+    fuse_alone = False  # one slice and one unpack beat a pattern match
+
+    def __init__(self, fmt: str, convert: Callable[[bytes], Any]) -> None:
+        st = struct.Struct(fmt)
+        super().__init__(Take(st.size, keep=True), quiet(convert))
+        self.size = st.size
+        self.unpack_from = st.unpack_from
+
+    def link(self) -> None:
+        pass  # its form is its own
+
+    def enter(self, m: Machine) -> None:
+        pos = m.pos
+        end = pos + self.size
+        if end <= m.lim:
+            m.value = self.unpack_from(m.buf, pos)[0]
+            m.pos = end
+            m.ok = True
+            return None
+        if not m.complete:
+            raise Suspend(self)
+        m.fail(pos, self.p)
+        return None
 
 
 def _reader(fmt: str) -> Parser[int]:
@@ -20,7 +53,7 @@ def _reader(fmt: str) -> Parser[int]:
         return unpack(data)[0]  # type: ignore[no-any-return]
 
     convert.__name__ = f"unpack_{fmt}"
-    return Take(struct.calcsize(fmt), keep=True).map(quiet(convert))
+    return _Unpack(fmt, convert)
 
 
 def _freader(fmt: str) -> Parser[float]:
@@ -29,7 +62,7 @@ def _freader(fmt: str) -> Parser[float]:
     def convert(data: bytes) -> float:
         return unpack(data)[0]  # type: ignore[no-any-return]
 
-    return Take(struct.calcsize(fmt), keep=True).map(quiet(convert))
+    return _Unpack(fmt, convert)
 
 
 def _matcher(size: int, order: str) -> Callable[[int], Parser[int]]:

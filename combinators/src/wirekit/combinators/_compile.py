@@ -59,6 +59,10 @@ def compile_parser(root: Parser[Any]) -> Parser[Any]:
     if root.leaf and root._c is None:
         root._c = root  # a primitive: nothing to link or fuse
         return root
+    if root._rt and root._c is None and all(c._c is not None for c in root.children()):
+        root._c = root  # made while parsing, from compiled parts: link it, nothing more
+        root.link()
+        return root
     order: list[Parser[Any]] = []
     todo: list[tuple[Parser[Any], bool]] = [(root, False)]
     while todo:
@@ -75,7 +79,7 @@ def compile_parser(root: Parser[Any]) -> Parser[Any]:
                 todo.append((child, False))
     for node in order:
         node.link()
-        if not node._rt and not isinstance(node, _PRIMITIVES):
+        if not node._rt and node.fuse_alone and not isinstance(node, _PRIMITIVES):
             fused = fuse(node)
             if fused is not None:
                 node._c = fused

@@ -38,6 +38,8 @@ class Parser(Generic[T_co]):
     # A leaf's `enter` never enters another node, so frames may call it inline without
     # growing the Python stack.
     leaf = False
+    # Whether the compiler may replace this node, on its own, by a fused pattern.
+    fuse_alone = True
 
     def __init__(self) -> None:
         self._c: Parser[Any] | None = None
@@ -194,13 +196,16 @@ def fuse_candidate(p: Parser[Any]) -> bool:
     """Whether ``p`` compiles to a fused regular expression (or is a regular primitive)."""
     from ._compile import Fused, is_regular_primitive
 
-    return type(compiled(p)) is Fused or is_regular_primitive(p)
+    return type(compiled(p)) is Fused or is_regular_primitive(p) or not p.fuse_alone
 
 
 def compiled(p: Parser[Any]) -> Parser[Any]:
     """The runnable form of ``p`` (compiled once, cached on the node)."""
     c = p._c
     if c is None:
+        if p.leaf:
+            p._c = p  # a primitive: nothing to link or fuse
+            return p
         from ._compile import compile_parser
 
         c = compile_parser(p)

@@ -83,7 +83,20 @@ def _describe(pred: BytePredicate, table: bytes) -> str:
         name = getattr(pred, "__name__", "predicate")
         if name != "<lambda>":
             return f"a byte satisfying {name}"
-    return "a byte in " + show_class(table)
+    return _ClassLabel(table)  # type: ignore[return-value]
+
+
+class _ClassLabel:
+    """A byte class's description, rendered when an error needs it (rendering costs
+    more than building the parser, which grammars do at run time)."""
+
+    __slots__ = ("table",)
+
+    def __init__(self, table: bytes) -> None:
+        self.table = table
+
+    def __str__(self) -> str:
+        return "a byte in " + show_class(self.table)
 
 
 class Satisfy(Parser[Any]):
@@ -113,7 +126,7 @@ class Satisfy(Parser[Any]):
         return None
 
     def expected(self) -> str:
-        return self.label
+        return str(self.label)
 
 
 class Str(Parser[bytes]):
@@ -190,7 +203,7 @@ class TakeWhile(Parser[Any]):
         return None
 
     def expected(self) -> str:
-        return self.label
+        return str(self.label)
 
 
 class Take(Parser[Any]):
@@ -449,7 +462,7 @@ def take_while1(pred: BytePredicate) -> Parser[bytes]:
 def take_till(pred: BytePredicate) -> Parser[bytes]:
     """The longest (possibly empty) run of bytes *not* satisfying ``pred``."""
     table = bytes(1 - b for b in byte_table(pred))
-    return TakeWhile(table, 0, True, "a byte in " + show_class(table))
+    return TakeWhile(table, 0, True, _ClassLabel(table))  # type: ignore[arg-type]
 
 
 def skip_while(pred: BytePredicate) -> Parser[None]:
