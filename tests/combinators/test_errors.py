@@ -248,3 +248,32 @@ def test_error_does_not_depend_on_how_a_sequence_is_written(
     how: str, then: Then, name: str, p: Parser[Any], q: Parser[Any], data: bytes, err: Err
 ) -> None:
     check(then(p, q), data, expect_error=err)
+
+
+# --------------------------------------------------------------------------------
+# Line and column
+# --------------------------------------------------------------------------------
+def test_line_and_column_of_an_error() -> None:
+    line = take_till(b"\n") << char(b"\n")
+    kv = take_while1(b"abc") << char(b"=")
+    p = many(kv >> line)
+    out = check(p, b"a=1\nbb=2\ncx3\n", expect_error=Err(10, None))
+    assert out.error is not None
+    assert (out.error.line, out.error.column) == (3, 2)
+    assert "(line 3, column 2)" in out.error.message
+
+
+def test_line_and_column_count_committed_input() -> None:
+    # Committed lines are released before the failure; they still count.
+    record = (take_till(b"\n") << char(b"\n") << commit)
+    p = many(record) >> char(b"!")
+    out = check(p, b"one\ntwo\nthree", expect_error=Err(13, ["'\\n'"]))
+    assert out.error is not None
+    assert (out.error.line, out.error.column) == (3, 6)
+
+
+def test_no_line_in_the_message_without_a_newline() -> None:
+    out = check(string(b"abc"), b"abx", expect_error=Err(0, None))
+    assert out.error is not None
+    assert (out.error.line, out.error.column) == (1, 1)
+    assert "line" not in out.error.message

@@ -14,18 +14,32 @@ class ParseError(Exception):
         marks: the `Parser.desc` labels enclosing that failure, outermost first
             (Angstrom's mark stack).
         expected: what would have been accepted at `position`, in the order tried.
-        message: the rendered text, e.g. ``at offset 17: expected ':' (in header > name)``.
+        line: the 1-based line of `position` (lines end with ``\n``), counted over the
+            whole stream, committed input included.
+        column: the 1-based column of `position` in bytes from the start of its line.
+        message: the rendered text, e.g. ``at offset 17 (line 2, column 5): expected ':'
+            (in header > name)``; the line and column are shown when the input had a
+            newline before the failure.
     """
 
-    def __init__(self, position: int, expected: list[str], marks: list[str]) -> None:
+    def __init__(
+        self,
+        position: int,
+        expected: list[str],
+        marks: list[str],
+        line: int = 1,
+        column: int | None = None,
+    ) -> None:
         self.position = position
         self.expected = expected
         self.marks = marks
-        self.message = render(position, expected, marks)
+        self.line = line
+        self.column = position + 1 if column is None else column
+        self.message = render(position, expected, marks, line, self.column)
         super().__init__(self.message)
 
-    def __reduce__(self) -> tuple[type[ParseError], tuple[int, list[str], list[str]]]:
-        return (ParseError, (self.position, self.expected, self.marks))
+    def __reduce__(self) -> tuple[type[ParseError], tuple[int, list[str], list[str], int, int]]:
+        return (ParseError, (self.position, self.expected, self.marks, self.line, self.column))
 
     def __eq__(self, other: object) -> bool:
         return (
@@ -33,13 +47,15 @@ class ParseError(Exception):
             and other.position == self.position
             and other.expected == self.expected
             and other.marks == self.marks
+            and other.line == self.line
+            and other.column == self.column
         )
 
     def __hash__(self) -> int:
         return hash((self.position, tuple(self.expected), tuple(self.marks)))
 
 
-def render(position: int, expected: list[str], marks: list[str]) -> str:
+def render(position: int, expected: list[str], marks: list[str], line: int = 1, column: int = 0) -> str:
     """Render an error as one line of text."""
     if not expected:
         what = "parse failed"
@@ -48,7 +64,8 @@ def render(position: int, expected: list[str], marks: list[str]) -> str:
     else:
         what = "expected one of " + ", ".join(expected)
     where = f" (in {' > '.join(marks)})" if marks else ""
-    return f"at offset {position}: {what}{where}"
+    at = f" (line {line}, column {column})" if line > 1 else ""
+    return f"at offset {position}{at}: {what}{where}"
 
 
 def show_bytes(data: bytes) -> str:

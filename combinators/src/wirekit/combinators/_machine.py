@@ -86,6 +86,9 @@ class Machine:
         "log",
         "marks",
         "need_bytes",
+        "nl_count",
+        "nl_last",
+        "nl_upto",
         "ok",
         "origin",
         "pos",
@@ -131,6 +134,11 @@ class Machine:
         # > 0 while the general form of a fused block runs: its functions are not called
         # (the block's match computes its value once it has succeeded, see `_ScopeFrame`).
         self.quiet = 0
+        # Line counting for errors, over input that is released before a failure is
+        # reported: newlines before absolute offset ``nl_upto``, and where the last was.
+        self.nl_count = 0
+        self.nl_last = -1
+        self.nl_upto = 0
         # What user functions did, keyed by (node, absolute start), so that the diagnostic
         # re-run of a failed parse (`_running.error_of`) replays `bind`, `generate` and
         # `try_map` instead of calling them twice. Only kept until the first commit: after
@@ -258,6 +266,29 @@ class Machine:
                 self.err_list = [rec]
             elif len(self.err_list) < _MAX_EXPECTED:
                 self.err_list.append(rec)
+
+    def count_lines(self, upto: int) -> None:
+        """Count the newlines of the input up to buffer position ``upto`` (called before
+        released bytes go, and for an error's line and column)."""
+        start = self.nl_upto - self.base
+        if upto <= start:
+            return
+        buf = self.buf
+        if type(buf) is memoryview:
+            buf = bytes(buf[start:upto])
+            start, end = 0, len(buf)
+        else:
+            end = upto
+        n = buf.count(b"\n", start, end)
+        if n:
+            self.nl_count += n
+            self.nl_last = buf.rfind(b"\n", start, end) + (upto - end) + self.base
+        self.nl_upto = upto + self.base
+
+    def line_column(self, pos: int) -> tuple[int, int]:
+        """The 1-based line and column of buffer position ``pos``."""
+        self.count_lines(pos)
+        return self.nl_count + 1, pos + self.base - self.nl_last
 
     def take(self, start: int, end: int) -> bytes:
         """The input between two positions, as `bytes`."""

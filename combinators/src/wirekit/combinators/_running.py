@@ -134,7 +134,7 @@ def error_of(m: Machine) -> ParseError:
         if choice.msg is None:
             add(pos, [(alt, marks) for alt, c in zip(choice.alternatives, choice.cps, strict=True) if c not in tried])
     if not found:
-        return ParseError(m.absolute(m.pos), [], [])
+        return ParseError(m.absolute(m.pos), [], [], *m.line_column(m.pos))
     best = max(found)
     return _report(m, best, found[best])
 
@@ -152,9 +152,9 @@ def _report(m: Machine, best: int, records: list[tuple[Parser[Any], Marks]]) -> 
             starts = _starts(marks)
             own = next((i for i in range(len(common), len(chain)) if starts[i] == at), None)
             texts.append(node.expected() if own is None else chain[own])
-        return ParseError(at, sorted(dict.fromkeys(texts)), common)
+        return ParseError(at, sorted(dict.fromkeys(texts)), common, *m.line_column(best))
     expected = sorted(dict.fromkeys(node.expected() for node, _ in records))
-    return ParseError(at, expected, chains[0])
+    return ParseError(at, expected, chains[0], *m.line_column(best))
 
 
 def _labels(marks: Marks) -> list[str]:
@@ -426,6 +426,7 @@ class _UnbufferedPartial(Partial[T]):
 
     def __init__(self, m: Machine, node: Parser[Any], off: int) -> None:
         super().__init__(m.commit_pos - off)
+        m.count_lines(m.commit_pos)  # the caller drops these bytes before resuming
         self._m = m
         self._node = node
         self._need = m.lim - m.commit_pos
@@ -506,6 +507,8 @@ class _BufferedPartial(Partial[T]):
         buf: bytearray = m.buf
         keep_from, end = m.commit_pos, m.lim
         kept = end - keep_from
+        if keep_from:
+            m.count_lines(keep_from)  # released now
         n = len(chunk)
         if end + n <= len(buf) and keep_from == 0:
             new = buf
