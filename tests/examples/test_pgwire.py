@@ -90,11 +90,6 @@ def test_unknown_message_type() -> None:
     assert error is not None and "message type" in error.expected + error.marks
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine defect (also at 690f54e): after a commit inside many(), the next item's "
-    "first .desc() label is dropped from the error ('a byte in [...]' instead of 'message type')",
-)
 def test_unknown_message_type_after_a_message() -> None:
     first = pg.encode([pg.ReadyForQuery("I")])
     outcome = check(pg.stream, first + b"X\x00\x00\x00\x04", expect_error=Err(len(first)))

@@ -240,6 +240,7 @@ class Machine:
         """Re-run a fused block's general form from ``pos``, recording every failure
         (the fast path records none); returns the furthest position and its records."""
         d = Machine(self.buf, pos, self.lim, self.complete, diag=True)
+        d.base = self.base  # absolute offsets (labels record where they began) as ours
         d.marks = marks
         d.log = self.log
         try:
