@@ -95,6 +95,45 @@ def test_request_line_error_position() -> None:
     rejects(g.request_line, b"GET / HTTP/1.10\r\n", 14)
 
 
+# -- request targets as browsers send them (issue 17, defect 3) -------------------------
+# The exact bytes headless Chromium sends for a URL typed with these characters (captured
+# from its request lines): it leaves { } | ^ \ ` unencoded in a query, and encodes " < >.
+CHROMIUM_TARGETS = [
+    b"/?filter={%22a%22:1}",  # for /?filter={"a":1}
+    b"/?q={a}",
+    b"/?q=`x`^|\\y%3Cz%3E",  # for /?q=`x`^|\y<z>
+]
+# What other clients send as typed (curl '/a|b', curl -g '/?q={a}', urllib).
+OTHER_TARGETS = [b"/a|b", b'/?a="b"', b"/`cmd`", b"/p{a}^b\\c", b"/{}|^\\`\""]
+
+
+@pytest.mark.parametrize("target", CHROMIUM_TARGETS + OTHER_TARGETS)
+def test_request_line_accepts_what_browsers_leave_unencoded(target: bytes) -> None:
+    out = check(g.request_line, b"GET " + target + b" HTTP/1.1\r\n")
+    assert out.ok, out.describe()
+    assert request_line_value(out.value) == (b"GET", target, (1, 1))
+    accepts(g.request_target, target, target)
+    accepts(g.absolute_form, b"http://a" + target, b"http://a" + target)
+
+
+# Every byte outside printable ASCII, and the printable ones still refused.
+STILL_REJECTED = [*range(0x00, 0x21), 0x7F, *b"#<>", 0x80, 0xC3, 0xFF]
+
+
+@pytest.mark.parametrize("byte", STILL_REJECTED, ids=lambda b: f"0x{b:02x}")
+def test_request_target_still_rejects(byte: int) -> None:
+    # The target ends before the byte; what follows must then be SP, which it is not
+    # (for SP itself: the version is expected and "b" is not it).
+    line = b"GET /a" + bytes([byte]) + b"b HTTP/1.1\r\n"
+    rejects(g.request_line, line, 6 if byte != 0x20 else 7)
+    rejects(g.request_target, b"/a" + bytes([byte]), 2)
+
+
+def test_request_target_is_printable_ascii_but_sp_hash_lt_gt() -> None:
+    printable = {b for b in range(0x21, 0x7F)}
+    assert set(g.TARGET_CHARS) == printable - set(b"#<>")
+
+
 # -- field lines ----------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("data", "value"),

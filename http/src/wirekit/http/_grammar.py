@@ -82,10 +82,18 @@ method = token.desc("method")
 
 # request-target = origin-form / absolute-form / authority-form / asterisk-form
 # Deliberately one byte class here: the characters of a URI (RFC 3986: unreserved,
-# pct-encoded, sub-delims, ":", "@", "/", "?", "[", "]"). SP, CTLs, '#', '"', '<', '>',
-# '\', '^', '`', '{', '|', '}' and non-ASCII are rejected. Which form is allowed with which
-# method is checked after parsing (see `_framing.check_target`).
-TARGET_CHARS = ALPHA + DIGIT + b"-._~%!$&'()*+,;=:@/?[]"
+# pct-encoded, sub-delims, ":", "@", "/", "?", "[", "]"), plus the printable bytes that
+# browsers leave unencoded. Browsers build targets with the WHATWG URL standard, which
+# percent-encodes a query's bytes only when in this set (§1.3 "Percent-encoded bytes"):
+#   "The query percent-encode set is the C0 control percent-encode set and U+0020 SPACE,
+#    U+0022 ("), U+0023 (#), U+003C (<), and U+003E (>)."
+# so "{", "}", "|", "^", "\" and "`" reach servers as they are: headless Chromium sends
+# `/?filter={"a":1}` as `/?filter={%22a%22:1}` and `/?q=`x`^|\y<z>` as
+# `/?q=`x`^|\y%3Cz%3E`. '"' is accepted too, as clients that do not percent-encode
+# (curl, Python's urllib) send it. Still rejected: SP and CTLs (they would end or corrupt
+# the request line), DEL, '#' (a fragment is never sent), '<', '>' and non-ASCII.
+# Which form is allowed with which method is checked after parsing (`_framing._check_target`).
+TARGET_CHARS = ALPHA + DIGIT + b"-._~%!$&'()*+,;=:@/?[]" + b'{}|^\\`"'
 request_target = take_while1(TARGET_CHARS).desc("request-target")
 
 # request-line = method SP request-target SP HTTP-version CRLF
