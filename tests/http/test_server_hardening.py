@@ -3,13 +3,16 @@ case runs sans IO, through the fake runtime, at every split point of its input w
 input is what varies.
 
 - Request targets with the bytes browsers leave unencoded (defect 3).
+- EOF after pipelined requests: every complete request is answered, then the connection
+  closes (defect 5; issue 18, item 1), also when the handlers answer later.
 """
 
 from __future__ import annotations
 
 import pytest
+from wirekit.http import CLOSE, READ, Close, Reqd, Response, ServerConnection, Write
 
-from tests.http.runtime import check_splits, get, parse_responses, statuses
+from tests.http.runtime import Runtime, check_splits, get, parse_responses, statuses
 
 # -----------------------------------------------------------------------------------------
 # Defect 3: request targets as browsers send them
@@ -43,3 +46,160 @@ def test_other_target_bytes_are_still_400(byte: int) -> None:
     responses = parse_responses(ref.output)
     assert [r.status for r in responses] == [400]
     assert ref.closed
+
+
+# -----------------------------------------------------------------------------------------
+# Defect 5: a half-close after pipelined requests answers them all
+# -----------------------------------------------------------------------------------------
+class Later:
+    """Reads each request's whole body, then holds the request: the test answers later
+    (as an asynchronous handler, an ASGI app in a task, would)."""
+
+    def __init__(self) -> None:
+        self.reqds: list[Reqd] = []
+        self.bodies: dict[int, bytes] = {}
+
+    def __call__(self, reqd: Reqd) -> None:
+        self.reqds.append(reqd)
+        parts: list[bytes] = []
+        body = reqd.request_body
+        key = len(self.reqds) - 1
+
+        def on_read(data: bytes) -> None:
+            parts.append(data)
+            body.schedule_read(on_read, on_eof, lambda e: None)
+
+        def on_eof() -> None:
+            self.bodies[key] = b"".join(parts)
+
+        body.schedule_read(on_read, on_eof, lambda e: None)
+
+    def answer_all(self, rt: Runtime) -> None:
+        """Answer each request in turn (its target and body as the body), pumping between."""
+        answered = 0
+        while answered < len(self.reqds):
+            reqd = self.reqds[answered]
+            assert reqd.request is not None
+            reqd.respond_with_bytes(Response(200), reqd.request.target + b":" + self.bodies.get(answered, b"?"))
+            answered += 1
+            rt.pump()
+
+
+def half_closed(chunks: list[bytes]) -> tuple[bytes, Runtime]:
+    """Feed ``chunks`` (the last one with EOF), then answer every request later."""
+    app = Later()
+    rt = Runtime(ServerConnection(app))
+    rt.pump()
+    for chunk in chunks[:-1]:
+        rt.send(chunk)
+    rt.send_eof(chunks[-1])
+    app.answer_all(rt)
+    return rt.take_output(), rt
+
+
+def every_split_with_eof(data: bytes) -> bytes:
+    """``half_closed`` at every split point and one byte at a time; the output, the same
+    every time."""
+    ref, rt = half_closed([data])
+    assert rt.closed, "the connection did not close after the last response"
+    runs = [[data[:i], data[i:]] for i in range(len(data) + 1)] + [[data[i : i + 1] for i in range(len(data))] + [b""]]
+    for chunks in runs:
+        got, rt = half_closed(chunks)
+        assert got == ref, f"fed as {[len(c) for c in chunks][:6]}: {got!r} != {ref!r}"
+        assert rt.closed
+    return ref
+
+
+def post(target: str, body: bytes) -> bytes:
+    return get(target, f"Content-Length: {len(body)}", method="POST") + body
+
+
+def chunked(target: str, body: bytes) -> bytes:
+    return get(target, "Transfer-Encoding: chunked", method="POST") + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+
+
+def test_issue_18_read_then_eof_answers_both() -> None:
+    # Exactly the report: c.read(GET1 + GET2); c.read_eof(b""), then answering GET1.
+    app = Later()
+    conn = ServerConnection(app)
+    data = get("/1") + get("/2")
+    assert conn.read(data) == len(data)
+    assert conn.read_eof(b"") == 0
+    assert conn.next_read_operation() is CLOSE
+    app.reqds[0].respond_with_bytes(Response(200), b"one")
+    assert len(app.reqds) == 2, "GET2's handler was never called"
+    app.reqds[1].respond_with_bytes(Response(200), b"two")
+    op = conn.next_write_operation()
+    assert isinstance(op, Write)
+    responses = parse_responses(b"".join(bytes(v) for v in op.iovecs))
+    assert [(r.status, r.body, r.header(b"connection")) for r in responses] == [(200, b"one", None), (200, b"two", b"close")]
+    conn.report_write_result(op.nbytes)
+    assert conn.next_write_operation() == Close(0)
+    assert conn.is_closed
+
+
+def test_issue_18_read_eof_with_the_last_request() -> None:
+    # The second shape of the report: c.read(GET1); c.read_eof(GET2).
+    app = Later()
+    conn = ServerConnection(app)
+    assert conn.read(get("/1")) == len(get("/1"))
+    assert conn.read_eof(get("/2")) == len(get("/2"))
+    app.reqds[0].respond_with_bytes(Response(200), b"one")
+    app.reqds[1].respond_with_bytes(Response(200), b"two")
+    op = conn.next_write_operation()
+    assert isinstance(op, Write)
+    assert [r.body for r in parse_responses(b"".join(bytes(v) for v in op.iovecs))] == [b"one", b"two"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        get("/1") + get("/2") + get("/3"),
+        get("/1") + post("/2", b"hello") + chunked("/3", b"chunky"),
+        post("/1", b"a" * 40) + get("/2", "Connection: keep-alive", version="1.0") + get("/3"),
+    ],
+    ids=["three-gets", "with-bodies", "http10-keep-alive-between"],
+)
+def test_half_close_after_pipelined_requests_answers_every_one(data: bytes) -> None:
+    out = every_split_with_eof(data)
+    responses = parse_responses(out)
+    assert [r.status for r in responses] == [200, 200, 200]
+    assert [r.body.split(b":")[0] for r in responses] == [b"/1", b"/2", b"/3"]
+    assert responses[0].body.split(b":")[1] == (b"a" * 40 if b"POST /1" in data else b"")
+    # Only the last says the connection closes (to an HTTP/1.0 client, the one before
+    # says keep-alive).
+    first, second, last = (r.header(b"connection") for r in responses)
+    assert (first, last) == (None, b"close") and second in (None, b"keep-alive")
+
+
+def test_half_close_with_a_truncated_head_answers_the_complete_requests_first() -> None:
+    out = every_split_with_eof(get("/1") + get("/2") + b"GET /3 HTTP/1.1\r\nHo")
+    responses = parse_responses(out)
+    assert [(r.status, r.header(b"connection")) for r in responses] == [(200, None), (200, None), (400, b"close")]
+
+
+def test_half_close_inside_a_body_answers_the_complete_requests_first() -> None:
+    out = every_split_with_eof(get("/1") + get("/2", "Content-Length: 10", method="POST") + b"short")
+    responses = parse_responses(out)
+    assert [(r.status, r.header(b"connection")) for r in responses] == [(200, None), (400, b"close")]
+
+
+def test_a_malformed_request_after_pipelined_ones_is_answered_after_them() -> None:
+    # Not at EOF: the requests before the bad one arrived whole and are answered.
+    app = Later()
+    rt = Runtime(ServerConnection(app))
+    rt.pump()
+    rt.send(get("/1") + get("/2") + b"GET /a b HTTP/1.1\r\nHost: a\r\n\r\n" + get("/never"))
+    assert rt.read_closed
+    app.answer_all(rt)
+    responses = parse_responses(rt.take_output())
+    assert [(r.status, r.header(b"connection")) for r in responses] == [(200, None), (200, None), (400, b"close")]
+    assert len(app.reqds) == 2 and rt.closed
+
+
+def test_eof_with_nothing_pending_closes_at_once() -> None:
+    conn = ServerConnection(Later())
+    assert conn.next_read_operation() is READ
+    conn.read_eof(b"")
+    assert conn.next_read_operation() is CLOSE and conn.next_write_operation() == Close(0)
+

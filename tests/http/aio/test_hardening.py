@@ -4,10 +4,12 @@ the server.
 
 - Request targets with the bytes browsers leave unencoded: raw bytes, curl, urllib and
   headless Chromium (defect 3).
+- Half-close after pipelined requests: every one is answered, native and ASGI (defect 5).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import subprocess
@@ -16,6 +18,7 @@ import urllib.request
 from typing import Any
 
 import pytest
+from wirekit.http import Reqd, Response
 
 from tests.http.aio.apps import scope_app
 from tests.http.aio.support import RawConnection, ServerProcess, arun, get, require_tool, running
@@ -96,5 +99,42 @@ def test_other_target_bytes_are_still_400(target: bytes) -> None:
             response = await conn.request(b"GET " + target + b" HTTP/1.1\r\nHost: a\r\n\r\n")
             assert response.status == 400
             assert await conn.closed_by_peer()
+
+    arun(main())
+
+
+# ------------------------------------------------------------------------------------
+# Defect 5: half-close after pipelined requests
+# ------------------------------------------------------------------------------------
+def later_handler(reqd: Reqd) -> None:
+    """A native handler that answers 10 ms later (with the target), as handlers that do
+    some IO first do."""
+    request = reqd.request
+    assert request is not None
+    asyncio.get_running_loop().call_later(0.01, reqd.respond_with_bytes, Response(200), request.target)
+
+
+@pytest.mark.parametrize("count", [3, 20])
+@pytest.mark.parametrize("app", [later_handler, scope_app], ids=["native", "asgi"])
+def test_half_close_after_pipelined_requests(app: Any, count: int) -> None:
+    async def main() -> None:
+        async with running(app) as server:
+            conn = await RawConnection.open(server.address)
+            await conn.send(b"".join(get(f"/{i}") for i in range(count)))
+            conn.writer.write_eof()  # shutdown(SHUT_WR): no more requests
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            responses = [await conn.response() for _ in range(count)]
+            # Then the server closes, promptly (not at the keep-alive timeout).
+            assert await conn.closed_by_peer(timeout=2)
+            assert loop.time() - start < 2
+            assert [r.status for r in responses] == [200] * count
+            if app is later_handler:
+                assert [r.body for r in responses] == [b"/%d" % i for i in range(count)]
+            else:
+                assert [json.loads(r.body)["path"] for r in responses] == [f"/{i}" for i in range(count)]
+            # Only the last may say the connection closes.
+            assert [r.header(b"connection") for r in responses[:-1]] == [None] * (count - 1)
+            assert responses[-1].header(b"connection") in (None, b"close")
 
     arun(main())

@@ -24,13 +24,11 @@ from __future__ import annotations
 import contextlib
 import enum
 from collections.abc import Callable
-from typing import Any
 
-from wirekit.combinators import Done, Fail, Partial, State, Unbuffered, fast_prefix, parse_prefix
+from wirekit.combinators import State
 from wirekit.serializer import CLOSED, BytesLike, PeerClosed, Serializer, Writev
 from wirekit.serializer import Close as SClose
 
-from . import _grammar as g
 from ._body import (
     _NO_BODY,
     BodyReader,
@@ -45,6 +43,7 @@ from ._body import (
 from ._config import Config
 from ._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from ._framing import BodyKind, request_framing
+from ._heads import REQUEST_HEAD, head_error, parse_head
 from ._messages import _METHODS, HeaderInput, Headers, Request, Response, Version
 from ._operations import CLOSE, READ, UPGRADE, YIELD, Close, ReadOperation, WriteOperation
 from ._reqd import ErrorHandler, Reqd, RequestHandler, ResponseState
@@ -52,10 +51,6 @@ from ._status import Status, reason_phrase
 from ._wakeups import Wakeups
 
 __all__ = ["ServerConnection", "default_error_handler"]
-
-# A whole request head in one match (see `fast_prefix`); anything else takes the general path.
-_REQUEST_HEAD = fast_prefix(g.request_head)
-
 
 class _Reader(enum.Enum):
     HEAD = "head"
@@ -196,8 +191,7 @@ class ServerConnection(Wakeups):
                 if (self._queue or self._closing) and self._wait_before_head() is not READ:
                     break
                 if off == n and self._head_parse is None:
-                    self._reader = _READ_CLOSED  # clean end of stream between requests
-                    self._closing = True
+                    self._input_ended()  # a clean end of stream between requests
                     break
                 used = self._read_head(data, off, n, eof)
                 if used < 0:
@@ -233,11 +227,21 @@ class ServerConnection(Wakeups):
             else:
                 break
         if eof and self._reader is _AT_HEAD and not self._closing and off == n:
-            self._reader = _READ_CLOSED
-            self._closing = True
+            self._input_ended()
         if self._queue or self._closing:
             self._advance()
         return off
+
+    def _input_ended(self) -> None:
+        """The client sends nothing more (EOF between requests). EOF means "no more
+        requests", not "abort": every request already received is still answered, the
+        last one with ``connection: close``, and then the connection closes."""
+        self._reader = _READ_CLOSED
+        queue = self._queue
+        if queue:
+            queue[-1].persistent = False
+        else:
+            self._closing = True
 
     def _read_head(self, data: BytesLike, off: int, n: int, eof: bool) -> int:
         """Parse (part of) a request head; the bytes used, or -1 to wait or stop."""
@@ -245,10 +249,12 @@ class ServerConnection(Wakeups):
         cap = config.max_header_bytes
         got = None
         if self._head_parse is None:  # the usual case: a whole head, one match
-            got = _REQUEST_HEAD(data, off, n if n - off <= cap else off + cap)
+            got = REQUEST_HEAD(data, off, n if n - off <= cap else off + cap)
         if got is None:
-            got = self._parse_head(data, off, n, eof)
+            got, self._head_parse, error = parse_head(self._head_parse, data, off, n, eof, config)
             if got is None:
+                if error is not None:
+                    self._fail(error)
                 return -1
         (empty_lines, method, target, major, minor), fields = got[0]
         used = got[1] - off
@@ -258,7 +264,7 @@ class ServerConnection(Wakeups):
             or len(method) + len(target) + 12 > config.max_request_line
             or len(empty_lines) > 2 * config.max_leading_empty_lines  # CRLFs matched by the grammar
         ):
-            self._reject_head(empty_lines, method, target, major, minor, fields)
+            self._fail(head_error(empty_lines, method, target, major, minor, config))
             return -1
         headers = Headers.__new__(Headers)  # (`Headers.from_wire`, inlined: once per request)
         headers._fields = fields
@@ -325,69 +331,22 @@ class ServerConnection(Wakeups):
             self._start(reqd)
         return used
 
-    def _parse_head(self, data: BytesLike, off: int, n: int, eof: bool) -> tuple[Any, int] | None:
-        """The general head parse: incremental, bounded, with errors answered. The parsed
-        head and the position after it, or None (wait for more, or failed)."""
-        config = self._config
-        avail = n - off
-        cap = config.max_header_bytes
-        capped = avail > cap
-        state: State[Any]
-        if self._head_parse is None:
-            state = parse_prefix(g.request_head, data, off, min(avail, cap), eof and not capped)
-        else:
-            state = self._head_parse.resume(data, off, min(avail, cap), eof and not capped)
-        if isinstance(state, Partial):
-            if not capped:
-                self._head_parse = state
-                return None
-            self._head_parse = None
-            line = Unbuffered.parse(g.request_line).resume(data, off, min(avail, config.max_request_line))
-            if isinstance(line, Partial):
-                self._fail(RemoteProtocolError("request line too long", Status.URI_TOO_LONG))
-            else:
-                self._fail(RemoteProtocolError("request header section too large", Status.REQUEST_HEADER_FIELDS_TOO_LARGE))
-            return None
-        self._head_parse = None
-        if isinstance(state, Fail):
-            e = state.error
-            self._fail(RemoteProtocolError(f"malformed request head: {e.message}", Status.BAD_REQUEST, e.position))
-            return None
-        assert isinstance(state, Done)
-        return state.value, off + state.consumed
-
-    def _reject_head(
-        self, empty_lines: bytes, method: bytes, target: bytes, major: bytes, minor: bytes, fields: list[Any]
-    ) -> None:
-        """A head the grammar matched but a limit (or the version) refuses."""
-        config = self._config
-        if len(empty_lines) > 2 * config.max_leading_empty_lines:
-            self._fail(RemoteProtocolError("too many empty lines before the request line"))
-        elif len(method) + len(target) + 12 > config.max_request_line:
-            self._fail(RemoteProtocolError("request line too long", Status.URI_TOO_LONG))
-        elif major != b"1":
-            self._fail(
-                RemoteProtocolError(
-                    f"HTTP/{major.decode()}.{minor.decode()} is not supported", Status.HTTP_VERSION_NOT_SUPPORTED
-                )
-            )
-        else:
-            self._fail(RemoteProtocolError("too many header fields", Status.REQUEST_HEADER_FIELDS_TOO_LARGE))
-
     def _body_failed(self, reqd: Reqd, error: RemoteProtocolError) -> None:
         """The body of ``reqd`` has bad framing (or ended early): report, then close."""
         self._receiving = None
         self._decoder = None
         self._reader = _READ_CLOSED
-        self._closing = True
         reqd.persistent = False
         reqd.input_done = True  # nothing more of it will be read: let the queue move on
         reqd.request_body.fail(error)
         if reqd.started:
+            self._closing = True
             if reqd.response_state in (_WAITING, _STREAMING):
                 reqd.report_exn(error)
         else:
-            reqd.error = error  # answered with an error when its turn comes
+            # Answered with an error when its turn comes: the requests before it are
+            # answered first (they arrived whole), as after `_fail`.
+            reqd.error = error
         self._advance()
 
     def _stop_reading(self, reqd: Reqd) -> None:
@@ -434,9 +393,9 @@ class ServerConnection(Wakeups):
                 reqd._writer.abort()
 
     def _fail(self, error: RemoteProtocolError, request: Request | None = None) -> None:
-        """A connection-level error: answer it in turn, then close."""
+        """A connection-level error: nothing more is read; the requests received before
+        it are answered, then the error (which closes the connection)."""
         self._reader = _READ_CLOSED
-        self._closing = True
         self._enqueue(Reqd(self, request, None, empty_body(), error))
 
     def _enqueue(self, reqd: Reqd) -> None:

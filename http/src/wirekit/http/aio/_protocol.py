@@ -209,6 +209,14 @@ class HttpProtocol(asyncio.Protocol):
         while True:
             op = conn.next_read_operation()
             if op is READ:
+                if self._peer_eof:
+                    # The client sent everything (it half-closed while the connection was
+                    # not reading): what is left are its last requests, then EOF.
+                    n = conn.read_eof(self._buf)
+                    self._buf = self._buf[n:]
+                    if n or conn.next_read_operation() is not READ:
+                        continue
+                    return
                 if not self._buf:
                     self._resume_reading()
                     return
