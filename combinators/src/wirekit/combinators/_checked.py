@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ._machine import Frame, Machine, NoReplay
+from ._machine import Frame, Machine, NoReplay, Suspend
 from ._parser import Parser, _Fail, _Unary
 
 __all__ = ["Isolate", "TryMap", "isolate", "length_error"]
@@ -105,14 +105,36 @@ class TryMap(_Unary):
         super().__init__(p)
         self.f = f
 
+    wraps_inline = True
+
     def enter(self, m: Machine) -> Parser[Any] | None:
-        f = _TryMapFrame()
-        f.start = m.pos
-        f.node = self
-        f.err = (m.err_pos - m.pos, m.err_list)
-        f.seen = (m.pos, m.last_ok, m.skipped)
-        m.stack.append(f)
+        pos = m.pos
+        err = (m.err_pos - pos, m.err_list)
+        seen = (pos, m.last_ok, m.skipped)
+        if self.inline:
+            stack = m.stack
+            n = len(stack)
+            try:
+                after = self.cp.enter(m)
+            except Suspend:
+                stack.insert(n, self.frame(pos, err, seen))
+                raise
+            if after is not None:
+                stack.insert(n, self.frame(pos, err, seen))
+                return after
+            if m.ok:
+                _convert(m, self, pos, err, seen)
+            return None
+        m.stack.append(self.frame(pos, err, seen))
         return self.cp
+
+    def frame(self, pos: int, err: tuple[int, list[Any]], seen: tuple[int, Any, Any]) -> _TryMapFrame:
+        f = _TryMapFrame()
+        f.start = pos
+        f.node = self
+        f.err = err
+        f.seen = seen
+        return f
 
 
 class _TryMapFrame(Frame):
@@ -123,37 +145,41 @@ class _TryMapFrame(Frame):
     seen: tuple[int, Any, Any]
 
     def resume(self, m: Machine) -> None:
-        if not m.ok:
-            return None
-        start = self.start
-        key = (self.node, start + m.base)
-        log = m.log
-        if m.diag:
-            if log is None or key not in log:
-                raise NoReplay
-            msg = log[key]
-            value = None
-        else:
-            try:
-                value = self.node.f(m.value)
-                msg = None
-            except ValueError as exc:
-                msg = str(exc) or type(exc).__name__
-            if log is not None:
-                log[key] = msg
-        if msg is None:
-            m.value = value
-            return None
-        # The match was fine, its value was not: what was noted inside the match (a
-        # loop's stop, say) is not the reason, so the records are as before it began.
-        rel, errs = self.err
-        m.err_pos, m.err_list = start + rel, errs
-        entered, last_ok, skipped = self.seen
-        delta = start - entered  # how far `Machine.rebase` shifted positions since
-        if delta:
-            last_ok = None if last_ok is None else (last_ok[0] + delta, *last_ok[1:])
-            skipped = None if skipped is None else (skipped[0] + delta, *skipped[1:])
-        m.last_ok, m.skipped = last_ok, skipped
-        m.pos = start
-        m.fail(start, _Fail(msg))
+        if m.ok:
+            _convert(m, self.node, self.start, self.err, self.seen)
         return None
+
+
+def _convert(m: Machine, node: TryMap, start: int, err: tuple[int, list[Any]], seen: tuple[int, Any, Any]) -> None:
+    """Apply ``node.f`` to the match at ``start`` (in ``m.value``); a `ValueError` makes
+    it a failure there, with the failure records as before the match began."""
+    key = (node, start + m.base)
+    log = m.log
+    if m.diag:
+        if log is None or key not in log:
+            raise NoReplay
+        msg = log[key]
+        value = None
+    else:
+        try:
+            value = node.f(m.value)
+            msg = None
+        except ValueError as exc:
+            msg = str(exc) or type(exc).__name__
+        if log is not None:
+            log[key] = msg
+    if msg is None:
+        m.value = value
+        return
+    # The match was fine, its value was not: what was noted inside the match (a loop's
+    # stop, say) is not the reason, so the records are as before it began.
+    rel, errs = err
+    m.err_pos, m.err_list = start + rel, errs
+    entered, last_ok, skipped = seen
+    delta = start - entered  # how far `Machine.rebase` shifted positions since
+    if delta:
+        last_ok = None if last_ok is None else (last_ok[0] + delta, *last_ok[1:])
+        skipped = None if skipped is None else (skipped[0] + delta, *skipped[1:])
+    m.last_ok, m.skipped = last_ok, skipped
+    m.pos = start
+    m.fail(start, _Fail(msg))

@@ -407,25 +407,42 @@ class _GenFrame(Frame):
     i: int
 
     def advance(self, m: Machine, value: Any) -> Parser[Any] | None:
+        """Send ``value`` in and run what the generator yields. A yielded primitive is
+        entered here, its result sent straight back, saving a trip through the machine
+        loop; the frame stays below anything that does not finish at once."""
         gen = self.gen
         assert gen is not None
-        try:
-            nxt = gen.send(value)
-        except StopIteration as stop:
-            if isinstance(stop.value, Parser):
-                c = compiled(stop.value)
-                self.steps.append(_Tail(c))
+        send = gen.send
+        steps = self.steps
+        stack = m.stack
+        while True:
+            try:
+                nxt = send(value)
+            except StopIteration as stop:
+                if isinstance(stop.value, Parser):
+                    c = compiled(stop.value)
+                    steps.append(_Tail(c))
+                    return c
+                m.value = stop.value
+                m.ok = True
+                return None
+            if not isinstance(nxt, Parser):
+                gen.close()
+                raise TypeError(f"generate: yielded {type(nxt).__name__}, not a Parser")
+            known = nxt._c
+            c = compiled(nxt) if known is None or type(known) is _Ref else known
+            steps.append(c)
+            stack.append(self)
+            if not c.leaf:
                 return c
-            m.value = stop.value
-            m.ok = True
-            return None
-        if not isinstance(nxt, Parser):
-            gen.close()
-            raise TypeError(f"generate: yielded {type(nxt).__name__}, not a Parser")
-        c = compiled(nxt)
-        self.steps.append(c)
-        m.stack.append(self)
-        return c
+            after = c.enter(m)
+            if after is not None:
+                return after  # a fused block falls back to its general form
+            stack.pop()
+            if not m.ok:
+                gen.close()
+                return None
+            value = m.value
 
     def replay(self, m: Machine) -> Parser[Any] | None:
         steps, i = self.steps, self.i

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from ._machine import RUNNING, Frame, Machine, NoReplay
+from ._machine import RUNNING, Frame, Machine, NoReplay, Suspend
 
 if TYPE_CHECKING:
     from ._running import Consume
@@ -458,7 +458,10 @@ class _Choice(Parser[Any]):
                     m.note(pos, self)
             return None
         if len(cands) == 1:
-            return cands[0]  # only one alternative can match: a tail call
+            # Only one alternative can match: a tail call (a primitive is entered here,
+            # saving a trip through the machine loop).
+            c = cands[0]
+            return c.enter(m) if c.leaf else c
         f = _ChoiceFrame()
         f.start = pos
         f.node = self
@@ -511,21 +514,37 @@ def _replace(m: Machine, pos: int, node: Parser[Any]) -> None:
 class _Unary(Parser[Any]):
     """A node around one parser ``p``; ``cp`` is ``p``'s runnable form once linked."""
 
-    __slots__ = ("cp", "p")
+    __slots__ = ("cp", "depth", "inline", "p")
+
+    # Whether this node's ``enter`` runs an inline child itself (see ``inline``).
+    wraps_inline = False
 
     def __init__(self, p: Parser[Any]) -> None:
         super().__init__()
         self.p = p
         self.cp: Parser[Any] = p
+        # ``inline``: the child finishes inside its own ``enter`` (a primitive, or a
+        # wrapper of one, a few levels deep), so this node calls it directly and only
+        # pushes its frame if the child suspends or falls back to a general form.
+        self.inline = False
+        self.depth = 0
 
     def children(self) -> tuple[Parser[Any], ...]:
         return (self.p,)
 
     def link(self) -> None:
         self.cp = compiled(self.p)
+        self.set_inline()
 
-    def expected(self) -> str:
-        return self.p.expected()
+    def set_inline(self) -> None:
+        """Decide ``inline`` from the linked child."""
+        cp = self.cp
+        if not self.wraps_inline:
+            return
+        if cp.leaf:
+            self.inline, self.depth = True, 1
+        elif isinstance(cp, _Unary) and cp.wraps_inline and cp.inline and cp.depth < 8:
+            self.inline, self.depth = True, cp.depth + 1
 
 
 class _Map(_Unary):
@@ -535,12 +554,31 @@ class _Map(_Unary):
         super().__init__(p)
         self.f = f
 
+    wraps_inline = True
+
     def enter(self, m: Machine) -> Parser[Any] | None:
+        if self.inline:
+            stack = m.stack
+            n = len(stack)
+            try:
+                after = self.cp.enter(m)
+            except Suspend:
+                stack.insert(n, self.frame())
+                raise
+            if after is not None:
+                stack.insert(n, self.frame())
+                return after
+            if m.ok:
+                m.value = None if m.diag or m.quiet else self.f(m.value)
+            return None
+        m.stack.append(self.frame())
+        return self.cp
+
+    def frame(self) -> _MapFrame:
         f = _MapFrame()
         f.start = 0
         f.f = self.f
-        m.stack.append(f)
-        return self.cp
+        return f
 
 
 class _MapFrame(Frame):
@@ -563,12 +601,21 @@ class _Bind(_Unary):
         super().__init__(p)
         self.f = f
 
+    wraps_inline = True
+
     def enter(self, m: Machine) -> Parser[Any] | None:
         f = _BindFrame()
         f.start = m.pos
         f.node = self
-        m.stack.append(f)
-        return self.cp
+        stack = m.stack
+        stack.append(f)
+        if not self.inline:
+            return self.cp
+        after = self.cp.enter(m)  # a Suspend leaves the frame where it belongs
+        if after is not None:
+            return after
+        stack.pop()
+        return f.resume(m)
 
 
 class _BindFrame(Frame):
@@ -604,16 +651,36 @@ class _Desc(_Unary):
         super().__init__(p)
         self.label = label
 
+    wraps_inline = True
+
     def enter(self, m: Machine) -> Parser[Any] | None:
-        f = _DescFrame()
-        f.start = 0
-        f.saved = m.marks
-        m.stack.append(f)
-        m.marks = (self.label, m.marks, m.pos + m.base)
+        saved = m.marks
+        m.marks = (self.label, saved, m.pos + m.base)
+        if self.inline:
+            stack = m.stack
+            n = len(stack)
+            try:
+                after = self.cp.enter(m)
+            except Suspend:
+                stack.insert(n, _desc_frame(saved))
+                raise
+            if after is not None:
+                stack.insert(n, _desc_frame(saved))
+                return after
+            m.marks = saved
+            return None
+        m.stack.append(_desc_frame(saved))
         return self.cp
 
     def expected(self) -> str:
         return self.label
+
+
+def _desc_frame(saved: Any) -> _DescFrame:
+    f = _DescFrame()
+    f.start = 0
+    f.saved = saved
+    return f
 
 
 class _DescFrame(Frame):

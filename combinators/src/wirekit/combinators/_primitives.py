@@ -375,6 +375,22 @@ class Scan(Parser[tuple[bytes, Any]]):
 # --------------------------------------------------------------------------------
 # Public constructors
 # --------------------------------------------------------------------------------
+# Primitives are immutable, so equal ones are shared: grammars that build them while
+# parsing (``yield char(b'"')`` in a generator, ``take(n)`` for a length from the wire)
+# get them for a dictionary lookup. Bounded: cleared when it grows past the limit.
+_INTERNED: dict[tuple[Any, ...], Parser[Any]] = {}
+_INTERN_LIMIT = 4096
+
+
+def _intern(key: tuple[Any, ...], make: Callable[[], Parser[Any]]) -> Parser[Any]:
+    p = _INTERNED.get(key)
+    if p is None:
+        if len(_INTERNED) >= _INTERN_LIMIT:
+            _INTERNED.clear()
+        p = _INTERNED[key] = make()
+    return p
+
+
 def _one(b: bytes, what: str) -> int:
     if not isinstance(b, bytes | bytearray) or len(b) != 1:
         raise TypeError(f"{what} takes a single byte as bytes of length 1, got {b!r}")
@@ -384,29 +400,47 @@ def _one(b: bytes, what: str) -> int:
 def char(c: bytes) -> Parser[bytes]:
     """Accept exactly the byte ``c`` (e.g. ``char(b":")``); returns it. Fails otherwise."""
     v = _one(c, "char")
-    table = bytearray(256)
-    table[v] = 1
-    return Satisfy(bytes(table), show_bytes(bytes([v])))
+    return _CHARS[v]
 
 
 def not_char(c: bytes) -> Parser[bytes]:
     """Accept any byte except ``c``; returns it. Fails on ``c`` or at end of input."""
     v = _one(c, "not_char")
+    return _intern(("not_char", v), lambda: _not_char(v))
+
+
+def _char(v: int) -> Satisfy:
+    table = bytearray(256)
+    table[v] = 1
+    return Satisfy(bytes(table), show_bytes(bytes([v])))
+
+
+def _not_char(v: int) -> Satisfy:
     table = bytearray(b"\x01" * 256)
     table[v] = 0
     return Satisfy(bytes(table), f"any byte but {show_bytes(bytes([v]))}")
 
 
+_CHARS = [_char(v) for v in range(256)]
+
+
 def satisfy(pred: BytePredicate) -> Parser[bytes]:
     """Accept one byte for which ``pred`` holds; returns it (1-byte `bytes`)."""
+    if isinstance(pred, bytes):
+        return _intern(("satisfy", pred), lambda: _satisfy(pred, True))
+    return _satisfy(pred, True)
+
+
+def _satisfy(pred: BytePredicate, keep: bool) -> Parser[Any]:
     table = byte_table(pred)
-    return Satisfy(table, _describe(pred, table))
+    return Satisfy(table, _describe(pred, table), keep)
 
 
 def skip(pred: BytePredicate) -> Parser[None]:
     """Like `satisfy`, returning `None`."""
-    table = byte_table(pred)
-    return Satisfy(table, _describe(pred, table), keep=False)
+    if isinstance(pred, bytes):
+        return _intern(("skip", pred), lambda: _satisfy(pred, False))
+    return _satisfy(pred, False)
 
 
 def string(s: bytes) -> Parser[bytes]:
@@ -414,14 +448,16 @@ def string(s: bytes) -> Parser[bytes]:
     wait for ``len(s)`` bytes to reject a wrong prefix)."""
     if not isinstance(s, bytes | bytearray):
         raise TypeError(f"string takes bytes, got {type(s).__name__}")
-    return Str(bytes(s), ci=False)
+    b = bytes(s)
+    return _intern(("string", b), lambda: Str(b, ci=False))
 
 
 def string_ci(s: bytes) -> Parser[bytes]:
     """Accept ``s`` ignoring ASCII case; returns the input's own casing."""
     if not isinstance(s, bytes | bytearray):
         raise TypeError(f"string_ci takes bytes, got {type(s).__name__}")
-    return Str(bytes(s), ci=True)
+    b = bytes(s)
+    return _intern(("string_ci", b), lambda: Str(b, ci=True))
 
 
 def take(n: int) -> Parser[bytes]:
@@ -429,6 +465,8 @@ def take(n: int) -> Parser[bytes]:
     if ``n`` is negative (a length read from the wire)."""
     if n < 0:
         return _Fail(f"a length of at least 0 (got {n})")
+    if n < len(_TAKES):
+        return _TAKES[n]
     return Take(n, keep=True)
 
 
@@ -436,6 +474,8 @@ def advance(n: int) -> Parser[None]:
     """Skip exactly ``n`` bytes. Fails (at end of input) if fewer remain."""
     if n < 0:
         return _Fail(f"a length of at least 0 (got {n})")
+    if n < len(_ADVANCES):
+        return _ADVANCES[n]
     return Take(n, keep=False)
 
 
@@ -444,6 +484,10 @@ def peek_string(n: int) -> Parser[bytes]:
     if n < 0:
         return _Fail(f"a length of at least 0 (got {n})")
     return Take(n, keep=True, move=False)
+
+
+_TAKES = [Take(n, keep=True) for n in range(256)]
+_ADVANCES = [Take(n, keep=False) for n in range(256)]
 
 
 def take_while(pred: BytePredicate) -> Parser[bytes]:
