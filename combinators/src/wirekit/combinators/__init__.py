@@ -79,6 +79,7 @@ from ._running import (
     parse_many_async,
     parse_prefix,
 )
+from ._trace import TraceEvent, Tracer, print_trace
 
 __all__ = [
     "BE",
@@ -89,6 +90,8 @@ __all__ = [
     "Done",
     "Fail",
     "ParseError",
+    "TraceEvent",
+    "Tracer",
     "Parser",
     "Partial",
     "State",
@@ -132,6 +135,7 @@ __all__ = [
     "peek_char_fail",
     "peek_string",
     "pos",
+    "print_trace",
     "pure",
     "satisfy",
     "scan",

@@ -105,7 +105,7 @@ class _ManyFrame(Frame):
         node = self.node
         cp = node.cp
         most = node.most
-        if cp.fused and not m.diag:
+        if cp.fused and not m.diag and m.trace is None:
             match = cp.match  # type: ignore[attr-defined]
             extract = cp.extract  # type: ignore[attr-defined]
             if extract is None:

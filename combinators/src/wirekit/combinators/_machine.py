@@ -96,6 +96,8 @@ class Machine:
         "root",
         "skipped",
         "stack",
+        "tdepth",
+        "trace",
         "value",
         "windows",
     )
@@ -134,6 +136,11 @@ class Machine:
         # > 0 while the general form of a fused block runs: its functions are not called
         # (the block's match computes its value once it has succeeded, see `_ScopeFrame`).
         self.quiet = 0
+        # A tracer (see `_trace`) and how many traced rules are open; with a tracer the
+        # parse runs in its general form (``Fused.enter``, dispatch and loop fast paths
+        # test ``trace``).
+        self.trace: Any = None
+        self.tdepth = 0
         # Line counting for errors, over input that is released before a failure is
         # reported: newlines before absolute offset ``nl_upto``, and where the last was.
         self.nl_count = 0

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ._machine import RUNNING, Frame, Machine, NoReplay, Suspend
+from ._trace import trace_enter
 
 if TYPE_CHECKING:
     from ._running import Consume
@@ -431,7 +432,7 @@ class _Choice(Parser[Any]):
         pos = m.pos
         table = self.table
         cands: tuple[Parser[Any], ...]
-        if table is not None and not m.diag:
+        if table is not None and not m.diag and m.trace is None:
             if pos < m.lim:
                 cands = table[m.buf[pos]]
             elif m.complete:
@@ -655,6 +656,10 @@ class _Desc(_Unary):
 
     def enter(self, m: Machine) -> Parser[Any] | None:
         saved = m.marks
+        if m.trace is not None:
+            m.stack.append(trace_enter(self.label, m))
+            m.marks = (self.label, saved, m.pos + m.base)
+            return self.cp
         m.marks = (self.label, saved, m.pos + m.base)
         if self.inline:
             stack = m.stack

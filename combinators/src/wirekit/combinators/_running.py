@@ -16,6 +16,7 @@ from ._errors import ParseError
 from ._machine import NOPOS, Frame, Machine, Marks
 from ._parser import Parser, _Seq, _Unary, compiled
 from ._primitives import commit, end_of_input
+from ._trace import Tracer
 
 if TYPE_CHECKING:
     import asyncio
@@ -62,15 +63,18 @@ def _whole(p: Parser[Any]) -> Parser[Any]:
     return whole
 
 
-def parse(p: Parser[T], data: BytesLike, consume: Consume = Consume.ALL) -> T:
+def parse(p: Parser[T], data: BytesLike, consume: Consume = Consume.ALL, trace: Tracer | None = None) -> T:
     """Parse ``data`` (complete input) with ``p`` and return the value.
+
+    ``trace``, if given, is called with a `TraceEvent` for each labelled rule entered,
+    matched or failed (see `print_trace`).
 
     Raises:
         ParseError: at the furthest failure, with the labels around it.
     """
     q = _whole(p) if consume is Consume.ALL else p
     c = compiled(q)
-    if type(c) is Fused:
+    if type(c) is Fused and trace is None:
         # A regular grammar on complete input is one match; only a failure needs the
         # machine (to report where and why).
         r = c.match(data, 0, len(data))
@@ -79,6 +83,7 @@ def parse(p: Parser[T], data: BytesLike, consume: Consume = Consume.ALL) -> T:
             return value
     m = Machine(data, 0, len(data), complete=True)
     m.root = c
+    m.trace = trace
     m.run(c)
     m.drop_windows()
     if not m.ok:
@@ -346,10 +351,10 @@ class Unbuffered:
     """
 
     @staticmethod
-    def parse(p: Parser[T]) -> State[T]:
+    def parse(p: Parser[T], trace: Tracer | None = None) -> State[T]:
         """Start parsing; returns a `Partial` (with ``committed == 0``) to `resume` with
-        the first input."""
-        return _FreshPartial(compiled(p))
+        the first input. ``trace``: see `parse`."""
+        return _FreshPartial(compiled(p), trace)
 
 
 def _check_window(buffer: BytesLike, off: int, length: int | None) -> int:
@@ -361,7 +366,12 @@ def _check_window(buffer: BytesLike, off: int, length: int | None) -> int:
 
 
 def parse_prefix(
-    p: Parser[T], buffer: BytesLike, off: int = 0, length: int | None = None, complete: bool = False
+    p: Parser[T],
+    buffer: BytesLike,
+    off: int = 0,
+    length: int | None = None,
+    complete: bool = False,
+    trace: Tracer | None = None,
 ) -> State[T]:
     """Parse a ``p`` at the start of ``buffer[off:off+length]``, zero-copy.
 
@@ -380,7 +390,7 @@ def parse_prefix(
     root = p._c
     if type(root) is not Fused:
         root = compiled(p)
-    if type(root) is Fused:
+    if type(root) is Fused and trace is None:
         r = root.match(buffer, off, end)
         if r is not None:
             stop = r.end()
@@ -397,6 +407,7 @@ def parse_prefix(
                 return done
     m = Machine(buffer, off, end, complete)
     m.root = root
+    m.trace = trace
     node = m.run(root)
     return _unbuffered_state(m, node, off)
 
@@ -408,17 +419,18 @@ class _FreshPartial(Partial[T]):
     """Nothing has run yet: the first `resume` starts at the root, so a regular grammar
     gets its one-match fast path."""
 
-    __slots__ = ("_root",)
+    __slots__ = ("_root", "_trace")
 
-    def __init__(self, root: Parser[Any]) -> None:
+    def __init__(self, root: Parser[Any], trace: Tracer | None) -> None:
         super().__init__(0)
         self._root = root
+        self._trace = trace
 
     def resume(
         self, buffer: BytesLike, off: int = 0, length: int | None = None, complete: bool = False
     ) -> State[T]:
         self._use()
-        return parse_prefix(self._root, buffer, off, length, complete)
+        return parse_prefix(self._root, buffer, off, length, complete, self._trace)
 
 
 class _UnbufferedPartial(Partial[T]):
@@ -469,12 +481,14 @@ class Buffered:
     """
 
     @staticmethod
-    def parse(p: Parser[T], initial_buffer_size: int = 4096) -> State[T]:
-        """Start parsing with an empty buffer of ``initial_buffer_size`` bytes."""
+    def parse(p: Parser[T], initial_buffer_size: int = 4096, trace: Tracer | None = None) -> State[T]:
+        """Start parsing with an empty buffer of ``initial_buffer_size`` bytes.
+        ``trace``: see `parse`."""
         if initial_buffer_size < 1:
             raise ValueError("initial_buffer_size must be at least 1")
         buf = bytearray(initial_buffer_size)
         m = Machine(buf, 0, 0, complete=False)
+        m.trace = trace
         m.root = compiled(p)
         node = m.run(m.root)
         return _buffered_state(m, node)
