@@ -75,10 +75,9 @@ from ._running import (
     State,
     Unbuffered,
     parse,
-    parse_many,
-    parse_many_async,
     parse_prefix,
 )
+from ._streams import parse_many, parse_many_async
 from ._trace import TraceEvent, Tracer, print_trace
 
 __all__ = [

@@ -7,10 +7,11 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from ._combinators import Consumed, Many
+from ._combinators import Consumed
 from ._machine import Machine, Suspend
 from ._parser import Parser, _Map, quiet
 from ._primitives import Satisfy, Str, Take
+from ._repeat import Many
 
 __all__ = ["BE", "LE", "any_int8", "any_uint8", "int8", "varint"]
 

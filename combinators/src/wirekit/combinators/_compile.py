@@ -28,7 +28,7 @@ import re
 from typing import Any, Protocol
 
 from ._analysis import INF, NotRegular, dispatch_table, measure, tail_k
-from ._combinators import Consumed, Look, Many, SepBy
+from ._combinators import Consumed, Look
 from ._extract import Code, Extract, Fn, Gen
 from ._machine import Frame, Machine
 from ._parser import (
@@ -42,6 +42,7 @@ from ._parser import (
     has_effects,
 )
 from ._primitives import EndOfInput, Satisfy, Str, Take, TakeWhile, class_regex
+from ._repeat import Many, SepBy
 
 __all__ = ["FastPrefix", "Fused", "compile_parser", "dispatch_table", "fast_prefix"]
 

@@ -1,0 +1,125 @@
+"""Do-notation: `generate` runs a generator function that yields parsers and receives
+their results (`Generate`), recording what it yielded so that a diagnostic re-run of a
+failed parse replays it instead of running the generator again."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import Any
+
+from ._machine import Frame, Machine, NoReplay
+from ._parser import Parser, _Ref, compiled
+
+__all__ = ["Generate"]
+
+
+class Generate(Parser[Any]):
+    """Do-notation: a generator function that yields parsers and receives their results."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable[[], Generator[Parser[Any], Any, Any]]) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def enter(self, m: Machine) -> Parser[Any] | None:
+        f = _GenFrame()
+        f.start = m.pos
+        f.node = self
+        log = m.log
+        if m.diag:
+            # A diagnostic re-run replays what the generator yielded the first time.
+            if log is None or (self, m.pos + m.base) not in log:
+                raise NoReplay
+            f.gen = None
+            f.steps = log[(self, m.pos + m.base)]
+            f.i = 0
+            return f.replay(m)
+        f.gen = self.fn()
+        steps: list[Any] = []
+        f.steps = steps
+        if log is not None:
+            log[(self, m.pos + m.base)] = steps
+        return f.advance(m, None)
+
+    def expected(self) -> str:
+        return getattr(self.fn, "__name__", "generate")
+
+
+class _Tail:
+    """A generator's returned parser, in the replay log (it runs as a tail call)."""
+
+    __slots__ = ("p",)
+
+    def __init__(self, p: Parser[Any]) -> None:
+        self.p = p
+
+
+class _GenFrame(Frame):
+    __slots__ = ("gen", "i", "node", "steps")
+
+    node: Generate
+    gen: Generator[Parser[Any], Any, Any] | None
+    steps: list[Any]
+    i: int
+
+    def advance(self, m: Machine, value: Any) -> Parser[Any] | None:
+        """Send ``value`` in and run what the generator yields. A yielded primitive is
+        entered here, its result sent straight back, saving a trip through the machine
+        loop; the frame stays below anything that does not finish at once."""
+        gen = self.gen
+        assert gen is not None
+        send = gen.send
+        steps = self.steps
+        stack = m.stack
+        while True:
+            try:
+                nxt = send(value)
+            except StopIteration as stop:
+                if isinstance(stop.value, Parser):
+                    c = compiled(stop.value)
+                    steps.append(_Tail(c))
+                    return c
+                m.value = stop.value
+                m.ok = True
+                return None
+            if not isinstance(nxt, Parser):
+                gen.close()
+                raise TypeError(f"generate: yielded {type(nxt).__name__}, not a Parser")
+            known = nxt._c
+            c = compiled(nxt) if known is None or type(known) is _Ref else known
+            steps.append(c)
+            stack.append(self)
+            if not c.leaf:
+                return c
+            after = c.enter(m)
+            if after is not None:
+                return after  # a fused block falls back to its general form
+            stack.pop()
+            if not m.ok:
+                gen.close()
+                return None
+            value = m.value
+
+    def replay(self, m: Machine) -> Parser[Any] | None:
+        steps, i = self.steps, self.i
+        if i >= len(steps):
+            m.value = None
+            m.ok = True
+            return None
+        step = steps[i]
+        self.i = i + 1
+        if type(step) is _Tail:
+            return step.p
+        m.stack.append(self)
+        return step  # type: ignore[no-any-return]
+
+    def resume(self, m: Machine) -> Parser[Any] | None:
+        gen = self.gen
+        if not m.ok:
+            if gen is not None:
+                gen.close()
+            return None
+        if gen is None:
+            return self.replay(m)
+        return self.advance(m, m.value)

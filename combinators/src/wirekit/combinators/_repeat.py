@@ -1,0 +1,350 @@
+"""Repetition: `many` and its kin (`Many`), `many_till` (`ManyTill`) and `sep_by`
+(`SepBy`), each with its frame on the machine's stack."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ._machine import Frame, Machine
+from ._parser import Parser, _Choice, _Map, _Pure, _Seq, _Unary, compiled, has_effects, quiet
+
+__all__ = ["INF", "Many", "ManyTill", "SepBy"]
+
+INF = 1 << 62
+"""An unbounded repetition count."""
+
+
+class Many(_Unary):
+    """``p`` repeated ``least`` to ``most`` times, greedily (a list, or `None` to skip).
+
+    A repetition that succeeds without consuming input ends the loop once ``least`` is
+    reached, so ``many`` of a parser that can match nothing terminates.
+    """
+
+    __slots__ = ("keep", "least", "most", "post")
+
+    def __init__(self, p: Parser[Any], least: int, most: int, keep: bool) -> None:
+        if least < 0 or most < least:
+            raise ValueError(f"bad repetition bounds {least}..{most}")
+        super().__init__(p)
+        self.least = least
+        self.most = most
+        self.keep = keep
+        # The item's own user functions (``many(x.map(f))``), applied by the loop once it
+        # knows the iteration is kept: the empty match that ends a loop is dropped
+        # without calling them.
+        self.post: Callable[[Any], Any] | None = None
+
+    def link(self) -> None:
+        item = self.p
+        fs: list[Callable[[Any], Any]] = []
+        while type(item) is _Map and has_effects(item.f):
+            fs.append(item.f)
+            item = item.p
+        self.cp = compiled(item)
+        self.post = None if not fs else fs[0] if len(fs) == 1 else _Compose(tuple(reversed(fs)))
+
+    def enter(self, m: Machine) -> Parser[Any] | None:
+        f = _ManyFrame()
+        f.start = m.pos
+        f.node = self
+        f.vals = [] if self.keep else None
+        f.n = 0
+        return f.step(m)
+
+
+class _ManyFrame(Frame):
+    __slots__ = ("n", "node", "vals")
+
+    node: Many
+    vals: list[Any] | None
+    n: int
+
+    def step(self, m: Machine) -> Parser[Any] | None:
+        """Run iterations; fused children loop here without touching the stack."""
+        node = self.node
+        cp = node.cp
+        most = node.most
+        if cp.fused and not m.diag and m.trace is None:
+            match = cp.match  # type: ignore[attr-defined]
+            extract = cp.extract  # type: ignore[attr-defined]
+            if extract is None:
+                extract = _none
+            buf, lim, complete = m.buf, m.lim, m.complete
+            reach, k = cp.reach, cp.k  # type: ignore[attr-defined]
+            post = node.post
+            quiet = m.quiet or m.diag
+            fx = cp.effects or post is not None  # type: ignore[attr-defined]
+            vals = self.vals
+            pos = m.pos
+            n = self.n
+            while n < most:
+                r = match(buf, pos, lim)
+                if r is None:
+                    if complete or pos + reach <= lim:  # as `Fused.decided` trusts a failure
+                        m.fail(pos, cp)
+                        break
+                    self.start, self.n = pos, n
+                    m.pos = pos
+                    m.stack.append(self)
+                    return cp  # cannot decide here: the fused node falls back
+                end = r.end()
+                if not complete and end + k > lim and not cp.decided(buf, pos, lim, r):  # type: ignore[attr-defined]
+                    self.start, self.n = pos, n
+                    m.pos = pos
+                    m.stack.append(self)
+                    return cp
+                # Every success is the last fused one so far, the empty one that ends
+                # the loop included (as in the general form, see `_ScopeFrame`): its
+                # inner failures belong in the report if the parse fails right here.
+                m.last_ok = (pos, cp, m.marks)
+                if end == pos and n >= node.least:
+                    break
+                if quiet:
+                    if vals is not None:
+                        vals.append(None)
+                elif vals is not None:
+                    v = extract(r)
+                    vals.append(v if post is None else post(v))
+                elif fx:
+                    v = extract(r)
+                    if post is not None:
+                        post(v)
+                n += 1
+                pos = end
+            self.n = n
+            m.pos = pos
+            return self.finish(m)
+        stack = m.stack
+        while self.n < most:
+            start = self.start = m.pos
+            stack.append(self)
+            if not cp.leaf:
+                return cp  # composites go through the machine loop (no recursion)
+            nxt = cp.enter(m)
+            if nxt is not None:
+                return nxt
+            stack.pop()
+            if m.ok:
+                if m.pos == start and self.n >= node.least:
+                    return self.finish(m)
+                self.kept(m)
+                self.n += 1
+                continue
+            if start < m.commit_pos:
+                return None  # the item committed, then failed: no backtracking past it
+            m.pos = start
+            return self.finish(m)
+        return self.finish(m)
+
+    def finish(self, m: Machine) -> Parser[Any] | None:
+        if self.n < self.node.least:
+            m.ok = False
+            return None
+        m.value = self.vals
+        m.ok = True
+        return None
+
+    def kept(self, m: Machine) -> None:
+        """Take an iteration's value (applying the item's own functions, see `Many`)."""
+        post = self.node.post
+        v = m.value
+        if post is not None and not (m.quiet or m.diag):
+            v = post(v)
+        if self.vals is not None:
+            self.vals.append(v)
+
+    def resume(self, m: Machine) -> Parser[Any] | None:
+        if m.ok:
+            if m.pos == self.start and self.n >= self.node.least:
+                return self.finish(m)
+            self.kept(m)
+            self.n += 1
+            return self.step(m)
+        if self.start < m.commit_pos:
+            return None  # the item committed, then failed: no backtracking past it
+        m.pos = self.start
+        return self.finish(m)
+
+
+class _Compose:
+    """Functions applied in order (a chain of maps peeled off a loop's item)."""
+
+    __slots__ = ("fs",)
+
+    def __init__(self, fs: tuple[Callable[[Any], Any], ...]) -> None:
+        self.fs = fs
+
+    def __call__(self, v: Any) -> Any:
+        for f in self.fs:
+            v = f(v)
+        return v
+
+
+class ManyTill(Parser[list[Any]]):
+    """``p`` repeated until ``end`` succeeds (``end`` is tried first and consumed)."""
+
+    __slots__ = ("cend", "cp", "end", "p")
+
+    def __init__(self, p: Parser[Any], end: Parser[Any]) -> None:
+        super().__init__()
+        self.p = p
+        self.end = end
+        self.cp: Parser[Any] = p
+        self.cend: Parser[Any] = end
+
+    def children(self) -> tuple[Parser[Any], ...]:
+        return (self.end, self.p)
+
+    def link(self) -> None:
+        self.cp = compiled(self.p)
+        self.cend = compiled(self.end)
+
+    def enter(self, m: Machine) -> Parser[Any] | None:
+        f = _ManyTillFrame()
+        f.start = m.pos
+        f.node = self
+        f.vals = []
+        f.trying_end = True
+        m.stack.append(f)
+        return self.cend
+
+    def expected(self) -> str:
+        return self.end.expected()
+
+
+class _ManyTillFrame(Frame):
+    __slots__ = ("node", "trying_end", "vals")
+
+    node: ManyTill
+    vals: list[Any]
+    trying_end: bool
+
+    def resume(self, m: Machine) -> Parser[Any] | None:
+        if self.trying_end:
+            if m.ok:
+                m.value = self.vals
+                return None
+            if self.start < m.commit_pos:
+                return None
+            m.pos = self.start
+            self.trying_end = False
+            m.stack.append(self)
+            return self.node.cp
+        if not m.ok:
+            return None
+        self.vals.append(m.value)
+        self.start = m.pos
+        self.trying_end = True
+        m.stack.append(self)
+        return self.node.cend
+
+
+@quiet
+def _none(_: Any) -> None:
+    return None
+
+
+@quiet
+def _cons(first: Any, rest: list[Any]) -> list[Any]:
+    rest.insert(0, first)
+    return rest
+
+
+class _Empty:
+    """A marker for "no items" that `_fresh_list` turns into a new list each time."""
+
+
+@quiet
+def _fresh_list(v: Any) -> list[Any]:
+    return [] if isinstance(v, _Empty) else v
+
+
+class SepBy(Parser[list[Any]]):
+    """``p`` (at least ``least`` times) separated by ``sep``; a separator not followed by a
+    ``p`` is not consumed. ``tree`` is the same grammar in basic nodes, for the compiler."""
+
+    __slots__ = ("cp", "csep", "least", "p", "sep", "tree")
+
+    def __init__(self, sep: Parser[Any], p: Parser[Any], least: int) -> None:
+        super().__init__()
+        self.sep = sep
+        self.p = p
+        self.least = least
+        one_or_more = _Seq((p, Many(_Seq((sep, p), 1, None), 0, INF, keep=True)), -1, _cons)
+        self.tree: Parser[Any] = (
+            one_or_more if least else _Choice((one_or_more, _Pure(_Empty())), None).map(_fresh_list)
+        )
+        self.cp: Parser[Any] = p
+        self.csep: Parser[Any] = sep
+
+    def children(self) -> tuple[Parser[Any], ...]:
+        return (self.p, self.sep)
+
+    def link(self) -> None:
+        self.cp = compiled(self.p)
+        self.csep = compiled(self.sep)
+
+    def enter(self, m: Machine) -> Parser[Any] | None:
+        f = _SepByFrame()
+        f.start = m.pos
+        f.node = self
+        f.vals = []
+        return f.run(m, 0)
+
+    def expected(self) -> str:
+        return self.p.expected()
+
+
+class _SepByFrame(Frame):
+    # phase 0: the first item; 1: a separator; 2: the item after a separator.
+    __slots__ = ("node", "phase", "vals")
+
+    node: SepBy
+    vals: list[Any]
+    phase: int
+
+    def run(self, m: Machine, phase: int) -> Parser[Any] | None:
+        stack = m.stack
+        node = self.node
+        while True:
+            if phase == 1:
+                self.start = m.pos  # where to come back to if "sep p" fails
+                c = node.csep
+            else:
+                c = node.cp
+            self.phase = phase
+            stack.append(self)
+            if not c.leaf:
+                return c  # composites go through the machine loop (no recursion)
+            nxt = c.enter(m)
+            if nxt is not None:
+                return nxt
+            stack.pop()
+            phase = self.step(m)
+            if phase < 0:
+                return None
+
+    def step(self, m: Machine) -> int:
+        """Take the result of the current phase; the next phase, or -1 when finished."""
+        if m.ok:
+            if self.phase == 1:
+                return 2
+            if self.phase == 2 and m.pos == self.start:
+                m.value = self.vals  # neither separator nor item consumed: stop
+                return -1
+            self.vals.append(m.value)
+            return 1
+        if self.start < m.commit_pos:
+            return -1  # committed inside, then failed: the failure stands
+        m.pos = self.start
+        if self.phase == 0 and self.node.least:
+            return -1
+        m.value = self.vals
+        m.ok = True
+        return -1
+
+    def resume(self, m: Machine) -> Parser[Any] | None:
+        phase = self.step(m)
+        return None if phase < 0 else self.run(m, phase)

@@ -1,0 +1,230 @@
+"""The nodes around one parser: `Parser.map` (`_Map`), `Parser.bind` (`_Bind`),
+`Parser.desc` (`_Desc`) and the recursion point of `fix` (`_Ref`).
+
+Import them from `_parser`, which loads this module once `Parser` is defined.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ._machine import Frame, Machine, NoReplay, Suspend
+from ._parser import Parser, compiled
+from ._trace import trace_enter
+
+__all__ = ["_Bind", "_Desc", "_Map", "_Ref", "_Unary"]
+
+
+# --------------------------------------------------------------------------------
+# Map, bind, labels, recursion
+# --------------------------------------------------------------------------------
+class _Unary(Parser[Any]):
+    """A node around one parser ``p``; ``cp`` is ``p``'s runnable form once linked."""
+
+    __slots__ = ("cp", "depth", "inline", "p")
+
+    # Whether this node's ``enter`` runs an inline child itself (see ``inline``).
+    wraps_inline = False
+
+    def __init__(self, p: Parser[Any]) -> None:
+        super().__init__()
+        self.p = p
+        self.cp: Parser[Any] = p
+        # ``inline``: the child finishes inside its own ``enter`` (a primitive, or a
+        # wrapper of one, a few levels deep), so this node calls it directly and only
+        # pushes its frame if the child suspends or falls back to a general form.
+        self.inline = False
+        self.depth = 0
+
+    def children(self) -> tuple[Parser[Any], ...]:
+        return (self.p,)
+
+    def link(self) -> None:
+        self.cp = compiled(self.p)
+        self.set_inline()
+
+    def set_inline(self) -> None:
+        """Decide ``inline`` from the linked child."""
+        cp = self.cp
+        if not self.wraps_inline:
+            return
+        if cp.leaf:
+            self.inline, self.depth = True, 1
+        elif isinstance(cp, _Unary) and cp.wraps_inline and cp.inline and cp.depth < 8:
+            self.inline, self.depth = True, cp.depth + 1
+
+
+class _Map(_Unary):
+    __slots__ = ("f",)
+
+    def __init__(self, p: Parser[Any], f: Callable[[Any], Any]) -> None:
+        super().__init__(p)
+        self.f = f
+
+    wraps_inline = True
+
+    def enter(self, m: Machine) -> Parser[Any] | None:
+        if self.inline:
+            stack = m.stack
+            n = len(stack)
+            try:
+                after = self.cp.enter(m)
+            except Suspend:
+                stack.insert(n, self.frame())
+                raise
+            if after is not None:
+                stack.insert(n, self.frame())
+                return after
+            if m.ok:
+                m.value = None if m.diag or m.quiet else self.f(m.value)
+            return None
+        m.stack.append(self.frame())
+        return self.cp
+
+    def frame(self) -> _MapFrame:
+        f = _MapFrame()
+        f.start = 0
+        f.f = self.f
+        return f
+
+
+class _MapFrame(Frame):
+    __slots__ = ("f",)
+
+    f: Callable[[Any], Any]
+
+    def resume(self, m: Machine) -> None:
+        if m.ok:
+            # A diagnostic re-run needs no values (binds are replayed), nor does the
+            # general form of a fused block (its match gives them): f runs once.
+            m.value = None if m.diag or m.quiet else self.f(m.value)
+        return None
+
+
+class _Bind(_Unary):
+    __slots__ = ("f",)
+
+    def __init__(self, p: Parser[Any], f: Callable[[Any], Parser[Any]]) -> None:
+        super().__init__(p)
+        self.f = f
+
+    wraps_inline = True
+
+    def enter(self, m: Machine) -> Parser[Any] | None:
+        f = _BindFrame()
+        f.start = m.pos
+        f.node = self
+        stack = m.stack
+        stack.append(f)
+        if not self.inline:
+            return self.cp
+        after = self.cp.enter(m)  # a Suspend leaves the frame where it belongs
+        if after is not None:
+            return after
+        stack.pop()
+        return f.resume(m)
+
+
+class _BindFrame(Frame):
+    __slots__ = ("node",)
+
+    node: _Bind
+
+    def resume(self, m: Machine) -> Parser[Any] | None:
+        if not m.ok:
+            return None
+        log = m.log
+        if m.diag:
+            # Replay the parser the first run got, rather than call f again.
+            if log is None:
+                raise NoReplay
+            nxt = log.get((self.node, self.start + m.base))
+            if nxt is None:
+                raise NoReplay
+            return nxt  # type: ignore[no-any-return]
+        nxt = self.node.f(m.value)
+        if not isinstance(nxt, Parser):
+            raise TypeError(f"bind: the function returned {type(nxt).__name__}, not a Parser")
+        c = compiled(nxt)
+        if log is not None:
+            log[(self.node, self.start + m.base)] = c
+        return c
+
+
+class _Desc(_Unary):
+    __slots__ = ("label",)
+
+    def __init__(self, p: Parser[Any], label: str) -> None:
+        super().__init__(p)
+        self.label = label
+
+    wraps_inline = True
+
+    def enter(self, m: Machine) -> Parser[Any] | None:
+        saved = m.marks
+        if m.trace is not None:
+            m.stack.append(trace_enter(self.label, m))
+            m.marks = (self.label, saved, m.pos + m.base)
+            return self.cp
+        m.marks = (self.label, saved, m.pos + m.base)
+        if self.inline:
+            stack = m.stack
+            n = len(stack)
+            try:
+                after = self.cp.enter(m)
+            except Suspend:
+                stack.insert(n, _desc_frame(saved))
+                raise
+            if after is not None:
+                stack.insert(n, _desc_frame(saved))
+                return after
+            m.marks = saved
+            return None
+        m.stack.append(_desc_frame(saved))
+        return self.cp
+
+    def expected(self) -> str:
+        return self.label
+
+
+def _desc_frame(saved: Any) -> _DescFrame:
+    f = _DescFrame()
+    f.start = 0
+    f.saved = saved
+    return f
+
+
+class _DescFrame(Frame):
+    __slots__ = ("saved",)
+
+    saved: Any
+
+    def resume(self, m: Machine) -> None:
+        m.marks = self.saved
+        return None
+
+
+class _Ref(Parser[Any]):
+    """The recursion point created by `fix`."""
+
+    __slots__ = ("ct", "target")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.target: Parser[Any] | None = None
+        self.ct: Parser[Any] | None = None
+
+    def children(self) -> tuple[Parser[Any], ...]:
+        return (self.target,) if self.target is not None else ()
+
+    def link(self) -> None:
+        if self.target is None:
+            raise ValueError("fix: the parser was used before its definition was complete")
+        self.ct = compiled(self.target)
+
+    def enter(self, m: Machine) -> Parser[Any] | None:
+        return self.ct
+
+    def expected(self) -> str:
+        return "recursive parser"
