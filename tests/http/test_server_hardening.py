@@ -2,6 +2,9 @@
 case runs sans IO, through the fake runtime, at every split point of its input where the
 input is what varies.
 
+- A client that pipelines requests and never reads: the output waiting to be written
+  stays bounded (`Config.max_pending_output`), the reader yields and is woken once the
+  output drained (defect 1).
 - Request targets with the bytes browsers leave unencoded (defect 3).
 - EOF after pipelined requests: every complete request is answered, then the connection
   closes (defect 5; issue 18, item 1), also when the handlers answer later.
@@ -10,9 +13,98 @@ input is what varies.
 from __future__ import annotations
 
 import pytest
-from wirekit.http import CLOSE, READ, Close, Reqd, Response, ServerConnection, Write
+from wirekit.http import CLOSE, READ, YIELD, Close, Config, Reqd, Response, ServerConnection, Write
 
-from tests.http.runtime import Runtime, check_splits, get, parse_responses, statuses
+from tests.http.runtime import (
+    Runtime,
+    WriteSize,
+    check_splits,
+    get,
+    half,
+    parse_responses,
+    statuses,
+)
+
+# -----------------------------------------------------------------------------------------
+# Defect 1: bounded output for a client that does not read
+# -----------------------------------------------------------------------------------------
+BODY = b"x" * 1000
+BOUND = 8192
+
+
+def answer(reqd: Reqd) -> None:
+    reqd.respond_with_bytes(Response(200), BODY)
+
+
+def pending(conn: ServerConnection) -> int:
+    """The bytes the connection offers to write now (without writing them)."""
+    op = conn.next_write_operation()
+    return op.nbytes if isinstance(op, Write) else 0
+
+
+@pytest.mark.parametrize("write_size", [None, half], ids=["whole-writes", "half-writes"])
+def test_a_client_that_never_reads_gets_a_yield_and_bounded_output(write_size: WriteSize | None) -> None:
+    conn = ServerConnection(answer, config=Config(max_pending_output=BOUND))
+    rt = Runtime(conn, write_size)
+    rt.write_paused = True  # the socket never becomes writable: nothing is reported written
+    rt.pump()
+    data = get("/") * 2000  # 2000 responses of ~1 KiB: 2 MB if they were all taken
+    rt.send(data)
+    assert rt.reader_yielded and conn.next_read_operation() is YIELD
+    held = pending(conn)
+    assert BOUND < held <= BOUND + 1100  # at most one response beyond the bound
+    assert len(rt.inbox) > len(data) - 20 * len(get("/"))  # the rest waits, unparsed
+    for _ in range(3):  # more input changes nothing while the reader yields
+        rt.send(get("/"))
+        assert pending(conn) == held
+    # The client reads: each write that brings the output down to the bound wakes the
+    # reader, which takes more requests; all of them are answered, in order, and the
+    # output never exceeds the bound by more than one response.
+    rt.write_paused = False
+    while rt.inbox or pending(conn):
+        assert rt.write_step()
+        rt.write_paused = True
+        rt.pump()
+        assert pending(conn) <= BOUND + 1100
+        rt.write_paused = False
+    assert rt.reader_wakeups > 1
+    responses = parse_responses(rt.take_output())
+    assert len(responses) == 2003 and {(r.status, r.body) for r in responses} == {(200, BODY)}
+    assert conn.next_read_operation() is READ
+
+
+def test_the_reader_is_woken_when_the_output_drains_to_the_bound() -> None:
+    conn = ServerConnection(answer, config=Config(max_pending_output=BOUND))
+    data = get("/") * 20
+    used = conn.read(data)
+    assert 0 < used < len(data) and conn.next_read_operation() is YIELD
+    woken: list[bool] = []
+    conn.yield_reader(lambda: woken.append(True))
+    op = conn.next_write_operation()
+    assert isinstance(op, Write)
+    over = op.nbytes - BOUND
+    conn.report_write_result(over - 1)  # still one byte over: no wakeup
+    assert woken == []
+    conn.report_write_result(1)  # at the bound: the reader may go on
+    assert woken == [True] and conn.next_read_operation() is READ
+    assert conn.read(data[used:]) > 0
+
+
+def test_bounded_output_changes_nothing_of_what_is_sent() -> None:
+    # With a tiny bound the reader yields after nearly every request; the output is the
+    # same whatever the bound and however the input is split.
+    data = b"".join(get(f"/{i}") for i in range(12)) + get("/echo", "Content-Length: 5", method="POST") + b"hello"
+    tight = check_splits(data, config=Config(max_pending_output=1), exhaustive=False)
+    loose = check_splits(data, config=Config())
+    assert tight.output == loose.output and len(parse_responses(tight.output)) == 13
+    assert [s.target for s in tight.seen] == [s.target for s in loose.seen]
+
+
+def test_max_pending_output_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="max_pending_output"):
+        Config(max_pending_output=0)
+    assert Config().max_pending_output == 256 * 1024
+
 
 # -----------------------------------------------------------------------------------------
 # Defect 3: request targets as browsers send them

@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from wirekit.http import Config
 from wirekit.http.aio import ServeConfig
-from wirekit.http.aio._cli import build_parser, config_from_args, main
+from wirekit.http.aio._cli import build_parser, config_from_args, http_config_from_args, main
 
 from tests.http.aio.support import RawConnection, ServerProcess, arun, get, wirekit
 
@@ -63,6 +64,33 @@ def test_options_are_parsed_into_the_config() -> None:
         limit_concurrency=50, limit_max_requests=1000, access_log=True, root_path="/api",
     )
     assert config_from_args(build_parser().parse_args(["serve", "--no-access-log"])).access_log is False
+
+
+def test_every_http_config_field_is_an_option(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", "--help"])
+    text = capsys.readouterr().out
+    for f in dataclasses.fields(Config):
+        assert flag(f.name) in text, f.name
+    assert http_config_from_args(build_parser().parse_args(["serve"])) == Config()
+    args = build_parser().parse_args(["serve", "--max-pending-output", "1000", "--max-body-bytes", "10", "--max-headers", "5"])
+    assert http_config_from_args(args) == Config(max_pending_output=1000, max_body_bytes=10, max_headers=5)
+    assert main(["serve", "--max-pending-output", "0"]) == 2
+    assert "max_pending_output" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_http_limits_from_the_command_line_reach_the_connections(workers: str) -> None:
+    with ServerProcess("--max-headers", "2", "--workers", workers) as server:
+
+        async def requests() -> None:
+            conn = await RawConnection.open(server.address)
+            assert (await conn.request(get("/", "A: 1"))).status == 200
+            assert (await conn.request(get("/", "A: 1", "B: 2"))).status == 431
+            conn.close()
+
+        arun(requests())
+        assert server.stop() == 0
 
 
 @pytest.mark.parametrize("argv", [["serve", "--port", "abc"], ["serve", "--loop", "trio"], ["serve", "a", "b"], [], ["nope"]])

@@ -2,6 +2,8 @@
 server (in-process, or ``wirekit serve`` as a subprocess), is bounded in time, and stops
 the server.
 
+- A client that pipelines GETs and never reads: the server's memory stays flat (defect
+  1); a pipelining client that does read gets every response.
 - Request targets with the bytes browsers leave unencoded: raw bytes, curl, urllib and
   headless Chromium (defect 3).
 - Half-close after pipelined requests: every one is answered, native and ASGI (defect 5).
@@ -11,12 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import select
 import shutil
+import socket
 import subprocess
 import tempfile
+import time
 import urllib.request
 from typing import Any
 
+import psutil
 import pytest
 from wirekit.http import Reqd, Response
 
@@ -24,6 +30,78 @@ from tests.http.aio.apps import scope_app
 from tests.http.aio.support import RawConnection, ServerProcess, arun, get, require_tool, running
 
 TIMEOUT = 20
+
+
+# ------------------------------------------------------------------------------------
+# Defect 1: a pipelining client that never reads
+# ------------------------------------------------------------------------------------
+FLOOD = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" * 100
+
+
+def flood(address: tuple[str, int], seconds: float) -> int:
+    """Send ``FLOOD`` in a loop for ``seconds`` with a 4 KiB receive buffer, never
+    reading; the bytes sent. The connection is reset at the end."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(address)
+    sock.setblocking(False)
+    sent = 0
+    data = memoryview(FLOOD)
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline:
+            _, writable, _ = select.select([], [sock], [], 0.05)
+            if writable:
+                try:
+                    n = sock.send(data)
+                except BlockingIOError:
+                    continue
+                sent += n
+                data = data[n:] or memoryview(FLOOD)
+    finally:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        sock.close()
+    return sent
+
+
+@pytest.mark.parametrize("app", [None, "tests.http.aio.apps:scope_app"], ids=["native-demo", "asgi"])
+def test_a_pipelining_client_that_never_reads_cannot_grow_the_server(app: str | None) -> None:
+    with ServerProcess(*([app] if app else [])) as server:
+        process = psutil.Process(server.pid)
+        time.sleep(0.2)
+        before = process.memory_info().rss
+        # Before the fix the server grew 13 MiB/s (demo) and 9 MiB/s (ASGI) here.
+        sent = flood(server.address, 2.5)
+        after = process.memory_info().rss
+        assert sent > 200_000, sent  # the flood happened (into the socket buffers at least)
+        growth = (after - before) / 2**20
+        assert growth < 6, f"RSS grew {growth:.1f} MiB while a client flooded without reading"
+        # The server is still fine, and the flooding connection is gone.
+        response = urllib.request.urlopen(server.url + "/", timeout=TIMEOUT)
+        assert response.status == 200
+        assert server.stop() == 0
+
+
+def test_a_pipelining_client_that_reads_gets_every_response() -> None:
+    # 3000 pipelined requests whose responses (3.3 MB) go well beyond the output bound and
+    # the transport's buffer: reading pauses and resumes many times; nothing is lost.
+    count, size = 3000, 1000
+
+    async def main() -> None:
+        async with running(None) as server:
+            conn = await RawConnection.open(server.address)
+
+            async def send() -> None:
+                for i in range(0, count, 100):
+                    await conn.send(b"".join(get(f"/bytes/{size}") for _ in range(min(100, count - i))))
+
+            sender = asyncio.create_task(send())
+            for _ in range(count):
+                response = await conn.response(timeout=10)
+                assert response.status == 200 and len(response.body) == size
+            await sender
+
+    arun(main(), timeout=60)
 
 
 # ------------------------------------------------------------------------------------

@@ -344,7 +344,7 @@ def test_flush_callbacks_wait_while_writing_is_paused() -> None:
         reasons: list[FlushReason] = []
         protocol, transport = connect(streaming_handler(reasons))
         protocol.pause_writing()
-        transport.send(get("/"))
+        protocol.data_received(get("/"))  # bytes the transport had read before it paused
         await settle()
         assert transport.total == 0 and reasons == []
         protocol.resume_writing()
@@ -355,12 +355,32 @@ def test_flush_callbacks_wait_while_writing_is_paused() -> None:
     arun(main())
 
 
+def test_no_request_is_read_while_writing_is_paused() -> None:
+    # A client that does not read our responses gets no more of its requests read
+    # (issue 17, defect 1): the socket is paused until the transport's buffer drains.
+    async def main() -> None:
+        _protocol, transport = connect(high_water=4096)
+        transport.send(get("/bytes/5000"))
+        await settle()
+        assert transport.write_paused and not transport.reading
+        transport.send(get("/") * 3)
+        await settle()
+        assert transport.inbound and transport.total < 5200  # not delivered, not answered
+        data = transport.take()  # the client reads: writing resumes, then reading
+        await settle()
+        assert transport.reading and not transport.inbound
+        data += transport.take()
+        assert data.count(b"HTTP/1.1 200 OK") == 4
+
+    arun(main())
+
+
 def test_a_lost_connection_releases_flush_callbacks() -> None:
     async def main() -> None:
         reasons: list[FlushReason] = []
         protocol, transport = connect(streaming_handler(reasons))
         protocol.pause_writing()
-        transport.send(get("/"))
+        protocol.data_received(get("/"))  # bytes the transport had read before it paused
         await settle()
         transport.reset()
         await settle()

@@ -18,6 +18,11 @@ class Config:
     Limits apply to the total bytes of a message part however the input is split into
     reads, and exceeding one gets the matching status: 414 (request line), 431 (header
     section, header count, trailers), 413 (body), 400 (chunk extensions).
+
+    ``max_pending_output`` bounds the memory a client that sends requests but does not
+    read the responses can make the server hold: while more response bytes than this
+    wait to be written, the connection parses no further request (its reader yields),
+    and reads again once the output drained to the bound.
     """
 
     max_request_line: int = field(default=8192, metadata={"help": "longest request line (414 beyond)"})
@@ -48,6 +53,10 @@ class Config:
     max_leading_empty_lines: int = field(
         default=4, metadata={"help": "empty lines ignored before a request line"}
     )
+    max_pending_output: int = field(
+        default=262144,
+        metadata={"help": "unsent response bytes per connection beyond which no further request is read"},
+    )
 
     def __post_init__(self) -> None:
         for name in (
@@ -57,6 +66,7 @@ class Config:
             "max_pipelined_requests",
             "request_body_buffer_size",
             "response_buffer_size",
+            "max_pending_output",
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"Config.{name} must be positive")

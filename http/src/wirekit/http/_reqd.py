@@ -12,13 +12,13 @@ from ._body import BodyReader, BodyWriter
 from ._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from ._framing import BodyKind, RequestFraming, connection_options, content_length
 from ._messages import HEAD_LINES, HeaderInput, Headers, Method, Request, Response, Version
-from ._status import Status
+from ._status import Status, reason_phrase
 from ._writer import _STATUS_LINES, PLAIN, field_lines, head_bytes, status_line
 
 if TYPE_CHECKING:
     from ._server import ServerConnection
 
-__all__ = ["ErrorHandler", "Reqd", "RequestHandler"]
+__all__ = ["ErrorHandler", "Reqd", "RequestHandler", "default_error_handler"]
 
 # Bodies at least this large are scheduled (zero-copy) instead of copied.
 SCHEDULE_THRESHOLD = 4096
@@ -380,3 +380,15 @@ def _options(headers: Headers) -> list[bytes]:
 
 RequestHandler = Callable[[Reqd], None]
 ErrorHandler = Callable[[Request | None, Exception, Callable[[HeaderInput | None], BodyWriter]], None]
+
+
+def default_error_handler(
+    request: Request | None, error: Exception, respond: Callable[[HeaderInput | None], BodyWriter]
+) -> None:
+    """Answer with the status the error calls for and a one-line text body."""
+    status = error.status if isinstance(error, ProtocolError) else Status.INTERNAL_SERVER_ERROR
+    phrase = reason_phrase(status) or "Error"
+    body = f"{int(status)} {phrase}\n".encode()
+    writer = respond([(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"%d" % len(body))])
+    writer.write(body)
+    writer.close()

@@ -41,13 +41,13 @@ from ._body import (
     empty_body,
 )
 from ._config import Config
-from ._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
+from ._errors import LocalProtocolError, RemoteProtocolError
 from ._framing import BodyKind, request_framing
 from ._heads import REQUEST_HEAD, head_error, parse_head
 from ._messages import _METHODS, HeaderInput, Headers, Request, Response, Version
 from ._operations import CLOSE, READ, UPGRADE, YIELD, Close, ReadOperation, WriteOperation
-from ._reqd import ErrorHandler, Reqd, RequestHandler, ResponseState
-from ._status import Status, reason_phrase
+from ._reqd import ErrorHandler, Reqd, RequestHandler, ResponseState, default_error_handler
+from ._status import Status
 from ._wakeups import Wakeups
 
 __all__ = ["ServerConnection", "default_error_handler"]
@@ -74,18 +74,6 @@ _HTTP_1_0 = Version.HTTP_1_0
 _HTTP_1_1 = Version.HTTP_1_1
 _BODY_DONE = _ReaderState.DONE
 _BODY_CLOSED = _ReaderState.CLOSED
-
-
-def default_error_handler(
-    request: Request | None, error: Exception, respond: Callable[[HeaderInput | None], BodyWriter]
-) -> None:
-    """Answer with the status the error calls for and a one-line text body."""
-    status = error.status if isinstance(error, ProtocolError) else Status.INTERNAL_SERVER_ERROR
-    phrase = reason_phrase(status) or "Error"
-    body = f"{int(status)} {phrase}\n".encode()
-    writer = respond([(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"%d" % len(body))])
-    writer.write(body)
-    writer.close()
 
 
 class ServerConnection(Wakeups):
@@ -127,6 +115,7 @@ class ServerConnection(Wakeups):
         self._upgrade_ready = False
         self._drained = 0
         self._writer_done = False
+        self._output_full = False  # the reader yields until the output drains
 
     # ---------------------------------------------------------------------------------
     # Reading
@@ -135,13 +124,19 @@ class ServerConnection(Wakeups):
         """What the reader should do: `READ`, `YIELD`, `CLOSE` or `UPGRADE`."""
         reader = self._reader
         if reader is _AT_HEAD:
-            if not self._queue and not self._closing:
-                return READ
-            wait = self._wait_before_head()
-            if wait is CLOSE:
-                self._reader = _READ_CLOSED
-                self._maybe_close_writer()
-            return wait
+            if self._queue or self._closing:
+                wait = self._wait_before_head()
+                if wait is not READ:
+                    if wait is CLOSE:
+                        self._reader = _READ_CLOSED
+                        self._maybe_close_writer()
+                    return wait
+            if self._out.pending_bytes > self._config.max_pending_output:
+                # Responses pile up unsent (a client that sends requests but does not read
+                # the answers): parse no more until they drain (`report_write_result`).
+                self._output_full = True
+                return YIELD
+            return READ
         if reader is _IN_BODY:
             reqd = self._receiving
             assert reqd is not None
@@ -192,6 +187,10 @@ class ServerConnection(Wakeups):
                     break
                 if off == n and self._head_parse is None:
                     self._input_ended()  # a clean end of stream between requests
+                    break
+                if off and off < n and self._out.pending_bytes > config.max_pending_output:
+                    # Too much output unsent: the reader yields (`next_read_operation`,
+                    # which also checked this before the first request of this read).
                     break
                 used = self._read_head(data, off, n, eof)
                 if used < 0:
@@ -531,7 +530,11 @@ class ServerConnection(Wakeups):
             self._wake_reader()
             return
         assert isinstance(result, int)
-        self._out.shift(result)
+        out = self._out
+        out.shift(result)
+        if self._output_full and out.pending_bytes <= self._config.max_pending_output:
+            self._output_full = False
+            self._wake_reader()
 
     # ---------------------------------------------------------------------------------
     # Errors and shutdown

@@ -1,5 +1,6 @@
-"""The ``wirekit`` command. Its options are generated from `ServeConfig`'s fields, so each
-is described once (in the dataclass)."""
+"""The ``wirekit`` command. Its options are generated from the fields of `ServeConfig` (how
+to run) and of `wirekit.http.Config` (the HTTP layer's limits), so each is described once
+(in its dataclass)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ import typing
 from collections.abc import Sequence
 from typing import Any
 
+from .. import Config
 from ._config import ServeConfig
 from ._server import AppError, run
 
-__all__ = ["build_parser", "config_from_args", "main"]
+__all__ = ["build_parser", "config_from_args", "http_config_from_args", "main"]
 
 
 def _base_type(annotation: Any) -> Any:
@@ -36,19 +38,25 @@ def build_parser() -> argparse.ArgumentParser:
         "with no APP, the built-in demo (/, /echo, /bytes/N, /stream/N).",
     )
     serve.add_argument("app", nargs="?", default=None, metavar="APP", help="module:attribute")
-    hints = typing.get_type_hints(ServeConfig)
-    for f in dataclasses.fields(ServeConfig):
+    _add_options(serve, ServeConfig)
+    _add_options(serve.add_argument_group("HTTP limits (wirekit.http.Config, sizes in bytes)"), Config)
+    return parser
+
+
+def _add_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup, cls: type) -> None:
+    """One ``--name`` option per field of the dataclass ``cls``."""
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
         flag = "--" + f.name.replace("_", "-")
         kind = _base_type(hints[f.name])
         help_text = f.metadata.get("help", "")
         if kind is bool:
-            serve.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default, help=help_text)
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default, help=help_text)
             continue
         kwargs: dict[str, Any] = {"type": kind, "default": f.default, "help": f"{help_text} (default: {f.default})"}
         if "choices" in f.metadata:
             kwargs["choices"] = f.metadata["choices"]
-        serve.add_argument(flag, **kwargs)
-    return parser
+        parser.add_argument(flag, **kwargs)
 
 
 def config_from_args(args: argparse.Namespace) -> ServeConfig:
@@ -56,16 +64,26 @@ def config_from_args(args: argparse.Namespace) -> ServeConfig:
     return ServeConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(ServeConfig)})
 
 
+def http_config_from_args(args: argparse.Namespace) -> Config:
+    """The `wirekit.http.Config` (limits of each connection) from parsed arguments.
+
+    Raises:
+        ValueError: a value the dataclass refuses.
+    """
+    return Config(**{f.name: getattr(args, f.name) for f in dataclasses.fields(Config)})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``wirekit`` and ``python -m wirekit.http``."""
     args = build_parser().parse_args(argv)
     try:
         config = config_from_args(args)
+        http_config = http_config_from_args(args)
     except ValueError as e:
         print(f"wirekit: {e}", file=sys.stderr)
         return 2
     try:
-        return run(args.app, config)
+        return run(args.app, config, http_config)
     except AppError as e:
         print(f"wirekit: {e}", file=sys.stderr)
         return 2

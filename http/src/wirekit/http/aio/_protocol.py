@@ -4,7 +4,9 @@ Reads: everything received and not consumed is presented to ``read``; a `Yield` 
 the transport's reading until the connection wakes us. Writes: each `Write` goes to the
 transport in one call (``bytes`` only: transports may keep references, and the output
 buffer is reused once shifted); while the transport is paused, nothing more is taken, so
-body writers' flush callbacks wait (backpressure). Timers close slow or idle peers.
+body writers' flush callbacks wait (backpressure), and no request is read either: memory
+stays bounded (transport buffer + ``Config.max_pending_output``) for a client that
+sends requests and does not read. Timers close slow or idle peers.
 """
 
 from __future__ import annotations
@@ -179,11 +181,17 @@ class HttpProtocol(asyncio.Protocol):
                 conn.shutdown()
 
     def pause_writing(self) -> None:
+        # The client does not read as fast as we answer: stop taking its requests too,
+        # or a client that pipelines and never reads would make us hold every response.
         self._writing_paused = True
+        self._pause_reading()
 
     def resume_writing(self) -> None:
         self._writing_paused = False
         self._pump_write()
+        if self._reading_paused and not self._closed and self.conn is not None:
+            self._pump_read()
+            self._arm_timer()
 
     # -- moving bytes ------------------------------------------------------------------
     def _handle(self, reqd: Reqd) -> None:
@@ -301,7 +309,9 @@ class HttpProtocol(asyncio.Protocol):
             self.transport.pause_reading()
 
     def _resume_reading(self) -> None:
-        if self._reading_paused and self.transport is not None and not self._closed:
+        # While writing is paused the socket stays unread (`resume_writing` reads again);
+        # bytes already received are still parsed, within `Config.max_pending_output`.
+        if self._reading_paused and self.transport is not None and not self._closed and not self._writing_paused:
             self._reading_paused = False
             self.transport.resume_reading()
 

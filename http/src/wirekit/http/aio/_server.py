@@ -222,7 +222,12 @@ def _reuseport_socket(host: str, port: int) -> socket.socket:
 
 
 def _worker(
-    spec: str | None, config: ServeConfig, port: int, number: int, ready: multiprocessing.synchronize.Event | None = None
+    spec: str | None,
+    config: ServeConfig,
+    port: int,
+    number: int,
+    ready: multiprocessing.synchronize.Event | None = None,
+    http_config: Config | None = None,
 ) -> None:
     """A worker process: its own SO_REUSEPORT socket on the shared port."""
     # Forked from the supervisor: drop its SIGTERM handler, so a SIGTERM that comes before
@@ -237,16 +242,17 @@ def _worker(
     sock.setblocking(False)
     if ready is not None:
         ready.set()  # connections queue up from now on: the supervisor may announce
-    asyncio.run(serve(app, config, sock=sock, announce=lambda line: None))
+    asyncio.run(serve(app, config, http_config, sock=sock, announce=lambda line: None))
 
 
-def run(spec: str | None, config: ServeConfig) -> int:
-    """Run the server(s) for the CLI; returns the exit code."""
+def run(spec: str | None, config: ServeConfig, http_config: Config | None = None) -> int:
+    """Run the server(s) for the CLI (``http_config``: each connection's limits); returns
+    the exit code."""
     logging.basicConfig(level=logging.INFO if config.access_log else logging.WARNING, stream=sys.stderr)
     if config.workers == 1:
         _install_loop(config.loop)
         app = load_app(spec) if spec else None
-        asyncio.run(serve(app, config))
+        asyncio.run(serve(app, config, http_config))
         return 0
     if spec:
         load_app(spec)  # fail fast, with a clear message, before forking
@@ -260,7 +266,7 @@ def run(spec: str | None, config: ServeConfig) -> int:
 
     def start(i: int) -> multiprocessing.synchronize.Event:
         ready = ctx.Event()
-        p = ctx.Process(target=_worker, args=(spec, config, port, i, ready), daemon=True)
+        p = ctx.Process(target=_worker, args=(spec, config, port, i, ready, http_config), daemon=True)
         p.start()
         procs[i] = p
         return ready
