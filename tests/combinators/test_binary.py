@@ -23,14 +23,13 @@ from wirekit.combinators import (
     any_int8,
     any_uint8,
     count,
+    explain,
     int8,
     many,
     parse,
     take,
     varint,
 )
-from wirekit.combinators._compile import Fused
-from wirekit.combinators._parser import compiled
 from wirekit.serializer import Serializer, serialize_to_bytes
 
 from tests.combinators.helpers import Err, check
@@ -289,7 +288,7 @@ def test_varint_errors_inside_a_larger_grammar() -> None:
 
 def test_varint_compiles_to_one_pattern() -> None:
     # Fused: matched by one regular expression, decoded from the match.
-    assert isinstance(compiled(varint), Fused)
+    assert explain(varint).fused
 
 
 @given(st.integers(0, 2**64 - 1))

@@ -30,6 +30,7 @@ from wirekit.combinators import (
     consumed,
     count,
     end_of_input,
+    explain,
     fail,
     lookahead,
     many,
@@ -65,6 +66,7 @@ from tests.combinators.helpers import Err, check
 # --------------------------------------------------------------------------------
 def test_peek_string_needs_its_bytes_even_when_its_value_is_unused() -> None:
     # Fused, a peek whose value is dropped must still require the bytes.
+    assert explain(peek_string(2) >> char(b"b")).fused
     check(peek_string(2) >> char(b"b"), b"b", expect_error=Err(0))
     check(consumed(peek_string(2)), b"", expect_error=Err(0))
     check(count(2, peek_string(2) >> char(b"b")), b"bb", expect_error=Err(1))
@@ -81,6 +83,7 @@ def test_an_empty_fused_item_ending_a_loop_after_a_commit_reports_its_expectatio
     # other: what its item expected there is reported, whether the loop ran it as one
     # match (complete input) or in its general form (input that might continue).
     a_or_nothing = option(None, char(b"a"))
+    assert explain(a_or_nothing).fused
     expected = ["'a'", "end of input"]
     for loop in (many, many1, skip_many):
         check(commit >> loop(a_or_nothing), b"b", expect_error=Err(0, expected))
@@ -100,6 +103,7 @@ def test_a_fused_item_run_in_its_general_form_keeps_its_skipped_alternatives_to_
     # `char(b"a") | string(b"bc")` by the first byte; that must not add the skipped
     # alternative as a whole ("'a' or 'bc'") to what the one match reports.
     item = option(None, char(b"a") | string(b"bc"))
+    assert explain(item).fused
     check(
         char(b"a") >> commit >> many(item),
         b"ac",
@@ -112,7 +116,9 @@ def test_a_fused_failure_waits_for_the_bytes_that_decide_where_it_is() -> None:
     # On b"a" with more to come, no continuation can match, but the furthest failure
     # is only known once `take(2)` has its bytes: the parse must not fail before then
     # with "2 more bytes" at 0 when complete input says "x" at 2.
-    check(option(None, many(take(2) >> fail("x"))), b"aa", expect_error=Err(2, ["x"]))
+    p = option(None, many(take(2) >> fail("x")))
+    assert explain(p).fused
+    check(p, b"aa", expect_error=Err(2, ["x"]))
 
 
 # --------------------------------------------------------------------------------

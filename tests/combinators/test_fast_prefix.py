@@ -18,6 +18,7 @@ from wirekit.combinators import (
     any_uint8,
     char,
     consumed,
+    explain,
     fast_prefix,
     many,
     option,
@@ -58,6 +59,7 @@ def agrees(p: Parser[Any], data: bytes) -> None:
 
 
 def test_a_whole_head_is_one_match() -> None:
+    assert explain(head).fused
     fast: FastPrefix = fast_prefix(head)
     got = fast(SAMPLE, 0, len(SAMPLE))
     assert got == ((b"ab", [(b"a", b"b a"), (b"bb", b"a")]), len(SAMPLE) - 4)
@@ -82,6 +84,7 @@ def test_no_match_is_left_to_parse_prefix() -> None:
 
 def test_a_grammar_that_is_not_regular_always_defers() -> None:
     length_prefixed = any_uint8.bind(take)
+    assert not explain(length_prefixed).fused
     fast = fast_prefix(length_prefixed)
     assert fast(b"\x02ab", 0, 3) is None
     state = parse_prefix(length_prefixed, b"\x02ab")

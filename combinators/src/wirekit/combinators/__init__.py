@@ -39,6 +39,7 @@ from ._combinators import (
 )
 from ._compile import FastPrefix, fast_prefix
 from ._errors import ParseError
+from ._explain import DispatchRoute, ExplainedNode, Explanation, NodeKind, explain
 from ._parser import Parser
 from ._primitives import (
     BytePredicate,
@@ -86,6 +87,7 @@ __all__ = [
     "Buffered",
     "BytePredicate",
     "Consume",
+    "DispatchRoute", "ExplainedNode", "Explanation", "NodeKind", "explain",
     "Done",
     "Fail",
     "ParseError",
