@@ -8,12 +8,28 @@ input is what varies.
 - Request targets with the bytes browsers leave unencoded (defect 3).
 - EOF after pipelined requests: every complete request is answered, then the connection
   closes (defect 5; issue 18, item 1), also when the handlers answer later.
+- A response's Content-Length goes out as one field with one value; conflicting values
+  are the handler's error (defect 6).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
-from wirekit.http import CLOSE, READ, YIELD, Close, Config, Reqd, Response, ServerConnection, Write
+from wirekit.http import (
+    CLOSE,
+    READ,
+    YIELD,
+    Close,
+    Config,
+    HeaderInput,
+    LocalProtocolError,
+    Reqd,
+    Response,
+    ServerConnection,
+    Write,
+)
 
 from tests.http.runtime import (
     Runtime,
@@ -295,3 +311,88 @@ def test_eof_with_nothing_pending_closes_at_once() -> None:
     conn.read_eof(b"")
     assert conn.next_read_operation() is CLOSE and conn.next_write_operation() == Close(0)
 
+
+
+# -----------------------------------------------------------------------------------------
+# Defect 6: the response's Content-Length, normalised
+# -----------------------------------------------------------------------------------------
+SAME_LENGTHS: list[HeaderInput] = [
+    [(b"content-length", b"5, 5")],
+    [(b"Content-Length", b"5"), (b"content-length", b"5")],
+    [(b"content-length", b"5 ,5,  5")],
+    [(b"content-length", b"5"), (b"Content-Length", b"5, 5")],
+    [(b"content-length", b"005")],
+]
+
+
+def respond(how: str, headers: HeaderInput, body: bytes = b"hello") -> Callable[[Reqd], None]:
+    def handler(reqd: Reqd) -> None:
+        response = Response(200, [(b"x-before", b"1"), *headers, (b"x-after", b"2")])  # type: ignore[misc]
+        if how == "bytes":
+            reqd.respond_with_bytes(response, body)
+        else:
+            writer = reqd.respond_with_streaming(response)
+            writer.write(body)
+            writer.close()
+
+    return handler
+
+
+@pytest.mark.parametrize("how", ["bytes", "streaming"])
+@pytest.mark.parametrize("headers", SAME_LENGTHS, ids=lambda h: repr(h)[:40])
+def test_a_repeated_or_listed_content_length_goes_out_as_one_field(how: str, headers: HeaderInput) -> None:
+    for _attempt in range(2):  # the second time, the header lines come from the cache
+        ref = check_splits(get("/") + get("/", "Connection: close"), app=lambda: respond(how, headers), exhaustive=False)
+        responses = parse_responses(ref.output)
+        assert len(responses) == 2
+        for r in responses:
+            lengths = [(n, v) for n, v in r.headers if n.lower() == b"content-length"]
+            assert [v for _, v in lengths] == [b"5"], r.headers
+            # In place of the first one, between the fields around it.
+            assert r.header_names()[:3] == [b"x-before", b"content-length", b"x-after"]
+            assert r.body == b"hello" and r.complete
+
+
+@pytest.mark.parametrize("headers", SAME_LENGTHS[:2], ids=["list", "repeated"])
+def test_head_and_304_keep_one_normalised_content_length(headers: HeaderInput) -> None:
+    def handler(reqd: Reqd) -> None:
+        status = 304 if reqd.request is not None and reqd.request.target == b"/304" else 200
+        reqd.respond_with_bytes(Response(status, headers))
+
+    ref = check_splits(get("/", method="HEAD") + get("/304"), app=lambda: handler, exhaustive=False)
+    responses = parse_responses(ref.output, ["HEAD", "GET"])
+    assert [r.status for r in responses] == [200, 304]
+    for r in responses:
+        assert [v for n, v in r.headers if n.lower() == b"content-length"] == [b"5"], r.headers
+
+
+CONFLICTS: list[HeaderInput] = [
+    [(b"content-length", b"5, 6")],
+    [(b"content-length", b"5"), (b"content-length", b"6")],
+    [(b"content-length", b"5"), (b"Content-Length", b"5, 6")],
+]
+
+
+@pytest.mark.parametrize("how", ["bytes", "streaming"])
+@pytest.mark.parametrize("headers", CONFLICTS, ids=["list", "repeated", "mixed"])
+def test_conflicting_content_lengths_are_the_handlers_error(how: str, headers: HeaderInput) -> None:
+    errors: list[Exception] = []
+
+    def handler(reqd: Reqd) -> None:
+        try:
+            respond(how, headers)(reqd)
+        except LocalProtocolError as e:
+            errors.append(e)
+            reqd.respond_with_bytes(Response(200), b"fine")  # nothing was sent: it may answer
+
+    ref = check_splits(get("/"), app=lambda: handler, exhaustive=False)
+    assert errors and "Content-Length" in str(errors[0])
+    [response] = parse_responses(ref.output)
+    assert response.body == b"fine" and response.header(b"content-length") == b"4"
+
+
+@pytest.mark.parametrize("headers", CONFLICTS, ids=["list", "repeated", "mixed"])
+def test_a_handler_that_lets_the_conflict_raise_gets_a_500(headers: HeaderInput) -> None:
+    ref = check_splits(get("/") + get("/never"), app=lambda: respond("bytes", headers), exhaustive=False)
+    assert [(r.status, r.header(b"connection")) for r in parse_responses(ref.output)] == [(500, b"close")]
+    assert ref.closed

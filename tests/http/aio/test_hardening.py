@@ -7,6 +7,8 @@ the server.
 - Request targets with the bytes browsers leave unencoded: raw bytes, curl, urllib and
   headless Chromium (defect 3).
 - Half-close after pipelined requests: every one is answered, native and ASGI (defect 5).
+- A response's Content-Length as one field with one value; conflicting values from an
+  ASGI app are a 500 (defect 6).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 import psutil
 import pytest
 from wirekit.http import Reqd, Response
+from wirekit.http.aio._asgi import Receive, Scope, Send
 
 from tests.http.aio.apps import scope_app
 from tests.http.aio.support import RawConnection, ServerProcess, arun, get, require_tool, running
@@ -214,5 +217,67 @@ def test_half_close_after_pipelined_requests(app: Any, count: int) -> None:
             # Only the last may say the connection closes.
             assert [r.header(b"connection") for r in responses[:-1]] == [None] * (count - 1)
             assert responses[-1].header(b"connection") in (None, b"close")
+
+    arun(main())
+
+
+# ------------------------------------------------------------------------------------
+# Defect 6: the response Content-Length, normalised
+# ------------------------------------------------------------------------------------
+LENGTH_HEADERS = {
+    "/list": [(b"content-length", b"5, 5")],
+    "/twice": [(b"content-length", b"5"), (b"Content-Length", b"5")],
+    "/conflict": [(b"content-length", b"5, 6")],
+    "/conflict-twice": [(b"content-length", b"5"), (b"content-length", b"6")],
+}
+
+
+async def length_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """Answers ``hello`` with the Content-Length fields of ``LENGTH_HEADERS[path]``, in one
+    body (``?stream``: in two body messages)."""
+    if scope["type"] != "http":
+        return
+    while (await receive()).get("more_body"):
+        pass
+    headers = [(b"content-type", b"text/plain"), *LENGTH_HEADERS[scope["path"]]]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    if scope["query_string"] == b"stream":
+        await send({"type": "http.response.body", "body": b"hel", "more_body": True})
+        await send({"type": "http.response.body", "body": b"lo"})
+    else:
+        await send({"type": "http.response.body", "body": b"hello"})
+
+
+def content_lengths(response: Any) -> list[bytes]:
+    return [value for name, value in response.headers if name.lower() == b"content-length"]
+
+
+@pytest.mark.parametrize("query", ["", "?stream"], ids=["whole", "streamed"])
+def test_asgi_content_length_goes_out_as_one_field(query: str) -> None:
+    async def main() -> None:
+        async with running(length_app) as server:
+            conn = await RawConnection.open(server.address)
+            for path in ("/list", "/twice"):
+                response = await conn.request(get(path + query))
+                assert response.status == 200 and response.body == b"hello"
+                assert content_lengths(response) == [b"5"], response.headers
+            for path in ("/conflict", "/conflict-twice"):  # the app's error: 500, then close
+                conn = await RawConnection.open(server.address)
+                response = await conn.request(get(path + query))
+                assert response.status == 500, response
+                assert await conn.closed_by_peer()
+
+    arun(main())
+
+
+def test_the_demo_echo_does_not_copy_a_listed_content_length() -> None:
+    async def main() -> None:
+        async with running(None) as server:
+            conn = await RawConnection.open(server.address)
+            response = await conn.request(get("/echo", "Content-Length: 5, 5", method="POST") + b"hello")
+            assert response.status == 200 and response.body == b"hello"
+            assert content_lengths(response) == [b"5"], response.headers
+            # The connection is still usable: the response was framed right.
+            assert (await conn.request(get("/"))).body == b"Hello, world!"
 
     arun(main())

@@ -142,6 +142,11 @@ class Reqd:
             if status == 204:
                 headers.remove(b"content-length")
                 length = None
+            elif length is not None and headers.get_all(b"content-length") != [b"%d" % length]:
+                # One field, one value (RFC 9110 §8.6: a recipient may collapse identical
+                # values; a sender sends one): "5, 5" or a repeated line becomes "5",
+                # where the first one was.
+                headers.set(b"content-length", b"%d" % length)
         options = _options(response.headers)
         if b"close" in options:
             self.persistent = False

@@ -107,12 +107,18 @@ def _framing_of(fields: list[tuple[bytes, bytes]]) -> int:
     framing = [pair for pair in fields if pair not in PLAIN_FIELDS]
     if not framing:
         return PLAIN
-    if any(name.lower() != b"content-length" for name, _ in framing):
-        return GENERAL  # Transfer-Encoding or Connection: the connection decides
+    if len(framing) > 1 or framing[0][0].lower() != b"content-length":
+        # Transfer-Encoding or Connection (the connection decides), or Content-Length
+        # repeated (the general path sends it as one field).
+        return GENERAL
+    value = framing[0][1]
     try:
-        return _length_of([value for _, value in framing], Status.BAD_REQUEST)
+        length = _length_of([value], Status.BAD_REQUEST)
     except RemoteProtocolError:
         return GENERAL  # the general path reports it
+    # Only one plain number is sent as it is: a list ("5, 5") or leading zeros are
+    # normalised by the general path.
+    return length if value == b"%d" % length else GENERAL
 
 
 def head_bytes(first_line: bytes, headers: Headers, extra: list[tuple[bytes, bytes]] | None) -> bytes:
