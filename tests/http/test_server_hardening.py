@@ -327,7 +327,7 @@ SAME_LENGTHS: list[HeaderInput] = [
 
 def respond(how: str, headers: HeaderInput, body: bytes = b"hello") -> Callable[[Reqd], None]:
     def handler(reqd: Reqd) -> None:
-        response = Response(200, [(b"x-before", b"1"), *headers, (b"x-after", b"2")])  # type: ignore[misc]
+        response = Response(200, [(b"x-before", b"1"), *headers, (b"x-after", b"2")])
         if how == "bytes":
             reqd.respond_with_bytes(response, body)
         else:
