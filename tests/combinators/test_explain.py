@@ -126,8 +126,13 @@ def test_try_map_and_at_end_of_input_are_named() -> None:
     assert e.root.reason is not None and "try_map" in e.root.reason
     ended = seq(take_while1(b"ab"), at_end_of_input)
     check(ended, b"ab", (b"ab", True))
-    held = explain(ended).root.reason
-    assert held is not None and "at_end_of_input" in held
+    e = explain(ended)
+    assert e.root.reason is not None and "at_end_of_input" in e.root.reason
+    run, at_end = e.root.children
+    # A lone primitive runs directly, as fast as a pattern: not counted as interpreted.
+    assert run.kind == "primitive" and run.reason is None and run.notes
+    assert at_end.kind == "primitive" and at_end.reason is not None
+    assert e.interpreted() == [e.root, at_end]
 
 
 def test_a_loop_over_a_fused_item_says_so() -> None:

@@ -77,8 +77,9 @@ class ExplainedNode:
         probe: whether a fused node has a boundary probe (used when ``reach`` or ``k``
             is unbounded, to tell whether a match at the end of a chunk saw its end).
         labels: the labels inside a fused pattern (its named places), outermost first.
-        reason: why the node is not (part of) a fused pattern; `None` for fused nodes and
-            references.
+        reason: why the node runs on the interpreter, not as (part of) a fused pattern;
+            `None` for fused nodes, references, and primitives that run directly on
+            their own (`take_while`, `char`, ... alone: as fast as a pattern).
         dispatch: a choice's first-byte dispatch table, one row per set of alternatives
             (empty: every alternative is tried in order).
         notes: further facts the engine uses (a loop over a fused item, say).
@@ -147,8 +148,8 @@ class Explanation:
         return [n for n in self.nodes() if n.fused]
 
     def interpreted(self) -> list[ExplainedNode]:
-        """The nodes that are not part of a fused pattern (each with its ``reason``),
-        references excluded, in report order."""
+        """The nodes that run on the interpreter (each with its ``reason``), in report
+        order: not fused, and not a primitive run directly on its own."""
         return [n for n in self.nodes() if n.reason is not None]
 
     def place(self, label: str) -> ExplainedNode | None:
@@ -350,13 +351,13 @@ def _fused(number: int, c: Fused) -> ExplainedNode:
 
 def _leaf(number: int, c: Parser[Any]) -> ExplainedNode:
     if isinstance(c, _Unpack):
-        reason = f"a {c.size}-byte number: read with one struct call where it runs alone (it fuses into larger patterns)"
-        return ExplainedNode(number, "primitive", f"{c.size}-byte number", reason=reason)
+        note = f"a {c.size}-byte number: one struct call on its own (fused inside larger patterns)"
+        return ExplainedNode(number, "primitive", f"{c.size}-byte number", notes=(note,))
     if isinstance(c, Commit):
         return ExplainedNode(number, "commit", "commit", reason="commit: releases input and cuts alternatives")
     if is_regular_primitive(c):
         text = "pure" if isinstance(c, _Pure) else _safe_expected(c)
-        return ExplainedNode(number, "primitive", text, reason="a primitive on its own: runs directly, no pattern needed")
+        return ExplainedNode(number, "primitive", text, notes=("runs directly: a lone primitive needs no pattern",))
     if isinstance(c, EndOfInput):
         reason = "at_end_of_input: its value says whether the input ended"
     elif isinstance(c, PeekChar):
@@ -460,6 +461,8 @@ def _routes(table: list[tuple[Parser[Any], ...]], alts: tuple[Parser[Any], ...])
                 at_end=idx == end,
             )
         )
+    # Rows that lead somewhere first, by their lowest byte; the row that fails, last.
+    routes.sort(key=lambda r: (not r.alternatives, r.ranges[0][0] if r.ranges else 256))
     return tuple(routes)
 
 

@@ -52,6 +52,8 @@ def _head(node: ExplainedNode) -> str:
     line = f"#{node.number} {node.kind} {name}".rstrip()
     if node.reason is not None:
         line += f" -- {node.reason}"
+    elif node.kind == "primitive" and node.notes:
+        line += " -- " + "; ".join(node.notes)  # one line for a leaf
     return line
 
 
@@ -72,7 +74,8 @@ def _details(node: ExplainedNode, width: int | None) -> list[str]:
             to = ", ".join(f"#{node.children[i].number}" for i in route.alternatives) or "none (fails)"
             rows.append(f"{where} -> {to}")
         lines.append("dispatch on the next byte: " + "; ".join(rows))
-    lines.extend(node.notes)
+    if node.kind != "primitive":
+        lines.extend(node.notes)
     return lines
 
 
@@ -81,7 +84,7 @@ def render_report(root: ExplainedNode, width: int | None) -> str:
     node (its details indented under it), children indented under their parent."""
     everything = list(root.walk())
     fused = sum(1 for n in everything if n.fused)
-    interpreted = [n for n in everything if n.reason is not None and n.kind != "primitive"]
+    interpreted = [n for n in everything if n.reason is not None]
     if root.fused:
         summary = "the whole parser is one fused pattern"
     else:
