@@ -38,6 +38,7 @@ from ._combinators import (
     skip_many1,
 )
 from ._compile import FastPrefix, fast_prefix
+from ._describe import describe, railroad
 from ._errors import ParseError
 from ._explain import DispatchRoute, ExplainedNode, Explanation, NodeKind, explain
 from ._parser import Parser
@@ -109,6 +110,7 @@ __all__ = [
     "commit",
     "consumed",
     "count",
+    "describe", "railroad",
     "end_of_input",
     "end_of_line",
     "fail",
