@@ -48,6 +48,7 @@ from wirekit.combinators import (
     satisfy,
     scan,
     sep_by,
+    seq,
     skip_many,
     skip_while,
     string,
@@ -281,3 +282,17 @@ def test_random_grammars_with_commits_match_their_opaque_twin(
 ) -> None:
     consume = Consume.PREFIX if prefix else Consume.ALL
     assert _result(g.parser, data, consume) == _result(g.opaque, data, consume)
+
+
+def test_a_very_deep_regular_description_parses() -> None:
+    # Too deep to analyse in one piece: it runs in its general form, with no
+    # RecursionError and nothing left half-linked.
+    q = char(b"x")
+    for _ in range(3000):
+        q = seq(char(b"("), q, char(b")"))
+    data = b"(" * 3000 + b"x" + b")" * 3000
+    value = parse(q, data)
+    for _ in range(3000):
+        assert isinstance(value, tuple) and value[0] == b"("
+        value = value[1]
+    assert value == b"x"

@@ -493,9 +493,13 @@ def fuse(p: Parser[Any]) -> Fused | None:
             probe = re.compile(_Builder(probe=True).build(p, False)[0], re.DOTALL)
         except (NotRegular, re.error, OverflowError, RecursionError):
             probe = None
+    try:
+        effects = builder.effects(p)
+    except RecursionError:  # very deep: leave it to the general machinery
+        return None
     gen = builder.gen
     fn = None if ex is None else gen.function(ex)
-    return Fused(p, rx, fn, reach, k, probe, (gen, ex), builder.effects(p))
+    return Fused(p, rx, fn, reach, k, probe, (gen, ex), effects)
 
 
 class FastPrefix(Protocol):
