@@ -6,7 +6,9 @@ transport in one call (``bytes`` only: transports may keep references, and the o
 buffer is reused once shifted); while the transport is paused, nothing more is taken, so
 body writers' flush callbacks wait (backpressure), and no request is read either: memory
 stays bounded (transport buffer + ``Config.max_pending_output``) for a client that
-sends requests and does not read. Timers close slow or idle peers.
+sends requests and does not read. A write pump does a bounded amount of work per
+event-loop turn, then continues in the next one: a client that reads a stream as fast as
+it is produced does not hold up the other connections. Timers close slow or idle peers.
 """
 
 from __future__ import annotations
@@ -79,6 +81,12 @@ class HttpProtocol(asyncio.Protocol):
     # After closing its side, how long a connection keeps reading (and discarding) what a
     # client still sends before it is closed for good (lingering close).
     LINGER = 2.0
+    # The most one write pump does in one event-loop turn: flush callbacks run inside it
+    # and may produce more at once (a streaming handler), and a client that reads fast
+    # never pauses the transport. Past either bound the pump continues in a later turn,
+    # so other connections, timers and signals are served in between.
+    WRITES_PER_TURN = 32
+    BYTES_PER_TURN = 256 * 1024
 
     def __init__(
         self,
@@ -262,7 +270,14 @@ class HttpProtocol(asyncio.Protocol):
         transport = self.transport
         if conn is None or transport is None or self._closed:
             return
+        writes = written = 0
         while not self._writing_paused:
+            if writes >= self.WRITES_PER_TURN or written >= self.BYTES_PER_TURN:
+                # Enough for this turn: continue after the loop served everyone else.
+                if not self._write_scheduled:
+                    self._write_scheduled = True
+                    self.loop.call_soon(self._after_writer_wakeup)
+                return
             if transport.is_closing():
                 # Lost (reset, broken pipe): writes would be dropped, and a producer fed by
                 # flush callbacks would spin here. connection_lost drains the rest.
@@ -276,6 +291,8 @@ class HttpProtocol(asyncio.Protocol):
                 else:
                     transport.write(b"".join(iovecs))
                 conn.report_write_result(op.nbytes)
+                writes += 1
+                written += op.nbytes
                 if self._to_log:
                     self._flush_log()
                 continue

