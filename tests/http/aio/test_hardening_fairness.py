@@ -12,12 +12,17 @@ starts its own server, is bounded in time, and stops the server.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import threading
 import time
+from typing import Any
 
-from tests.http.aio.support import ServerProcess
+import pytest
+
+from tests.http.aio.apps import scope_app
+from tests.http.aio.support import RawConnection, ServerProcess, arun, get, read_response, running
 
 TIMEOUT = 20
 
@@ -110,3 +115,87 @@ def test_sigterm_during_a_fast_stream_honours_the_graceful_timeout() -> None:
             assert time.monotonic() - start < 2.5
         finally:
             reader.stop()
+
+
+# ------------------------------------------------------------------------------------
+# Defect 4: the head timer and a pipelining client whose sends end mid-request
+# ------------------------------------------------------------------------------------
+HEAD_TIMEOUT = 0.5
+
+
+@pytest.mark.parametrize("app", [None, scope_app], ids=["native-demo", "asgi"])
+def test_pipelining_with_sends_split_mid_request_outlives_the_head_timeout(app: Any) -> None:
+    # Each send is the end of one request and the start of the next (as TCP segments cut
+    # a stream anywhere), 5 ms apart, for 5 head timeouts, reading every response. Before
+    # the fix the buffer was never empty, so the head timer never restarted: 408 and
+    # close after one timeout (native), a close with no response (ASGI).
+    request = get("/")
+    half = len(request) // 2
+    piece = request[half:] + request[:half]
+
+    async def main() -> None:
+        async with running(app, timeout_header=HEAD_TIMEOUT) as server:
+            conn = await RawConnection.open(server.address)
+            statuses: list[int] = []
+            closed = False
+
+            async def read() -> None:
+                nonlocal closed
+                try:
+                    while True:
+                        statuses.append((await read_response(conn.reader)).status)
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    closed = True
+
+            reader = asyncio.create_task(read())
+            loop = asyncio.get_running_loop()
+            end = loop.time() + 5 * HEAD_TIMEOUT
+            await conn.send(request[:half])
+            count = 0  # requests sent whole
+            while loop.time() < end and not closed:
+                await conn.send(piece)
+                count += 1
+                await asyncio.sleep(0.005)
+            if not closed:
+                await conn.send(request[half:])
+                count += 1
+            deadline = loop.time() + 5
+            while len(statuses) < count and not closed and loop.time() < deadline:
+                await asyncio.sleep(0.01)
+            reader.cancel()
+            assert not closed, f"closed after {len(statuses)} responses: {set(statuses)}"
+            assert count > 100, count  # the client did pipeline for that long
+            assert statuses == [200] * count
+            # Still open and served.
+            assert (await conn.request(request)).status == 200
+
+    arun(main())
+
+
+def test_a_slow_head_after_pipelined_requests_still_gets_408() -> None:
+    # The clock restarts with each head, and still times each: three requests, then a
+    # head that trickles in (a byte every 50 ms) for longer than the timeout.
+    request = get("/")
+
+    async def main() -> None:
+        async with running(None, timeout_header=HEAD_TIMEOUT) as server:
+            conn = await RawConnection.open(server.address)
+            loop = asyncio.get_running_loop()
+            await conn.send(request * 3 + request[:5])
+            start = loop.time()
+
+            async def trickle() -> None:
+                for byte in request[5:-1]:
+                    await asyncio.sleep(0.05)
+                    await conn.send(bytes([byte]))
+
+            sender = asyncio.create_task(trickle())
+            statuses = [(await conn.response()).status for _ in range(4)]
+            elapsed = loop.time() - start
+            sender.cancel()
+            assert statuses == [200, 200, 200, 408]
+            # One timeout, plus up to one sweep interval (and some slack).
+            assert HEAD_TIMEOUT <= elapsed < HEAD_TIMEOUT + 0.6, elapsed
+            assert await conn.closed_by_peer(timeout=3)
+
+    arun(main())

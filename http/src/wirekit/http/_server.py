@@ -116,6 +116,7 @@ class ServerConnection(Wakeups):
         self._drained = 0
         self._writer_done = False
         self._output_full = False  # the reader yields until the output drains
+        self._heads = 0  # request heads received (complete), for the runtime's head timer
 
     # ---------------------------------------------------------------------------------
     # Reading
@@ -257,6 +258,7 @@ class ServerConnection(Wakeups):
                 return -1
         (empty_lines, method, target, major, minor), fields = got[0]
         used = got[1] - off
+        self._heads += 1
         if (
             major != b"1"
             or len(fields) > config.max_headers
@@ -586,6 +588,11 @@ class ServerConnection(Wakeups):
     def head_in_progress(self) -> bool:
         """Whether part of a request head has been received."""
         return self._head_parse is not None
+
+    @property
+    def heads_received(self) -> int:
+        """How many request heads were received whole (a head timer restarts when it grows)."""
+        return self._heads
 
     def close_when_idle(self) -> None:
         """Serve the requests already received, then close (graceful shutdown)."""

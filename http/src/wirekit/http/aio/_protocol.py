@@ -113,6 +113,7 @@ class HttpProtocol(asyncio.Protocol):
         self._deadline = 0.0  # loop time after which `_deadline_kind` expires (0: none)
         self._deadline_kind = "idle"
         self._head_started = 0.0
+        self._heads_seen = 0  # `heads_received` when the head clock started
         self._to_log: list[Reqd] = []
         self.client: tuple[str, int] | None = None
         self.server: tuple[str, int] | None = None
@@ -377,8 +378,17 @@ class HttpProtocol(asyncio.Protocol):
             else:
                 self._deadline, self._deadline_kind = now + config.timeout_body, "body"
         elif self._buf or conn.head_in_progress:
-            if not self._head_started:
-                self._head_started = now
+            if self._reading_paused and conn.in_flight:
+                # The connection reads no further while it serves the requests ahead: this
+                # head is not arriving, so its clock waits.
+                self._head_started = self._deadline = 0.0
+                return
+            heads = conn.heads_received
+            if not self._head_started or heads != self._heads_seen:
+                # The clock times one head's arrival: it starts with the first bytes after
+                # the last complete head (for a pipelining client, a buffer that is never
+                # empty is normal: TCP cuts the stream anywhere).
+                self._head_started, self._heads_seen = now, heads
             self._deadline, self._deadline_kind = self._head_started + config.timeout_header, "header"
         elif conn.in_flight == 0:
             self._head_started = 0.0
