@@ -287,7 +287,7 @@ def test_random_grammars_with_commits_match_their_opaque_twin(
 def test_a_very_deep_regular_description_parses() -> None:
     # Too deep to analyse in one piece: it runs in its general form, with no
     # RecursionError and nothing left half-linked.
-    q = char(b"x")
+    q: Parser[Any] = char(b"x")
     for _ in range(3000):
         q = seq(char(b"("), q, char(b")"))
     data = b"(" * 3000 + b"x" + b")" * 3000
