@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
 import threading
 import time
@@ -197,5 +198,55 @@ def test_a_slow_head_after_pipelined_requests_still_gets_408() -> None:
             # One timeout, plus up to one sweep interval (and some slack).
             assert HEAD_TIMEOUT <= elapsed < HEAD_TIMEOUT + 0.6, elapsed
             assert await conn.closed_by_peer(timeout=3)
+
+    arun(main())
+
+
+# ------------------------------------------------------------------------------------
+# Defect 7: absolute-form targets
+# ------------------------------------------------------------------------------------
+def test_the_demo_answers_absolute_form_targets() -> None:
+    # Before the fix the demo saw "http://localhost/" as its target and answered 404.
+    async def main() -> None:
+        async with running(None) as server:
+            conn = await RawConnection.open(server.address)
+            await conn.send(
+                b"GET http://localhost/ HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                b"GET HTTP://localhost:8080/bytes/7 HTTP/1.1\r\nHost: x\r\n\r\n"
+                b"HEAD http://localhost HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                b"GET http://localhost/nothing HTTP/1.1\r\nHost: localhost\r\n\r\n"
+            )
+            first = await conn.response()
+            assert (first.status, first.body) == (200, b"Hello, world!")
+            second = await conn.response()
+            assert (second.status, len(second.body)) == (200, 7)
+            third = await conn.response(head=True)
+            assert (third.status, third.header(b"content-length")) == (200, b"13")
+            assert (await conn.response()).status == 404
+            # userinfo in an http URI is an error (RFC 9110 §4.2.4), then the close.
+            bad = await RawConnection.open(server.address)
+            assert (await bad.request(b"GET http://u@localhost/ HTTP/1.1\r\nHost: localhost\r\n\r\n")).status == 400
+
+    arun(main())
+
+
+def test_asgi_apps_see_the_origin_form_path_and_the_authority_as_host() -> None:
+    async def main() -> None:
+        async with running(scope_app) as server:
+            conn = await RawConnection.open(server.address)
+            await conn.send(
+                b"GET http://example.com:8080/a%20b/c?x=1&y={2} HTTP/1.1\r\nHost: other\r\nAccept: */*\r\n\r\n"
+                b"GET https://example.org HTTP/1.1\r\nHost: example.org\r\n\r\n"
+                b"GET http://h.test/p HTTP/1.0\r\n\r\n"
+            )
+            scopes = [json.loads((await conn.response()).body) for _ in range(3)]
+            assert [(s["path"], s["raw_path"], s["query_string"]) for s in scopes] == [
+                ("/a b/c", "/a%20b/c", "x=1&y={2}"),
+                ("/", "/", ""),
+                ("/p", "/p", ""),
+            ]
+            assert scopes[0]["headers"] == [["host", "example.com:8080"], ["accept", "*/*"]]
+            assert scopes[1]["headers"] == [["host", "example.org"]]
+            assert scopes[2]["headers"] == [["host", "h.test"]]  # HTTP/1.0: added
 
     arun(main())

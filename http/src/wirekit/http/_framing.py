@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 
-from wirekit.combinators import ParseError, Parser, parse
+from wirekit.combinators import Consume, ParseError, Parser, parse
 
 from . import _grammar as g
 from ._errors import RemoteProtocolError
@@ -208,8 +208,23 @@ def _check_target(request: Request) -> None:
         return
     try:
         parse(g.absolute_form, target)
+        scheme = parse(g.scheme, target, Consume.PREFIX)
     except ParseError:
         raise RemoteProtocolError(f"invalid request-target {target!r}") from None
+    if scheme.lower() not in (b"http", b"https"):
+        return  # another scheme: the handler sees the target as it came
+    # RFC 9112 §3.2.2: servers MUST accept absolute-form. Handlers get the origin-form
+    # target (RFC 9112 §3.3: an empty path is "/") and the authority, which stands for the
+    # Host header (the Host field is still required on HTTP/1.1, and still checked).
+    try:
+        authority, rest = parse(g.http_absolute_form, target)
+    except ParseError:
+        raise RemoteProtocolError(f"invalid {scheme.decode()} URI as request-target {target!r}") from None
+    request.authority = authority
+    if not rest and method is Method.OPTIONS:
+        request.target = b"*"  # RFC 9112 §3.2.4: OPTIONS to the server as a whole
+    else:
+        request.target = rest if rest[:1] == b"/" else b"/" + rest
 
 
 # The fields framing looks at, by lower-cased name; every other name is 0. Raw names

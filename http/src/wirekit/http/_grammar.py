@@ -23,6 +23,7 @@ from wirekit.combinators import (
     skip_many,
     skip_while,
     string,
+    string_ci,
     take_while,
     take_while1,
 )
@@ -36,10 +37,12 @@ __all__ = [
     "crlf",
     "field_line",
     "host",
+    "http_absolute_form",
     "next_chunk_line",
     "request_head",
     "request_line",
     "response_head",
+    "scheme",
     "status_line",
     "trailer_section",
     "transfer_codings",
@@ -217,6 +220,25 @@ authority_form: Parser[bytes] = consumed(
 
 # absolute-form = absolute-URI ; absolute-URI = scheme ":" hier-part [ "?" query ]
 # scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )   (RFC 3986 §3.1)
-absolute_form: Parser[bytes] = consumed(
-    satisfy(ALPHA) >> take_while(ALPHA + DIGIT + b"+-.") >> char(b":") >> take_while(TARGET_CHARS)
-).desc("absolute-form")
+scheme: Parser[bytes] = consumed(satisfy(ALPHA) >> take_while(ALPHA + DIGIT + b"+-.")).desc("scheme")
+absolute_form: Parser[bytes] = consumed(scheme >> char(b":") >> take_while(TARGET_CHARS)).desc("absolute-form")
+
+# An absolute-form target with the "http" or "https" scheme (case-insensitive, RFC 3986
+# §3.1), split into its authority and the origin-form rest (RFC 9112 §3.2.2: "When an
+# origin server receives a request with an absolute-form of request-target, the origin
+# server MUST ignore the received Host header field (if any) and instead use the host
+# information of the request-target"):
+#   http-URI  = "http" "://" authority path-abempty [ "?" query ]    (RFC 9110 §4.2.1)
+#   https-URI = "https" "://" authority path-abempty [ "?" query ]   (RFC 9110 §4.2.2)
+#   authority = [ userinfo "@" ] host [ ":" port ] ; path-abempty = *( "/" segment )
+# Stricter than RFC 3986, as RFC 9110 asks: no userinfo (§4.2.4: "a recipient SHOULD
+# parse for userinfo and treat its presence as an error") and no empty host (§4.2.1: "A
+# recipient that processes such a URI reference MUST reject it as invalid"). The value is
+# (authority, path-abempty [ "?" query ]); the latter may be empty or start with "?".
+http_absolute_form: Parser[tuple[bytes, bytes]] = both(
+    string_ci(b"http")
+    >> option(None, string_ci(b"s"))
+    >> string(b"://")
+    >> consumed((_ip_literal | take_while1(HOST_CHARS)) >> option(None, char(b":") >> take_while(DIGIT))),
+    consumed(option(None, satisfy(b"/?") >> take_while(TARGET_CHARS))),
+).desc("http-URI")

@@ -259,9 +259,15 @@ class Request:
     """A request head: method, target, version and headers.
 
     ``method`` is a `Method` member for standard methods, else the raw token bytes.
+
+    ``authority`` is None, except on a request a server received in absolute-form with an
+    ``http``/``https`` URI (``GET http://example.com:8080/a?b HTTP/1.1``, RFC 9112 §3.2.2):
+    then it is the URI's authority (``b"example.com:8080"``), which a server uses in place
+    of the Host header, and ``target`` is the origin-form rest (``b"/a?b"``; ``b"/"`` when
+    the path is empty, ``b"*"`` for an OPTIONS request with an empty path).
     """
 
-    __slots__ = ("headers", "method", "target", "version")
+    __slots__ = ("authority", "headers", "method", "target", "version")
 
     def __init__(
         self,
@@ -274,6 +280,7 @@ class Request:
         self.target: bytes = _b(target)
         self.headers = headers if isinstance(headers, Headers) else Headers(headers)
         self.version = version
+        self.authority: bytes | None = None
 
     def __repr__(self) -> str:
         m = self.method.value if isinstance(self.method, Method) else self.method
@@ -282,9 +289,10 @@ class Request:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Request):
             return NotImplemented
-        return (self.method, self.target, self.version, self.headers) == (
+        return (self.method, self.target, self.authority, self.version, self.headers) == (
             other.method,
             other.target,
+            other.authority,
             other.version,
             other.headers,
         )

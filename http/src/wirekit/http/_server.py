@@ -272,7 +272,7 @@ class ServerConnection(Wakeups):
         headers._index = headers._key = None
         request = Request.__new__(Request)
         request.method = _METHODS.get(method, method)
-        request.target = target
+        request.target, request.authority = target, None  # (absolute-form: `request_framing`)
         request.headers = headers
         request.version = _HTTP_1_0 if minor == b"0" else _HTTP_1_1
         try:

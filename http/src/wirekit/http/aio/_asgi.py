@@ -158,11 +158,17 @@ def _scope(reqd: Reqd, client: tuple[str, int] | None, server: tuple[str, int] |
     request = reqd.request
     assert request is not None
     target = request.target
+    # An absolute-form target arrives here in origin-form, its authority apart (the core).
     raw_path, _, query = target.partition(b"?")
-    if raw_path[:1] != b"/" and b"://" in raw_path:  # absolute-form: keep the path part
-        after = raw_path.split(b"://", 1)[1]
-        slash = after.find(b"/")
-        raw_path = after[slash:] if slash >= 0 else b"/"
+    headers = request.headers.lowered()
+    authority = request.authority
+    if authority is not None:
+        # RFC 9112 §3.2.2: the target's authority stands for the Host header, so the
+        # app sees it as Host (in the place of the received one, or added on HTTP/1.0).
+        # (The core allows at most one Host.)
+        headers = [(n, authority if n == b"host" else v) for n, v in headers]
+        if request.headers.get(b"host") is None:
+            headers.append((b"host", authority))
     method = request.method
     name = _METHOD_NAMES.get(method)
     if name is None:
@@ -178,7 +184,7 @@ def _scope(reqd: Reqd, client: tuple[str, int] | None, server: tuple[str, int] |
         "raw_path": raw_path,
         "query_string": query,
         "root_path": root_path,
-        "headers": request.headers.lowered(),
+        "headers": headers,
         "client": client,
         "server": server,
         "extensions": {},
