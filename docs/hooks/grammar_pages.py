@@ -84,6 +84,7 @@ section of a chunked body is `header-section` again.
             (None, "host"),
             (None, "authority_form"),
             (None, "absolute_form"),
+            (None, "http_absolute_form"),
         ],
         names={
             "OWS": "ows",
