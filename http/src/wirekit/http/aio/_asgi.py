@@ -45,7 +45,9 @@ class ClientDisconnected(OSError):
 class _Cycle:
     """One request/response exchange with the app."""
 
-    __slots__ = ("body_done", "closed", "disconnected", "finished", "headers", "loop", "reqd", "started", "status", "writer")
+    __slots__ = (
+        "body_done", "closed", "disconnected", "finished", "headers", "loop", "pending", "reqd", "started", "status", "writer",
+    )
 
     def __init__(self, reqd: Reqd, loop: asyncio.AbstractEventLoop, disconnected: asyncio.Future[None]) -> None:
         self.reqd = reqd
@@ -58,11 +60,24 @@ class _Cycle:
         self.headers: list[tuple[bytes, bytes]] = []
         self.writer: BodyWriter | None = None
         self.closed = False
+        self.pending: asyncio.Future[Message] | None = None  # a scheduled body read
 
     async def receive(self) -> Message:
-        if self.body_done or self.finished:
-            await asyncio.shield(self.disconnected) if not self.finished else None
-            return {"type": "http.disconnect"}
+        pending = self.pending
+        if pending is None:
+            if self.body_done or self.finished:
+                await asyncio.shield(self.disconnected) if not self.finished else None
+                return {"type": "http.disconnect"}
+            pending = self.pending = self._schedule()
+        # A cancelled receive() (``wait_for``, Starlette's ``is_disconnected``) leaves the
+        # read scheduled and its message in `pending`: the next receive() gets it, so
+        # cancelling receive() loses nothing.
+        message = await asyncio.shield(pending)
+        self.pending = None
+        return message
+
+    def _schedule(self) -> asyncio.Future[Message]:
+        """Schedule one read of the body; its message arrives in the future."""
         body = self.reqd.request_body
         fut: asyncio.Future[Message] = self.loop.create_future()
 
@@ -87,8 +102,9 @@ class _Cycle:
             body.schedule_read(on_read, on_eof, on_error)
         except RuntimeError:  # the reader was closed (the response already finished)
             self.body_done = True
-            return {"type": "http.disconnect"}
-        return await fut
+            if not fut.done():
+                fut.set_result({"type": "http.disconnect"})
+        return fut
 
     async def send(self, message: Message) -> None:
         kind = message["type"]
@@ -115,14 +131,14 @@ class _Cycle:
             writer = self.writer
             if writer is None and not more:
                 self.reqd.respond_with_bytes(Response(self.status, self.headers), data)
-                self.finished = True  # only now: a response that failed to start gets a 500
+                self._finish()  # only now: a response that failed to start gets a 500
                 return
             if writer is None:
                 writer = self.writer = self.reqd.respond_with_streaming(Response(self.status, self.headers))
             if data:
                 writer.write(data)
             if not more:
-                self.finished = True
+                self._finish()
                 writer.close()
                 return
         except (LocalProtocolError, SerializerClosedError):
@@ -143,11 +159,18 @@ class _Cycle:
         writer.flush(on_flushed)
         await flushed
 
+    def _finish(self) -> None:
+        self.finished = True
+        pending = self.pending
+        if pending is not None and not pending.done():
+            # The body is discarded now: a receive() waiting for it gets the disconnect.
+            pending.set_result({"type": "http.disconnect"})
+
     def fail(self, exc: BaseException) -> None:
         """The app raised (or returned without finishing)."""
         err = exc if isinstance(exc, Exception) else RuntimeError(str(exc))
         if not self.finished:
-            self.finished = True
+            self._finish()
             if isinstance(exc, ClientDisconnected):
                 return  # nobody to answer
             with contextlib.suppress(LocalProtocolError):  # closed meanwhile: nobody to answer

@@ -1,0 +1,138 @@
+"""Issue 17 (server hardening), the ASGI path, over real sockets on 127.0.0.1; each test
+starts its own server, is bounded in time, and stops the server.
+
+- A cancelled ``receive()`` loses nothing: the next one gets the body (defect 8).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+from wirekit.http.aio._asgi import Receive, Scope, Send
+
+from tests.http.aio.support import RawConnection, arun, get, running
+
+BODY = b"x" * 1000 + b"the end"
+
+
+# ------------------------------------------------------------------------------------
+# Defect 8: a cancelled receive()
+# ------------------------------------------------------------------------------------
+async def impatient_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """Gives up on a first receive() after 50 ms, then reads the body; answers the body
+    and what the first look-ahead gave."""
+    if scope["type"] != "http":
+        return
+    first = "timeout"
+    body = b""
+    more = True
+    try:
+        message = await asyncio.wait_for(receive(), 0.05)
+        first = message["type"]
+        body, more = message.get("body", b""), message.get("more_body", False)
+    except TimeoutError:
+        pass
+    while more:
+        message = await receive()
+        assert message["type"] == "http.request", message
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"x-first", first.encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def slow_upload(address: tuple[str, int] | None, target: str = "/") -> tuple[int, bytes, bytes | None]:
+    """POST ``BODY`` with the body sent 0.2 s after the head; (status, body, x-first)."""
+    conn = await RawConnection.open(address)
+    await conn.send(get(target, f"Content-Length: {len(BODY)}", method="POST"))
+    await asyncio.sleep(0.2)
+    await conn.send(BODY[:500])
+    await asyncio.sleep(0.05)
+    await conn.send(BODY[500:])
+    response = await conn.response()
+    conn.close()
+    return response.status, response.body, response.header(b"x-first")
+
+
+def test_a_receive_cancelled_by_a_timeout_loses_nothing() -> None:
+    # Before the fix the second receive() returned http.disconnect (the read scheduled by
+    # the cancelled one was still pending): the app failed, the client got a 500.
+    async def main() -> None:
+        async with running(impatient_app) as server:
+            status, body, first = await slow_upload(server.address)
+            assert status == 200
+            assert first == b"timeout"  # the body was not there yet
+            assert body == BODY
+            # The connection is fine afterwards: a second request on a new one too.
+            status, body, _ = await slow_upload(server.address)
+            assert (status, body) == (200, BODY)
+
+    arun(main())
+
+
+def test_a_receive_cancelled_when_the_body_is_there_keeps_its_message() -> None:
+    # The body arrives with the head: the first receive() gets it at once; the app sees
+    # the message there or, if the timeout won the race, in the next receive().
+    async def main() -> None:
+        async with running(impatient_app) as server:
+            conn = await RawConnection.open(server.address)
+            response = await conn.request(get("/", f"Content-Length: {len(BODY)}", method="POST") + BODY)
+            assert response.status == 200
+            assert response.header(b"x-first") in (b"timeout", b"http.request")
+            assert response.body == BODY
+
+    arun(main())
+
+
+async def _is_disconnected_then_body(request: Request) -> Response:
+    if await request.is_disconnected():
+        return PlainTextResponse("disconnected?", status_code=499)
+    body = await request.body()
+    return PlainTextResponse(body)
+
+
+starlette_upload = Starlette(routes=[Route("/upload", _is_disconnected_then_body, methods=["POST"])])
+
+
+def test_starlette_is_disconnected_before_body_on_a_slow_upload() -> None:
+    # Starlette's is_disconnected() calls receive() in a cancelled scope. Before the fix
+    # the body was lost and request.body() raised ClientDisconnect: 500.
+    async def main() -> None:
+        async with running(starlette_upload) as server:
+            status, body, _ = await slow_upload(server.address, "/upload")
+            assert (status, body) == (200, BODY)
+
+    arun(main())
+
+
+def test_starlette_is_disconnected_is_true_once_the_client_left() -> None:
+    # The look-ahead still reports a disconnect: the client sends its head and closes.
+    seen: list[bool] = []
+
+    async def check(request: Request) -> Response:
+        for _ in range(100):
+            if await request.is_disconnected():
+                seen.append(True)
+                break
+            await asyncio.sleep(0.02)
+        return PlainTextResponse("done")
+
+    app = Starlette(routes=[Route("/", check, methods=["POST"])])
+
+    async def main() -> None:
+        async with running(app) as server:
+            conn = await RawConnection.open(server.address)
+            await conn.send(get("/", "Content-Length: 10", method="POST"))
+            await asyncio.sleep(0.1)
+            conn.close()
+            for _ in range(100):
+                if seen:
+                    break
+                await asyncio.sleep(0.02)
+            assert seen == [True]
+
+    arun(main())
