@@ -17,7 +17,7 @@ class ServeConfig:
 
     host: str = field(default="127.0.0.1", metadata={"help": "address to listen on"})
     port: int = field(default=8080, metadata={"help": "port to listen on (0: any free port)"})
-    workers: int = field(default=1, metadata={"help": "worker processes sharing the port (SO_REUSEPORT)"})
+    workers: int = field(default=1, metadata={"help": "worker processes accepting from one listening socket"})
     loop: str = field(
         default="auto",
         metadata={"help": "event loop", "choices": ("auto", "asyncio", "uvloop")},

@@ -430,9 +430,9 @@ class HttpProtocol(asyncio.Protocol):
         conn = self.conn
         if conn is None or self._closed:
             return
-        if conn.in_flight == 0 and not self._buf:
-            self._close()
-            return
+        # Idle or not, through the connection: a response that is complete but not yet
+        # written (an ASGI app's last send, whose write waits for the next loop turn) must
+        # still go out before `Close`.
         conn.close_when_idle()
         self._pump_write()
 

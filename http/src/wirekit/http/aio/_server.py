@@ -3,8 +3,9 @@
 ``serve`` runs one server in the current event loop until `Server.stop` (or SIGINT /
 SIGTERM): it stops accepting, closes idle keep-alive connections, lets in-flight responses
 finish within ``timeout_graceful``, then closes what is left and returns.
-With ``workers > 1``, `run` starts that many processes that each bind the port with
-``SO_REUSEPORT``; a supervisor restarts a worker that dies and forwards signals.
+With ``workers > 1``, `run` starts that many processes that accept from one listening
+socket (the supervisor's, inherited); the supervisor restarts a worker that dies, starts a
+replacement as soon as one retires (``limit_max_requests``), and forwards signals.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import importlib
 import inspect
 import logging
 import multiprocessing
+import multiprocessing.connection
 import multiprocessing.synchronize
 import os
 import signal
@@ -93,6 +95,11 @@ class Server:
         self._lifespan: Lifespan | None = None
         self._stopped = asyncio.Event()
         self.address: tuple[str, int] | None = None
+        # Called once when the server retires after `limit_max_requests` (a worker tells
+        # its supervisor, which starts the replacement at once).
+        self.on_retire: Callable[[], None] | None = None
+        self._retiring = False
+        self._retire_task: asyncio.Task[None] | None = None
 
     def _make_handler(self) -> Callable[[HttpProtocol], RequestHandler]:
         app = self.app
@@ -118,7 +125,7 @@ class Server:
             await self._lifespan.startup()
         make = self._make_handler()
         state = self.state
-        state.on_max_requests = lambda: loop.create_task(self.stop())  # type: ignore[assignment]
+        state.on_max_requests = self._retire
 
         def factory() -> HttpProtocol:
             return HttpProtocol(make, state, self.http_config)
@@ -133,6 +140,20 @@ class Server:
         sockname = self._server.sockets[0].getsockname()
         self.address = (str(sockname[0]), int(sockname[1]))
         return self.address
+
+    def _retire(self) -> None:
+        """The request limit is reached: stop accepting now, before the last response is
+        written (a client that connects once it has that response must not reach a
+        worker that is leaving: with a shared listening socket, another worker accepts
+        it), tell the supervisor, and stop gracefully (in-flight requests are answered)."""
+        if self.state.shutting_down or self._retiring:
+            return
+        self._retiring = True
+        if self._server is not None:
+            self._server.close()
+        if self.on_retire is not None:
+            self.on_retire()
+        self._retire_task = asyncio.get_running_loop().create_task(self.stop())
 
     async def stop(self) -> None:
         """Graceful shutdown: stop accepting, finish in-flight responses, close."""
@@ -174,9 +195,12 @@ async def serve(
     http_config: Config | None = None,
     sock: socket.socket | None = None,
     announce: Callable[[str], None] | None = None,
+    on_retire: Callable[[], None] | None = None,
 ) -> None:
-    """Serve until SIGINT/SIGTERM (or max requests), then shut down gracefully."""
+    """Serve until SIGINT/SIGTERM (or max requests), then shut down gracefully.
+    ``on_retire`` is called when the request limit is reached (before the last response)."""
     server = Server(app, config, http_config, sock)
+    server.on_retire = on_retire
     address = await server.start()
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -212,24 +236,30 @@ def _install_loop(kind: str) -> None:
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
-def _reuseport_socket(host: str, port: int) -> socket.socket:
+def _listening_socket(host: str, port: int, backlog: int) -> socket.socket:
+    """The supervisor's listening socket: every worker accepts from it (inherited at fork).
+    One accept queue for all: a worker that stops accepting leaves the connections waiting
+    in it to the others (with a socket per worker, the kernel would reset them)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
+    sock.listen(backlog)
+    sock.setblocking(False)
     return sock
 
 
 def _worker(
     spec: str | None,
     config: ServeConfig,
-    port: int,
+    sock: socket.socket,
     number: int,
     ready: multiprocessing.synchronize.Event | None = None,
     http_config: Config | None = None,
+    retiring: multiprocessing.connection.Connection | None = None,
 ) -> None:
-    """A worker process: its own SO_REUSEPORT socket on the shared port."""
+    """A worker process: serves the supervisor's listening socket ``sock``; when it
+    reaches ``limit_max_requests`` it sends its pid on ``retiring``."""
     # Forked from the supervisor: drop its SIGTERM handler, so a SIGTERM that comes before
     # `serve` handles it ends this (idle) worker instead of being ignored.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -237,12 +267,15 @@ def _worker(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor sends SIGTERM
     _install_loop(config.loop)
     app = load_app(spec) if spec else None
-    sock = _reuseport_socket(config.host, port)
-    sock.listen(config.backlog)
-    sock.setblocking(False)
     if ready is not None:
-        ready.set()  # connections queue up from now on: the supervisor may announce
-    asyncio.run(serve(app, config, http_config, sock=sock, announce=lambda line: None))
+        ready.set()  # the supervisor may announce (connections already queue on `sock`)
+
+    def on_retire() -> None:
+        if retiring is not None:
+            with contextlib.suppress(OSError):
+                retiring.send_bytes(str(os.getpid()).encode())
+
+    asyncio.run(serve(app, config, http_config, sock=sock, announce=lambda line: None, on_retire=on_retire))
 
 
 def run(spec: str | None, config: ServeConfig, http_config: Config | None = None) -> int:
@@ -256,17 +289,19 @@ def run(spec: str | None, config: ServeConfig, http_config: Config | None = None
         return 0
     if spec:
         load_app(spec)  # fail fast, with a clear message, before forking
-    # Reserve the port (a bound, never-listening SO_REUSEPORT socket) so that port 0
-    # means one port for every worker.
-    reserve = _reuseport_socket(config.host, config.port)
-    port = reserve.getsockname()[1]
+    listener = _listening_socket(config.host, config.port, config.backlog)
+    port = listener.getsockname()[1]
     ctx = multiprocessing.get_context("fork")
     procs: dict[int, multiprocessing.process.BaseProcess] = {}
+    leaving: list[multiprocessing.process.BaseProcess] = []  # retired, finishing requests
+    # One pipe for all workers: a retiring worker writes its pid (a short message: atomic).
+    retired_reader, retired_writer = ctx.Pipe(duplex=False)
     stopping = False
 
     def start(i: int) -> multiprocessing.synchronize.Event:
         ready = ctx.Event()
-        p = ctx.Process(target=_worker, args=(spec, config, port, i, ready, http_config), daemon=True)
+        args = (spec, config, listener, i, ready, http_config, retired_writer)
+        p = ctx.Process(target=_worker, args=args, daemon=True)
         p.start()
         procs[i] = p
         return ready
@@ -278,22 +313,36 @@ def run(spec: str | None, config: ServeConfig, http_config: Config | None = None
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     readies = [start(i) for i in range(config.workers)]
-    for ready in readies:  # announce once every worker listens (or after 10 s)
+    for ready in readies:  # announce once every worker runs (or after 10 s)
         ready.wait(10)
     _print(f"wirekit listening on {_url((config.host, port))} ({config.workers} workers)")
     while not stopping:
-        time.sleep(0.2)
+        sentinels = [p.sentinel for p in procs.values()]
+        with contextlib.suppress(InterruptedError):
+            multiprocessing.connection.wait([retired_reader, *sentinels], timeout=0.2)
+        while not stopping and retired_reader.poll():
+            pid = int(retired_reader.recv_bytes())
+            for i, p in list(procs.items()):
+                if p.pid == pid:
+                    # Planned: the replacement starts now, while the old one finishes.
+                    logger.info("worker %d (pid %d) reached --limit-max-requests; replacing it", i, pid)
+                    leaving.append(p)
+                    start(i)
         for i, p in list(procs.items()):
             if not p.is_alive() and not stopping:
                 logger.warning("worker %d exited (code %s); restarting it", i, p.exitcode)
                 start(i)
-    for p in procs.values():
+        for p in [p for p in leaving if not p.is_alive()]:
+            p.join(0)
+            leaving.remove(p)
+    everyone = [*procs.values(), *leaving]
+    for p in everyone:
         if p.is_alive() and p.pid is not None:
             os.kill(p.pid, signal.SIGTERM)
     deadline = time.monotonic() + config.timeout_graceful + 2
-    for p in procs.values():
+    for p in everyone:
         p.join(max(0.0, deadline - time.monotonic()))
         if p.is_alive():
             p.kill()
-    reserve.close()
+    listener.close()
     return 0
