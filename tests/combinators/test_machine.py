@@ -176,3 +176,16 @@ def test_long_chain_of_combinators_built_programmatically() -> None:
     fields = 2_000
     record = reduce(lambda acc, p: lift2(lambda a, b: a + b, acc, p), [any_uint8] * fields)
     assert parse(record, b"\x01" * fields) == fields
+
+
+def test_a_long_chain_of_binds_does_not_deepen_the_python_stack() -> None:
+    # Each byte's continuation is a new bind: the chain is as long as the input.
+    from wirekit.combinators import any_char, parse, pure
+
+    def upto_semicolon(n: int) -> Parser[int]:
+        return any_char.bind(lambda c: pure(n) if c == b";" else upto_semicolon(n + 1))
+
+    data = b"x" * 20_000 + b";"
+    assert parse(upto_semicolon(0), data) == 20_000
+    wrapped = upto_semicolon(0).map(lambda n: n + 1).desc("count")
+    assert parse(wrapped, data) == 20_001

@@ -29,6 +29,7 @@ class _Unpack(_Map):
         super().__init__(Take(st.size, keep=True), quiet(convert))
         self.size = st.size
         self.unpack_from = st.unpack_from
+        self.inl = True  # it reads its bytes itself
 
     def link(self) -> None:
         pass  # its form is its own

@@ -109,23 +109,26 @@ class TryMap(_Unary):
 
     def enter(self, m: Machine) -> Parser[Any] | None:
         pos = m.pos
-        err = (m.err_pos - pos, m.err_list)
-        seen = (pos, m.last_ok, m.skipped)
-        if self.inline:
+        if self.inl:
+            # The records as they are now, kept in locals: a failure restores them.
+            err_pos, err_list, last_ok, skipped = m.err_pos, m.err_list, m.last_ok, m.skipped
             stack = m.stack
             n = len(stack)
             try:
                 after = self.cp.enter(m)
             except Suspend:
-                stack.insert(n, self.frame(pos, err, seen))
+                stack.insert(n, self.frame(pos, (err_pos - pos, err_list), (pos, last_ok, skipped)))
                 raise
             if after is not None:
-                stack.insert(n, self.frame(pos, err, seen))
+                stack.insert(n, self.frame(pos, (err_pos - pos, err_list), (pos, last_ok, skipped)))
                 return after
             if m.ok:
-                _convert(m, self, pos, err, seen)
+                msg = _convert(m, self, pos)
+                if msg is not None:
+                    m.err_pos, m.err_list, m.last_ok, m.skipped = err_pos, err_list, last_ok, skipped
+                    _reject(m, pos, msg)
             return None
-        m.stack.append(self.frame(pos, err, seen))
+        m.stack.append(self.frame(pos, (m.err_pos - pos, m.err_list), (pos, m.last_ok, m.skipped)))
         return self.cp
 
     def frame(self, pos: int, err: tuple[int, list[Any]], seen: tuple[int, Any, Any]) -> _TryMapFrame:
@@ -145,41 +148,47 @@ class _TryMapFrame(Frame):
     seen: tuple[int, Any, Any]
 
     def resume(self, m: Machine) -> None:
-        if m.ok:
-            _convert(m, self.node, self.start, self.err, self.seen)
+        if not m.ok:
+            return None
+        start = self.start
+        msg = _convert(m, self.node, start)
+        if msg is None:
+            return None
+        # The match was fine, its value was not: what was noted inside the match (a
+        # loop's stop, say) is not the reason, so the records are as before it began.
+        rel, errs = self.err
+        m.err_pos, m.err_list = start + rel, errs
+        entered, last_ok, skipped = self.seen
+        delta = start - entered  # how far `Machine.rebase` shifted positions since
+        if delta:
+            last_ok = None if last_ok is None else (last_ok[0] + delta, *last_ok[1:])
+            skipped = None if skipped is None else (skipped[0] + delta, *skipped[1:])
+        m.last_ok, m.skipped = last_ok, skipped
+        _reject(m, start, msg)
         return None
 
 
-def _convert(m: Machine, node: TryMap, start: int, err: tuple[int, list[Any]], seen: tuple[int, Any, Any]) -> None:
-    """Apply ``node.f`` to the match at ``start`` (in ``m.value``); a `ValueError` makes
-    it a failure there, with the failure records as before the match began."""
+def _convert(m: Machine, node: TryMap, start: int) -> str | None:
+    """Apply ``node.f`` to the match at ``start`` (in ``m.value``): None when it took the
+    value, else the message of the `ValueError` it raised."""
     key = (node, start + m.base)
     log = m.log
     if m.diag:
         if log is None or key not in log:
             raise NoReplay
-        msg = log[key]
-        value = None
-    else:
-        try:
-            value = node.f(m.value)
-            msg = None
-        except ValueError as exc:
-            msg = str(exc) or type(exc).__name__
-        if log is not None:
-            log[key] = msg
-    if msg is None:
-        m.value = value
-        return
-    # The match was fine, its value was not: what was noted inside the match (a loop's
-    # stop, say) is not the reason, so the records are as before it began.
-    rel, errs = err
-    m.err_pos, m.err_list = start + rel, errs
-    entered, last_ok, skipped = seen
-    delta = start - entered  # how far `Machine.rebase` shifted positions since
-    if delta:
-        last_ok = None if last_ok is None else (last_ok[0] + delta, *last_ok[1:])
-        skipped = None if skipped is None else (skipped[0] + delta, *skipped[1:])
-    m.last_ok, m.skipped = last_ok, skipped
+        m.value = None
+        return log[key]  # type: ignore[no-any-return]
+    try:
+        m.value = node.f(m.value)
+        msg = None
+    except ValueError as exc:
+        msg = str(exc) or type(exc).__name__
+    if log is not None:
+        log[key] = msg
+    return msg
+
+
+def _reject(m: Machine, start: int, msg: str) -> None:
+    """Fail at ``start`` with ``msg`` (the failure records already restored)."""
     m.pos = start
     m.fail(start, _Fail(msg))

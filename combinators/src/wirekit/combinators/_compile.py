@@ -27,6 +27,7 @@ import contextlib
 import re
 from typing import Any, Protocol
 
+from . import _parser
 from ._analysis import INF, NotRegular, dispatch_table, measure, tail_k
 from ._combinators import Consumed, Look
 from ._extract import Code, Extract, Fn, Gen
@@ -99,6 +100,7 @@ class Fused(Parser[Any]):
 
     fused = True
     leaf = True
+    inl = True
 
     __slots__ = ("effects", "extract", "k", "match", "orig", "probe", "reach", "rx", "source")
 
@@ -534,3 +536,6 @@ def fast_prefix(p: Parser[Any]) -> FastPrefix:
     gen, ex = root.source
     f: FastPrefix = gen.prefix_function(ex, root.match, root.k, root.decided)
     return f
+
+
+_parser.compile_parser = compile_parser  # the node layer's hook (see `_parser.compiled`)

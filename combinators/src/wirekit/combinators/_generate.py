@@ -90,7 +90,7 @@ class _GenFrame(Frame):
             c = compiled(nxt) if known is None or type(known) is _Ref else known
             steps.append(c)
             stack.append(self)
-            if not c.leaf:
+            if not c.inl:
                 return c
             after = c.enter(m)
             if after is not None:

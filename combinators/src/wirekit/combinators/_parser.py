@@ -38,6 +38,11 @@ class Parser(Generic[T_co]):
     # A leaf's `enter` never enters another node, so frames may call it inline without
     # growing the Python stack.
     leaf = False
+    # Whether callers may enter this node directly instead of through the machine loop:
+    # its ``enter`` finishes, suspends or hands back a continuation after a bounded number
+    # of nested calls (a primitive, or a wrapper of one ``depth`` levels deep).
+    inl = False
+    depth = 0
     # Whether the compiler may replace this node, on its own, by a fused pattern.
     fuse_alone = True
 
@@ -199,6 +204,15 @@ def fuse_candidate(p: Parser[Any]) -> bool:
     return type(compiled(p)) is Fused or is_regular_primitive(p) or not p.fuse_alone
 
 
+def _compiler_missing(p: Parser[Any]) -> Parser[Any]:
+    raise RuntimeError("wirekit.combinators._compile was not loaded")
+
+
+compile_parser: Callable[[Parser[Any]], Parser[Any]] = _compiler_missing
+"""The compiler (`_compile.compile_parser`), registered by `_compile` when it is loaded:
+the node layer calls it without importing it."""
+
+
 def compiled(p: Parser[Any]) -> Parser[Any]:
     """The runnable form of ``p`` (compiled once, cached on the node)."""
     c = p._c
@@ -206,8 +220,6 @@ def compiled(p: Parser[Any]) -> Parser[Any]:
         if p.leaf:
             p._c = p  # a primitive: nothing to link or fuse
             return p
-        from ._compile import compile_parser
-
         c = compile_parser(p)
     if type(c) is _Ref and c.ct is not None:
         return c.ct  # skip the indirection of `fix` once its target is known
@@ -220,6 +232,7 @@ def compiled(p: Parser[Any]) -> Parser[Any]:
 class _Pure(Parser[T]):
     __slots__ = ("value",)
     leaf = True
+    inl = True
 
     def __init__(self, value: T) -> None:
         super().__init__()
@@ -237,6 +250,7 @@ class _Pure(Parser[T]):
 class _Fail(Parser[Any]):
     __slots__ = ("msg",)
     leaf = True
+    inl = True
 
     def __init__(self, msg: str) -> None:
         super().__init__()
@@ -359,7 +373,7 @@ class _SeqFrame(Frame):
                 return c  # tail call: its result is ours
             self.i = i
             stack.append(self)
-            if not c.leaf:
+            if not c.inl:
                 return c  # composites go through the machine loop (no recursion)
             nxt = c.enter(m)
             if nxt is not None:
@@ -461,7 +475,7 @@ class _Choice(Parser[Any]):
             # Only one alternative can match: a tail call (a primitive is entered here,
             # saving a trip through the machine loop).
             c = cands[0]
-            return c.enter(m) if c.leaf else c
+            return c.enter(m) if c.inl else c
         f = _ChoiceFrame()
         f.start = pos
         f.node = self

@@ -104,6 +104,7 @@ class Satisfy(Parser[Any]):
 
     __slots__ = ("keep", "label", "table")
     leaf = True
+    inl = True
 
     def __init__(self, table: bytes, label: str, keep: bool = True) -> None:
         super().__init__()
@@ -134,6 +135,7 @@ class Str(Parser[bytes]):
 
     __slots__ = ("ci", "folded", "s")
     leaf = True
+    inl = True
 
     def __init__(self, s: bytes, ci: bool) -> None:
         super().__init__()
@@ -174,6 +176,7 @@ class TakeWhile(Parser[Any]):
 
     __slots__ = ("keep", "label", "least", "rx", "table")
     leaf = True
+    inl = True
 
     def __init__(self, table: bytes, least: int, keep: bool, label: str) -> None:
         super().__init__()
@@ -212,6 +215,7 @@ class Take(Parser[Any]):
 
     __slots__ = ("keep", "move", "n")
     leaf = True
+    inl = True
 
     def __init__(self, n: int, keep: bool, move: bool = True) -> None:
         super().__init__()
@@ -244,6 +248,7 @@ class PeekChar(Parser[Any]):
 
     __slots__ = ("must",)
     leaf = True
+    inl = True
 
     def __init__(self, must: bool) -> None:
         super().__init__()
@@ -273,6 +278,7 @@ class EndOfInput(Parser[Any]):
 
     __slots__ = ("test",)
     leaf = True
+    inl = True
 
     def __init__(self, test: bool) -> None:
         super().__init__()
@@ -302,6 +308,7 @@ class Query(Parser[int]):
 
     __slots__ = ("what",)
     leaf = True
+    inl = True
 
     def __init__(self, what: str) -> None:
         super().__init__()
@@ -321,6 +328,7 @@ class Commit(Parser[None]):
 
     __slots__ = ()
     leaf = True
+    inl = True
 
     def enter(self, m: Machine) -> None:
         pos = m.commit_pos = m.pos
@@ -344,6 +352,7 @@ class Scan(Parser[tuple[bytes, Any]]):
 
     __slots__ = ("f", "state")
     leaf = True
+    inl = True
 
     def __init__(self, state: Any, f: Callable[[Any, int], Any]) -> None:
         super().__init__()

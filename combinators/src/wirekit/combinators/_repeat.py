@@ -120,7 +120,7 @@ class _ManyFrame(Frame):
         while self.n < most:
             start = self.start = m.pos
             stack.append(self)
-            if not cp.leaf:
+            if not cp.inl:
                 return cp  # composites go through the machine loop (no recursion)
             nxt = cp.enter(m)
             if nxt is not None:
@@ -316,7 +316,7 @@ class _SepByFrame(Frame):
                 c = node.cp
             self.phase = phase
             stack.append(self)
-            if not c.leaf:
+            if not c.inl:
                 return c  # composites go through the machine loop (no recursion)
             nxt = c.enter(m)
             if nxt is not None:

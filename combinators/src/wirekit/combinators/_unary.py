@@ -22,7 +22,7 @@ __all__ = ["_Bind", "_Desc", "_Map", "_Ref", "_Unary"]
 class _Unary(Parser[Any]):
     """A node around one parser ``p``; ``cp`` is ``p``'s runnable form once linked."""
 
-    __slots__ = ("cp", "depth", "inline", "p")
+    __slots__ = ("cp", "depth", "inl", "p")
 
     # Whether this node's ``enter`` runs an inline child itself (see ``inline``).
     wraps_inline = False
@@ -31,10 +31,10 @@ class _Unary(Parser[Any]):
         super().__init__()
         self.p = p
         self.cp: Parser[Any] = p
-        # ``inline``: the child finishes inside its own ``enter`` (a primitive, or a
-        # wrapper of one, a few levels deep), so this node calls it directly and only
-        # pushes its frame if the child suspends or falls back to a general form.
-        self.inline = False
+        # ``inl`` (see `Parser.inl`): the child may be entered directly, so this node calls
+        # it and only pushes its frame if the child suspends or hands back a continuation;
+        # callers may then enter this node directly too.
+        self.inl = False
         self.depth = 0
 
     def children(self) -> tuple[Parser[Any], ...]:
@@ -47,12 +47,8 @@ class _Unary(Parser[Any]):
     def set_inline(self) -> None:
         """Decide ``inline`` from the linked child."""
         cp = self.cp
-        if not self.wraps_inline:
-            return
-        if cp.leaf:
-            self.inline, self.depth = True, 1
-        elif isinstance(cp, _Unary) and cp.wraps_inline and cp.inline and cp.depth < 8:
-            self.inline, self.depth = True, cp.depth + 1
+        if self.wraps_inline and cp.inl and cp.depth < 8:
+            self.inl, self.depth = True, cp.depth + 1
 
 
 class _Map(_Unary):
@@ -65,7 +61,7 @@ class _Map(_Unary):
     wraps_inline = True
 
     def enter(self, m: Machine) -> Parser[Any] | None:
-        if self.inline:
+        if self.inl:
             stack = m.stack
             n = len(stack)
             try:
@@ -112,18 +108,27 @@ class _Bind(_Unary):
     wraps_inline = True
 
     def enter(self, m: Machine) -> Parser[Any] | None:
+        start = m.pos
+        if self.inl:
+            stack = m.stack
+            n = len(stack)
+            try:
+                after = self.cp.enter(m)
+            except Suspend:
+                stack.insert(n, self.frame(start))
+                raise
+            if after is not None:
+                stack.insert(n, self.frame(start))
+                return after
+            return _then(self, m, start)
+        m.stack.append(self.frame(start))
+        return self.cp
+
+    def frame(self, start: int) -> _BindFrame:
         f = _BindFrame()
-        f.start = m.pos
+        f.start = start
         f.node = self
-        stack = m.stack
-        stack.append(f)
-        if not self.inline:
-            return self.cp
-        after = self.cp.enter(m)  # a Suspend leaves the frame where it belongs
-        if after is not None:
-            return after
-        stack.pop()
-        return f.resume(m)
+        return f
 
 
 class _BindFrame(Frame):
@@ -132,24 +137,31 @@ class _BindFrame(Frame):
     node: _Bind
 
     def resume(self, m: Machine) -> Parser[Any] | None:
-        if not m.ok:
-            return None
-        log = m.log
-        if m.diag:
-            # Replay the parser the first run got, rather than call f again.
-            if log is None:
-                raise NoReplay
-            nxt = log.get((self.node, self.start + m.base))
-            if nxt is None:
-                raise NoReplay
-            return nxt  # type: ignore[no-any-return]
-        nxt = self.node.f(m.value)
-        if not isinstance(nxt, Parser):
-            raise TypeError(f"bind: the function returned {type(nxt).__name__}, not a Parser")
-        c = compiled(nxt)
-        if log is not None:
-            log[(self.node, self.start + m.base)] = c
-        return c
+        return _then(self.node, m, self.start)
+
+
+def _then(node: _Bind, m: Machine, start: int) -> Parser[Any] | None:
+    """After ``node``'s parser matched at ``start``: the parser its function gives."""
+    if not m.ok:
+        return None
+    log = m.log
+    if m.diag:
+        # Replay the parser the first run got, rather than call f again.
+        if log is None:
+            raise NoReplay
+        nxt = log.get((node, start + m.base))
+        if nxt is None:
+            raise NoReplay
+        return nxt  # type: ignore[no-any-return]
+    nxt = node.f(m.value)
+    if not isinstance(nxt, Parser):
+        raise TypeError(f"bind: the function returned {type(nxt).__name__}, not a Parser")
+    c = compiled(nxt)
+    if log is not None:
+        log[(node, start + m.base)] = c
+    # A primitive runs here (no trip through the machine loop); anything else goes back
+    # to the loop, so chains of binds never deepen the Python stack.
+    return c.enter(m) if c.leaf else c
 
 
 class _Desc(_Unary):
@@ -168,7 +180,7 @@ class _Desc(_Unary):
             m.marks = (self.label, saved, m.pos + m.base)
             return self.cp
         m.marks = (self.label, saved, m.pos + m.base)
-        if self.inline:
+        if self.inl:
             stack = m.stack
             n = len(stack)
             try:
