@@ -25,16 +25,21 @@ from .. import (
     CLOSED,
     READ,
     UPGRADE,
+    BodyWriter,
     Close,
     Config,
     ErrorHandler,
+    HeaderInput,
     RemoteProtocolError,
     Reqd,
+    Request,
     RequestHandler,
     ServerConnection,
     Status,
     Write,
+    default_error_handler,
 )
+from .._status import reason_phrase
 from ._config import ServeConfig
 
 __all__ = ["HttpProtocol", "ServerState"]
@@ -131,6 +136,8 @@ class HttpProtocol(asyncio.Protocol):
         self.server = (str(sock[0]), int(sock[1])) if isinstance(sock, tuple) else None
         limit = state.config.limit_concurrency
         if state.shutting_down or (limit is not None and len(state.connections) >= limit):
+            why = "shutting down" if state.shutting_down else f"--limit-concurrency {limit} reached"
+            error_logger.info("503 Service Unavailable for %s: %s", _address(self.client), why)
             transport.write(
                 b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n"
                 b"content-length: 24\r\nconnection: close\r\n\r\n503 Service Unavailable\n"
@@ -140,7 +147,7 @@ class HttpProtocol(asyncio.Protocol):
             return
         state.add(self)
         self._handler = self._make_handler(self)
-        self.conn = ServerConnection(self._handle, self._error_handler, self._http_config)
+        self.conn = ServerConnection(self._handle, self._log_rejection, self._http_config)
         self._arm_timer()
 
     def data_received(self, data: bytes) -> None:
@@ -203,6 +210,19 @@ class HttpProtocol(asyncio.Protocol):
             self._arm_timer()
 
     # -- moving bytes ------------------------------------------------------------------
+    def _log_rejection(
+        self, request: Request | None, error: Exception, respond: Callable[[HeaderInput | None], BodyWriter]
+    ) -> None:
+        """The connection's error handler: a request the client got wrong (400, 408, 413,
+        414, 431, 501, 505...) is logged in one line, then answered as usual."""
+        if isinstance(error, RemoteProtocolError):
+            status = int(error.status)
+            error_logger.info(
+                "invalid HTTP request from %s: %d %s (%s)",
+                _address(self.client), status, reason_phrase(status) or "Error", error,
+            )
+        (self._error_handler or default_error_handler)(request, error, respond)
+
     def _handle(self, reqd: Reqd) -> None:
         state = self._state
         state.requests += 1
@@ -455,6 +475,14 @@ class HttpProtocol(asyncio.Protocol):
             stamp = time.strftime("%d/%b/%Y:%H:%M:%S %z")
             line = f"{bytes(method).decode('latin-1')} {request.target.decode('latin-1')} {request.version}"
             access_logger.info('%s - - [%s] "%s" %d -', client, stamp, line, int(response.status))
+
+
+def _address(client: tuple[str, int] | None) -> str:
+    """``host:port`` of a peer for logs (``[host]:port`` for IPv6; ``-`` if unknown)."""
+    if client is None:
+        return "-"
+    host, port = client
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def describe(exc: BaseException) -> Any:
