@@ -2,11 +2,16 @@
 starts its own server, is bounded in time, and stops the server.
 
 - A cancelled ``receive()`` loses nothing: the next one gets the body (defect 8).
+- A client dropping a Starlette StreamingResponse: nothing logged, and the app task is
+  cancelled at once, so the generator's ``finally`` runs within a second (defect 10).
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
+import socket
+import time
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -14,7 +19,9 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from wirekit.http.aio._asgi import Receive, Scope, Send
 
-from tests.http.aio.support import RawConnection, arun, get, running
+import pytest
+
+from tests.http.aio.support import RawConnection, ServerProcess, arun, get, running, wait_until
 
 BODY = b"x" * 1000 + b"the end"
 
@@ -136,3 +143,44 @@ def test_starlette_is_disconnected_is_true_once_the_client_left() -> None:
             assert seen == [True]
 
     arun(main())
+
+
+# ------------------------------------------------------------------------------------
+# Defect 10: a client drops a streaming response
+# ------------------------------------------------------------------------------------
+STREAM_APP = "tests.http.aio.apps_hardening:stream_app"
+
+
+def marks(stderr: str, what: str) -> list[float]:
+    """The times the app printed as ``WHAT TIME`` (see apps_hardening)."""
+    return [float(t) for t in re.findall(rf"^{re.escape(what)} (\d+\.\d+)$", stderr, re.M)]
+
+
+def read_then_close(address: tuple[str, int], target: bytes, nbytes: int) -> float:
+    """Ask for ``target``, read ``nbytes`` of the response, close; the time of the close."""
+    with socket.create_connection(address, timeout=5) as sock:
+        sock.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % target)
+        got = 0
+        while got < nbytes:
+            data = sock.recv(65536)
+            assert data, "the server closed first"
+            got += len(data)
+    return time.time()
+
+
+@pytest.mark.parametrize(("target", "nbytes"), [(b"/sse", 200), (b"/fast", 1 << 20)], ids=["sse", "fast"])
+def test_a_dropped_stream_is_not_logged_and_its_generator_ends_at_once(target: bytes, nbytes: int) -> None:
+    # Before the fix: an ERROR traceback (ClientDisconnect) per dropped stream, and the
+    # generator's finally ran at garbage collection, 11-18 s later, or never.
+    with ServerProcess(STREAM_APP) as server:
+        path = target.decode()
+        closes = []
+        for _ in range(3):
+            closes.append(read_then_close(server.address, target, nbytes))
+            assert wait_until(lambda: len(marks(server.stderr, f"finally {path}")) == len(closes), 3.0), (
+                f"the generator's finally did not run within 3 s:\n{server.stderr}"
+            )
+        delays = [end - close for end, close in zip(marks(server.stderr, f"finally {path}"), closes, strict=True)]
+        assert max(delays) < 1.0, delays
+        assert server.stop() == 0
+    assert "ERROR" not in server.stderr and "Traceback" not in server.stderr, server.stderr

@@ -23,7 +23,7 @@ from wirekit.serializer import SerializerClosedError
 from .. import BodyWriter, FlushReason, LocalProtocolError, Reqd, RequestHandler, Response
 from .._messages import Method, Version
 
-__all__ = ["ASGIApp", "ClientDisconnected", "Lifespan", "asgi_handler"]
+__all__ = ["ASGIApp", "AppTasks", "ClientDisconnected", "Lifespan", "asgi_handler"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -46,7 +46,8 @@ class _Cycle:
     """One request/response exchange with the app."""
 
     __slots__ = (
-        "body_done", "closed", "disconnected", "finished", "headers", "loop", "pending", "reqd", "started", "status", "writer",
+        "body_done", "cancelled", "closed", "disconnected", "finished", "headers", "loop", "pending", "receiving", "reqd",
+        "started", "status", "writer",
     )
 
     def __init__(self, reqd: Reqd, loop: asyncio.AbstractEventLoop, disconnected: asyncio.Future[None]) -> None:
@@ -61,20 +62,26 @@ class _Cycle:
         self.writer: BodyWriter | None = None
         self.closed = False
         self.pending: asyncio.Future[Message] | None = None  # a scheduled body read
+        self.cancelled = False  # the server cancelled the app (client gone, or shutdown)
+        self.receiving = False  # the app waits in receive()
 
     async def receive(self) -> Message:
-        pending = self.pending
-        if pending is None:
-            if self.body_done or self.finished:
-                await asyncio.shield(self.disconnected) if not self.finished else None
-                return {"type": "http.disconnect"}
-            pending = self.pending = self._schedule()
-        # A cancelled receive() (``wait_for``, Starlette's ``is_disconnected``) leaves the
-        # read scheduled and its message in `pending`: the next receive() gets it, so
-        # cancelling receive() loses nothing.
-        message = await asyncio.shield(pending)
-        self.pending = None
-        return message
+        self.receiving = True
+        try:
+            pending = self.pending
+            if pending is None:
+                if self.body_done or self.finished:
+                    await asyncio.shield(self.disconnected) if not self.finished else None
+                    return {"type": "http.disconnect"}
+                pending = self.pending = self._schedule()
+            # A cancelled receive() (``wait_for``, Starlette's ``is_disconnected``) leaves
+            # the read scheduled and its message in `pending`: the next receive() gets
+            # it, so cancelling receive() loses nothing.
+            message = await asyncio.shield(pending)
+            self.pending = None
+            return message
+        finally:
+            self.receiving = False
 
     def _schedule(self) -> asyncio.Future[Message]:
         """Schedule one read of the body; its message arrives in the future."""
@@ -146,18 +153,18 @@ class _Cycle:
                 raise ClientDisconnected("the client disconnected") from None
             raise
         # Backpressure: continue once these bytes were handed to the transport.
-        flushed: asyncio.Future[None] = self.loop.create_future()
+        flushed: asyncio.Future[FlushReason] = self.loop.create_future()
 
         def on_flushed(reason: FlushReason) -> None:
-            if flushed.done():
-                return
-            if reason is FlushReason.DRAIN:  # dropped: the peer went away
-                flushed.set_exception(ClientDisconnected("the client disconnected"))
-            else:
-                flushed.set_result(None)
+            if not flushed.done():
+                flushed.set_result(reason)
 
         writer.flush(on_flushed)
-        await flushed
+        # The exception is raised here, not stored in the future: a future holding it
+        # would make a reference cycle with this frame, and the app's frames (a streaming
+        # response's generator) would live until the garbage collector runs.
+        if await flushed is FlushReason.DRAIN:  # dropped: the peer went away
+            raise ClientDisconnected("the client disconnected")
 
     def _finish(self) -> None:
         self.finished = True
@@ -217,6 +224,41 @@ def _scope(reqd: Reqd, client: tuple[str, int] | None, server: tuple[str, int] |
     return scope
 
 
+class AppTasks:
+    """The app tasks of one server (each request runs the app in a task): the server
+    waits for them when it stops, and cancels those left after the grace period."""
+
+    def __init__(self) -> None:
+        self._tasks: dict[asyncio.Task[None], _Cycle] = {}
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    def _add(self, task: asyncio.Task[None], cycle: _Cycle) -> None:
+        self._tasks[task] = cycle
+        task.add_done_callback(self._discard)
+
+    def _discard(self, task: asyncio.Task[None]) -> None:
+        self._tasks.pop(task, None)
+
+    async def cancel_all(self, timeout: float) -> bool:
+        """Cancel every app task still running and wait up to ``timeout`` seconds for
+        them to end; whether they all did."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            _cancel(task, self._tasks[task])
+        if not tasks:
+            return True
+        _, pending = await asyncio.wait(tasks, timeout=timeout)
+        return not pending
+
+
+def _cancel(task: asyncio.Task[None], cycle: _Cycle) -> None:
+    if not task.done():
+        cycle.cancelled = True
+        task.cancel()
+
+
 def asgi_handler(
     app: ASGIApp,
     client: tuple[str, int] | None,
@@ -224,10 +266,20 @@ def asgi_handler(
     disconnected: asyncio.Future[None],
     root_path: str = "",
     state: dict[str, Any] | None = None,
+    lost: asyncio.Future[None] | None = None,
+    tasks: AppTasks | None = None,
 ) -> RequestHandler:
-    """A request handler (for one connection) that runs ``app`` for each request."""
+    """A request handler (for one connection) that runs ``app`` for each request.
+
+    ``lost`` resolves when the connection is gone (reset, or closed): an app task in the
+    middle of its response (started, not complete) is then cancelled, as nobody can
+    receive the rest (a streaming response's generator is not left waiting for the
+    garbage collector), unless it waits in ``receive()``, which gives it
+    ``http.disconnect``. Before its response starts, an app learns of the loss from
+    ``receive()`` and ``send()``. ``tasks`` collects the app tasks of a whole server.
+    """
     loop = asyncio.get_running_loop()
-    running: set[asyncio.Task[None]] = set()  # tasks need a reference until they finish
+    running: dict[asyncio.Task[None], _Cycle] = {}  # tasks need a reference until they finish
 
     def handle(reqd: Reqd) -> None:
         request = reqd.request
@@ -242,19 +294,51 @@ def asgi_handler(
         cycle = _Cycle(reqd, loop, disconnected)
         scope = _scope(reqd, client, server, root_path, state)
         task = loop.create_task(_run(app, scope, cycle))
-        running.add(task)
-        task.add_done_callback(running.discard)
+        running[task] = cycle
+        task.add_done_callback(lambda t: running.pop(t, None))
+        if tasks is not None:
+            tasks._add(task, cycle)
 
+    def on_lost(_: asyncio.Future[None]) -> None:
+        # A complete response's task goes on (a background task after the response).
+        for task, cycle in list(running.items()):
+            if cycle.started and not cycle.finished and not cycle.receiving:
+                _cancel(task, cycle)
+
+    if lost is not None:
+        lost.add_done_callback(on_lost)
     return handle
+
+
+def _client_left(exc: BaseException, cycle: _Cycle) -> bool:
+    """Whether ``exc`` comes from the client leaving: `ClientDisconnected` (from ``send``)
+    or an exception raised while handling it (Starlette's ``ClientDisconnect``, from its
+    ``except OSError``), or, once the client is gone, a framework's ``ClientDisconnect``."""
+    gone = cycle.disconnected.done()
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, ClientDisconnected):
+            return True
+        if gone and any(c.__name__ == "ClientDisconnect" for c in type(e).__mro__):
+            return True
+        e = e.__cause__ or e.__context__
+    return False
 
 
 async def _run(app: ASGIApp, scope: Scope, cycle: _Cycle) -> None:
     try:
         await app(scope, cycle.receive, cycle.send)
-    except ClientDisconnected as exc:
-        cycle.fail(exc)  # the client left: nothing to log
-        return
     except BaseException as exc:
+        if cycle.cancelled or _client_left(exc, cycle):
+            # The client left, or the server cancelled the app (the connection was lost,
+            # or shutdown): an expected end, nothing to log (uvicorn logs nothing either).
+            logger.debug("ASGI app ended after the client left: %s", type(exc).__name__)
+            cycle.fail(exc)
+            if isinstance(exc, asyncio.CancelledError) and not cycle.cancelled:
+                raise  # a cancellation from elsewhere
+            return
         logger.exception("ASGI app failed")
         cycle.fail(exc)
         if not isinstance(exc, Exception):

@@ -124,6 +124,8 @@ class HttpProtocol(asyncio.Protocol):
         self.server: tuple[str, int] | None = None
         # Resolved once the client stops sending (EOF) or the connection closes.
         self.disconnected: asyncio.Future[None] = self.loop.create_future()
+        # Resolved once the connection is gone (`connection_lost`): nothing more goes out.
+        self.lost: asyncio.Future[None] = self.loop.create_future()
 
     # -- asyncio.Protocol ----------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -183,6 +185,8 @@ class HttpProtocol(asyncio.Protocol):
             self._state.lingering.discard(self.transport)
         if not self.disconnected.done():
             self.disconnected.set_result(None)
+        if not self.lost.done():
+            self.lost.set_result(None)
         self._cancel_timer()
         self._state.connections.discard(self)
         conn = self.conn

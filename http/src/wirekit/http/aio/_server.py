@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import Config, RequestHandler
-from ._asgi import ASGIApp, Lifespan, asgi_handler
+from ._asgi import AppTasks, ASGIApp, Lifespan, asgi_handler
 from ._config import ServeConfig
 from ._demo import demo_handler
 from ._protocol import HttpProtocol, ServerState
@@ -93,6 +93,7 @@ class Server:
         self.state = ServerState(self.config)
         self._server: asyncio.base_events.Server | None = None
         self._lifespan: Lifespan | None = None
+        self._tasks = AppTasks()  # the ASGI app's request tasks
         self._stopped = asyncio.Event()
         self.address: tuple[str, int] | None = None
         # Called once when the server retires after `limit_max_requests` (a worker tells
@@ -111,7 +112,10 @@ class Server:
 
             def make(protocol: HttpProtocol) -> RequestHandler:
                 state = self._lifespan.state if self._lifespan is not None else None
-                return asgi_handler(asgi_app, protocol.client, protocol.server, protocol.disconnected, root, state)
+                return asgi_handler(
+                    asgi_app, protocol.client, protocol.server, protocol.disconnected, root, state,
+                    protocol.lost, self._tasks,
+                )
 
             return make
         native: RequestHandler = app  # type: ignore[assignment]
