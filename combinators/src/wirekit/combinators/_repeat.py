@@ -117,25 +117,42 @@ class _ManyFrame(Frame):
             m.pos = pos
             return self.finish(m)
         stack = m.stack
-        while self.n < most:
-            start = self.start = m.pos
-            stack.append(self)
-            if not cp.inl:
+        if not cp.inl:
+            if self.n < most:
+                self.start = m.pos
+                stack.append(self)
                 return cp  # composites go through the machine loop (no recursion)
+            return self.finish(m)
+        # Items entered here, one after another; the frame is pushed around each call so
+        # that a suspension or a continuation finds it below.
+        vals = self.vals
+        plain = node.post is None
+        least = node.least
+        n = self.n
+        while n < most:
+            start = self.start = m.pos
+            self.n = n  # kept current: the item may suspend
+            stack.append(self)
             nxt = cp.enter(m)
             if nxt is not None:
                 return nxt
             stack.pop()
             if m.ok:
-                if m.pos == start and self.n >= node.least:
-                    return self.finish(m)
-                self.kept(m)
-                self.n += 1
+                if m.pos == start and n >= least:
+                    break
+                if plain:
+                    if vals is not None:
+                        vals.append(m.value)
+                else:
+                    self.kept(m)
+                n += 1
                 continue
+            self.n = n
             if start < m.commit_pos:
                 return None  # the item committed, then failed: no backtracking past it
             m.pos = start
             return self.finish(m)
+        self.n = n
         return self.finish(m)
 
     def finish(self, m: Machine) -> Parser[Any] | None:
