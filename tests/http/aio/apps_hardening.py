@@ -2,8 +2,9 @@
 tests.http.aio.apps_hardening:NAME``.
 
 - `stream_app`: Starlette; ``/sse`` streams an event every 50 ms, ``/fast`` 64 KiB
-  chunks as fast as they are taken; each generator prints ``finally PATH TIME`` to stderr
-  when its ``finally`` runs, and the lifespan prints ``lifespan startup TIME`` and
+  chunks as fast as they are taken, ``/sse-cleanup`` as ``/sse`` with a cleanup that
+  takes 0.3 s (awaited in its ``finally``); each generator prints ``finally PATH TIME`` to
+  stderr when its ``finally`` ends, and the lifespan prints ``lifespan startup TIME`` and
   ``lifespan shutdown TIME`` (TIME: ``time.time()``).
 """
 
@@ -35,6 +36,8 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
 
 
 async def _sse(request: Request) -> Response:
+    path = request.url.path
+
     async def events() -> AsyncIterator[bytes]:
         try:
             i = 0
@@ -43,7 +46,9 @@ async def _sse(request: Request) -> Response:
                 i += 1
                 await asyncio.sleep(0.05)
         finally:
-            _mark("finally /sse")
+            if path == "/sse-cleanup":
+                await asyncio.sleep(0.3)  # say, a database connection closing
+            _mark(f"finally {path}")
 
     return StreamingResponse(events(), media_type="text/event-stream")
 
@@ -59,4 +64,6 @@ async def _fast(request: Request) -> Response:
     return StreamingResponse(chunks(), media_type="application/octet-stream")
 
 
-stream_app = Starlette(routes=[Route("/sse", _sse), Route("/fast", _fast)], lifespan=_lifespan)
+stream_app = Starlette(
+    routes=[Route("/sse", _sse), Route("/sse-cleanup", _sse), Route("/fast", _fast)], lifespan=_lifespan
+)

@@ -4,6 +4,8 @@ starts its own server, is bounded in time, and stops the server.
 - A cancelled ``receive()`` loses nothing: the next one gets the body (defect 8).
 - A client dropping a Starlette StreamingResponse: nothing logged, and the app task is
   cancelled at once, so the generator's ``finally`` runs within a second (defect 10).
+- Shutdown: request tasks are cancelled and awaited before the lifespan shutdown, which
+  also runs when the server cannot listen after the lifespan startup (defect 11).
 """
 
 from __future__ import annotations
@@ -13,15 +15,22 @@ import re
 import socket
 import time
 
+import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from wirekit.http.aio._asgi import Receive, Scope, Send
 
-import pytest
-
-from tests.http.aio.support import RawConnection, ServerProcess, arun, get, running, wait_until
+from tests.http.aio.support import (
+    RawConnection,
+    ServerProcess,
+    arun,
+    get,
+    running,
+    wait_until,
+    wirekit,
+)
 
 BODY = b"x" * 1000 + b"the end"
 
@@ -184,3 +193,47 @@ def test_a_dropped_stream_is_not_logged_and_its_generator_ends_at_once(target: b
         assert max(delays) < 1.0, delays
         assert server.stop() == 0
     assert "ERROR" not in server.stderr and "Traceback" not in server.stderr, server.stderr
+
+
+# ------------------------------------------------------------------------------------
+# Defect 11: shutdown ordering
+# ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("path", ["/sse", "/sse-cleanup"])
+def test_sigterm_ends_request_tasks_before_the_lifespan_shutdown(path: str) -> None:
+    # An event stream is still going when the 0.5 s grace period ends: its task is
+    # cancelled and awaited (its finally, with a 0.3 s async cleanup for /sse-cleanup,
+    # ends), and only then the lifespan shutdown runs. Before the fix the lifespan
+    # shutdown ran first and the cleanup was cut off by the exit.
+    with ServerProcess(STREAM_APP, "--timeout-graceful", "0.5") as server:
+        sock = socket.create_connection(server.address, timeout=5)
+        try:
+            sock.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path.encode())
+            assert b"data: 0" in sock.recv(4096)  # streaming; the client reads no more
+            start = time.monotonic()
+            server.send_signal()
+            assert server.wait(10) == 0
+            took = time.monotonic() - start
+        finally:
+            sock.close()
+    finally_at = marks(server.stderr, f"finally {path}")
+    shutdown_at = marks(server.stderr, "lifespan shutdown")
+    assert len(finally_at) == 1 and len(shutdown_at) == 1, server.stderr
+    assert finally_at[0] < shutdown_at[0], server.stderr
+    assert took < 0.5 + 2.0, took
+    assert "ERROR" not in server.stderr and "Traceback" not in server.stderr, server.stderr
+
+
+def test_the_lifespan_shutdown_runs_when_the_port_is_taken() -> None:
+    # The lifespan startup ran, then binding failed: the shutdown releases what the
+    # startup acquired (before: it never ran).
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = wirekit("serve", STREAM_APP, "--port", str(port))
+    assert result.returncode == 1, result.stderr
+    assert "cannot listen" in result.stderr
+    startup_at = marks(result.stderr, "lifespan startup")
+    shutdown_at = marks(result.stderr, "lifespan shutdown")
+    assert len(startup_at) == 1 and len(shutdown_at) == 1, result.stderr
+    assert startup_at[0] <= shutdown_at[0]

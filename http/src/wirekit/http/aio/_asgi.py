@@ -254,7 +254,8 @@ class AppTasks:
 
 
 def _cancel(task: asyncio.Task[None], cycle: _Cycle) -> None:
-    if not task.done():
+    # Once: a second cancel would interrupt the app's cleanup (an await in a `finally`).
+    if not task.done() and not cycle.cancelled:
         cycle.cancelled = True
         task.cancel()
 

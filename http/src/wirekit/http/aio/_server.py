@@ -2,7 +2,8 @@
 
 ``serve`` runs one server in the current event loop until `Server.stop` (or SIGINT /
 SIGTERM): it stops accepting, closes idle keep-alive connections, lets in-flight responses
-finish within ``timeout_graceful``, then closes what is left and returns.
+finish within ``timeout_graceful``, then closes what is left, cancels the ASGI app's
+request tasks still running and waits for them, and only then runs the lifespan shutdown.
 With ``workers > 1``, `run` starts that many processes that accept from one listening
 socket (the supervisor's, inherited); the supervisor restarts a worker that dies, starts a
 replacement as soon as one retires (``limit_max_requests``), and forwards signals.
@@ -79,6 +80,9 @@ def is_asgi(app: Any) -> bool:
 class Server:
     """One listening server in the running event loop (use `start`, then `stop`)."""
 
+    # After the grace period, how long `stop` waits for the cancelled app tasks to end.
+    CANCEL_WAIT = 5.0
+
     def __init__(
         self,
         app: App | None = None,
@@ -135,12 +139,19 @@ class Server:
             return HttpProtocol(make, state, self.http_config)
 
         config = self.config
-        if self.sock is not None:
-            self._server = await loop.create_server(factory, sock=self.sock, backlog=config.backlog)
-        else:
-            self._server = await loop.create_server(
-                factory, config.host, config.port, backlog=config.backlog, reuse_address=True
-            )
+        try:
+            if self.sock is not None:
+                self._server = await loop.create_server(factory, sock=self.sock, backlog=config.backlog)
+            else:
+                self._server = await loop.create_server(
+                    factory, config.host, config.port, backlog=config.backlog, reuse_address=True
+                )
+        except BaseException:
+            # Started, then could not listen (the port is taken): the app's startup
+            # acquired resources that its shutdown releases.
+            if self._lifespan is not None:
+                await self._lifespan.shutdown()
+            raise
         sockname = self._server.sockets[0].getsockname()
         self.address = (str(sockname[0]), int(sockname[1]))
         return self.address
@@ -170,12 +181,18 @@ class Server:
         for protocol in list(self.state.connections):
             protocol.shutdown_gracefully()
         deadline = time.monotonic() + self.config.timeout_graceful
-        while self.state.connections and time.monotonic() < deadline:
+        # App tasks may outlive their connection (work after the response): they get the
+        # grace period too.
+        while (self.state.connections or self._tasks) and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
         for protocol in list(self.state.connections):
             protocol.abort()
         for transport in list(self.state.lingering):
             transport.close()
+        # Then the app's tasks end (cancelled, their `finally` blocks run) before the
+        # lifespan shutdown releases what they may still use.
+        if not await self._tasks.cancel_all(self.CANCEL_WAIT):
+            logger.warning("ASGI app tasks still running %.0f s after they were cancelled", self.CANCEL_WAIT)
         if self._server is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), timeout=1)
