@@ -423,7 +423,7 @@ class _Choice(Parser[Any]):
     are not tried. ``table`` (set by the compiler) maps the next byte (or 256 for the end
     of input) to the alternatives that can start with it."""
 
-    __slots__ = ("alternatives", "cps", "msg", "table")
+    __slots__ = ("alternatives", "cps", "depth", "inl", "msg", "table")
 
     def __init__(self, alternatives: tuple[Parser[Any], ...], msg: str | None) -> None:
         super().__init__()
@@ -431,6 +431,8 @@ class _Choice(Parser[Any]):
         self.msg = msg
         self.cps: tuple[Parser[Any], ...] = ()
         self.table: list[tuple[Parser[Any], ...]] | None = None
+        self.inl = False
+        self.depth = 0
 
     def children(self) -> tuple[Parser[Any], ...]:
         return self.alternatives
@@ -440,6 +442,12 @@ class _Choice(Parser[Any]):
 
         self.cps = tuple(compiled(p) for p in self.alternatives)
         self.table = None if self._rt else dispatch_table(self.alternatives, self.cps)
+        # A choice enters at most one alternative itself (the only candidate, when that
+        # one may be entered directly), so it may be entered directly too, a bounded
+        # number of levels deep.
+        depth = 1 + max((c.depth for c in self.cps if c.inl), default=0)
+        if depth <= 8:
+            self.inl, self.depth = True, depth
 
     def enter(self, m: Machine) -> Parser[Any] | None:
         pos = m.pos
@@ -475,7 +483,7 @@ class _Choice(Parser[Any]):
             # Only one alternative can match: a tail call (a primitive is entered here,
             # saving a trip through the machine loop).
             c = cands[0]
-            return c.enter(m) if c.inl else c
+            return c.enter(m) if c.inl and c.depth < self.depth else c
         f = _ChoiceFrame()
         f.start = pos
         f.node = self
