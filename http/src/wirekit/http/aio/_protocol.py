@@ -59,6 +59,9 @@ class ServerState:
         self.connections: set[HttpProtocol] = set()
         self.requests = 0
         self.shutting_down = False
+        # Shutting down because `limit_max_requests` was reached (not a signal): another
+        # worker takes the new connections, and those this one already accepted are served.
+        self.retiring = False
         self.on_max_requests: Callable[[], None] | None = None
         self.lingering: set[asyncio.BaseTransport] = set()  # closed, draining the client
         self._sweep: asyncio.TimerHandle | None = None
@@ -120,6 +123,7 @@ class HttpProtocol(asyncio.Protocol):
         self._head_started = 0.0
         self._heads_seen = 0  # `heads_received` when the head clock started
         self._to_log: list[Reqd] = []
+        self._close_after_first = False  # retiring: answer the first request, then close
         self.client: tuple[str, int] | None = None
         self.server: tuple[str, int] | None = None
         # Resolved once the client stops sending (EOF) or the connection closes.
@@ -137,8 +141,9 @@ class HttpProtocol(asyncio.Protocol):
         self.client = (str(peer[0]), int(peer[1])) if isinstance(peer, tuple) else None
         self.server = (str(sock[0]), int(sock[1])) if isinstance(sock, tuple) else None
         limit = state.config.limit_concurrency
-        if state.shutting_down or (limit is not None and len(state.connections) >= limit):
-            why = "shutting down" if state.shutting_down else f"--limit-concurrency {limit} reached"
+        refused = state.shutting_down and not state.retiring
+        if refused or (limit is not None and len(state.connections) >= limit):
+            why = "shutting down" if refused else f"--limit-concurrency {limit} reached"
             error_logger.info("503 Service Unavailable for %s: %s", _address(self.client), why)
             transport.write(
                 b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n"
@@ -151,6 +156,8 @@ class HttpProtocol(asyncio.Protocol):
         self._handler = self._make_handler(self)
         self.conn = ServerConnection(self._handle, self._log_rejection, self._http_config)
         self._arm_timer()
+        if state.retiring:
+            self.shutdown_gracefully()  # accepted just before the server stopped accepting
 
     def data_received(self, data: bytes) -> None:
         if self.conn is None or self._closed:
@@ -240,6 +247,9 @@ class HttpProtocol(asyncio.Protocol):
             error_logger.exception("request handler failed")
             raise
         finally:
+            if self._close_after_first:
+                self._close_after_first = False
+                self.loop.call_soon(self.shutdown_gracefully)
             limit = state.config.limit_max_requests
             if limit is not None and state.requests >= limit and state.on_max_requests is not None:
                 state.on_max_requests()
@@ -453,6 +463,12 @@ class HttpProtocol(asyncio.Protocol):
         """Finish in-flight responses, then close; close at once when idle."""
         conn = self.conn
         if conn is None or self._closed:
+            return
+        if self._state.retiring and conn.heads_received == 0:
+            # Accepted before the server stopped accepting, its first request on the way:
+            # the client cannot know the worker is leaving, so that request is answered
+            # (then the connection closes). The idle timeout and the grace period bound it.
+            self._close_after_first = True
             return
         # Idle or not, through the connection: a response that is complete but not yet
         # written (an ASGI app's last send, whose write waits for the next loop turn) must

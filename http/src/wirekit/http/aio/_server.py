@@ -164,6 +164,7 @@ class Server:
         if self.state.shutting_down or self._retiring:
             return
         self._retiring = True
+        self.state.retiring = True
         if self._server is not None:
             self._server.close()
         if self.on_retire is not None:
