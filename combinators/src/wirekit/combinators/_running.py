@@ -150,7 +150,7 @@ def _report(m: Machine, best: int, records: list[tuple[Parser[Any], Marks]]) -> 
         common = _common_prefix(chains)
         texts: list[str] = []
         for (node, marks), chain in zip(records, chains, strict=True):
-            starts = _starts(marks)
+            starts = [start for _, start in _marks(marks)]
             own = next((i for i in range(len(common), len(chain)) if starts[i] == at), None)
             texts.append(node.expected() if own is None else chain[own])
         return ParseError(at, sorted(dict.fromkeys(texts)), common, *m.line_column(best))
@@ -158,24 +158,19 @@ def _report(m: Machine, best: int, records: list[tuple[Parser[Any], Marks]]) -> 
     return ParseError(at, expected, chains[0], *m.line_column(best))
 
 
+def _marks(marks: Marks) -> list[tuple[str, int]]:
+    """A mark chain as (label, where its parser began), outermost first."""
+    out: list[tuple[str, int]] = []
+    while marks is not None:
+        out.append((marks[0], marks[2]))
+        marks = marks[1]
+    out.reverse()
+    return out
+
+
 def _labels(marks: Marks) -> list[str]:
     """The labels of a mark chain, outermost first."""
-    out: list[str] = []
-    while marks is not None:
-        out.append(marks[0])
-        marks = marks[1]
-    out.reverse()
-    return out
-
-
-def _starts(marks: Marks) -> list[int]:
-    """Where each label's parser began, outermost first."""
-    out: list[int] = []
-    while marks is not None:
-        out.append(marks[2])
-        marks = marks[1]
-    out.reverse()
-    return out
+    return [label for label, _ in _marks(marks)]
 
 
 def _common_prefix(chains: list[list[str]]) -> list[str]:
