@@ -44,6 +44,11 @@ class _Unary(Parser[Any]):
         self.cp = compiled(self.p)
         self.set_inline()
 
+    # Each wrapper writes out its own direct entry (enter the child, and only if it does
+    # not finish put the frame below what it pushed): a shared helper measured 8 % more
+    # instructions on the pgwire example. Every check() test runs both the direct and the
+    # framed path (a split makes the child suspend).
+
     def set_inline(self) -> None:
         """Decide ``inline`` from the linked child."""
         cp = self.cp
