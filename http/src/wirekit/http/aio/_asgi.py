@@ -316,16 +316,22 @@ def _client_left(exc: BaseException, cycle: _Cycle) -> bool:
     or an exception raised while handling it (Starlette's ``ClientDisconnect``, from its
     ``except OSError``), or, once the client is gone, a framework's ``ClientDisconnect``."""
     gone = cycle.disconnected.done()
-    seen: set[int] = set()
-    e: BaseException | None = exc
-    while e is not None and id(e) not in seen:
-        seen.add(id(e))
+    for e in _chain(exc):
         if isinstance(e, ClientDisconnected):
             return True
         if gone and any(c.__name__ == "ClientDisconnect" for c in type(e).__mro__):
             return True
-        e = e.__cause__ or e.__context__
     return False
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and the exceptions it was raised from or while handling."""
+    chain: list[BaseException] = []
+    e: BaseException | None = exc
+    while e is not None and all(e is not c for c in chain):
+        chain.append(e)
+        e = e.__cause__ or e.__context__
+    return chain
 
 
 async def _run(app: ASGIApp, scope: Scope, cycle: _Cycle) -> None:
@@ -336,7 +342,11 @@ async def _run(app: ASGIApp, scope: Scope, cycle: _Cycle) -> None:
             # The client left, or the server cancelled the app (the connection was lost,
             # or shutdown): an expected end, nothing to log (uvicorn logs nothing either).
             logger.debug("ASGI app ended after the client left: %s", type(exc).__name__)
-            cycle.fail(exc)
+            # A fresh exception: the request keeps the one it is given, and the traceback
+            # of this one would keep the app's frames (a streaming response's generator)
+            # alive in a reference cycle, until the garbage collector runs.
+            ours = any(isinstance(e, ClientDisconnected) for e in _chain(exc))
+            cycle.fail(ClientDisconnected("the client disconnected") if ours else RuntimeError("the client left"))
             if isinstance(exc, asyncio.CancelledError) and not cycle.cancelled:
                 raise  # a cancellation from elsewhere
             return
