@@ -330,12 +330,42 @@ def test_flush_callback_fires_after_the_bytes_are_written() -> None:
 # -----------------------------------------------------------------------------------------
 # Errors
 # -----------------------------------------------------------------------------------------
-def test_connection_error() -> None:
+def test_connection_error_on_an_idle_connection_closes_without_a_response() -> None:
+    # (http/af answers 500 here; a keep-alive client racing its next request would take
+    # that unsolicited 500 as the answer.)
+    for exc in (RuntimeError("got an error"), ConnectionResetError(), TimeoutError()):
+        rt = server(Held())
+        rt.conn.report_exn(exc)
+        rt.pump()
+        assert rt.take_output() == b""
+        assert rt.closed
+
+
+def test_connection_error_after_a_response_closes_without_another() -> None:
+    rt = server(lambda reqd: reqd.respond_with_bytes(Response(200), b"ok"))
+    rt.feed([b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"])
+    [resp] = parse_responses(rt.take_output())
+    assert resp.status == 200
+    rt.conn.report_exn(RuntimeError("idle again"))
+    rt.pump()
+    assert rt.take_output() == b""
+    assert rt.closed
+
+
+def test_connection_error_while_a_head_arrives() -> None:
     rt = server(Held())
+    rt.feed([b"GET / HTTP/1.1\r\nHo"])
     rt.conn.report_exn(RuntimeError("got an error"))
     rt.pump()
     [resp] = parse_responses(rt.take_output())
     assert resp.status == 500 and resp.header(b"connection") == b"close"
+    assert rt.closed
+    # The peer gone (an OSError) mid-head: nobody to answer.
+    rt = server(Held())
+    rt.feed([b"GET / HTTP/1.1\r\nHo"])
+    rt.conn.report_exn(ConnectionResetError())
+    rt.pump()
+    assert rt.take_output() == b""
     assert rt.closed
 
 

@@ -542,11 +542,20 @@ class ServerConnection(Wakeups):
     # Errors and shutdown
     # ---------------------------------------------------------------------------------
     def report_exn(self, exc: Exception) -> None:
-        """The runtime failed (or wants to fail) this connection with ``exc``."""
+        """The runtime failed (or wants to fail) this connection with ``exc``.
+
+        The request being answered gets an error response (or its response is cut off).
+        With no request in flight: when part of a request head has arrived, that request
+        is answered (``exc``'s status if it is a `RemoteProtocolError`, else 500), unless
+        ``exc`` is an `OSError` (the peer is gone, or a timeout); an idle connection is
+        closed without a response, which a client racing a new request would take as
+        its answer (issue 18)."""
         if self._queue:
             self._queue[0].report_exn(exc)
         elif self._closing or self._out.is_closed:
             self.shutdown()  # nothing left to answer (and maybe no way to)
+        elif self._head_parse is None or isinstance(exc, OSError):
+            self.shutdown()  # idle, or nobody to answer: close quietly
         else:
             err = exc if isinstance(exc, RemoteProtocolError) else RemoteProtocolError(str(exc) or type(exc).__name__, Status.INTERNAL_SERVER_ERROR)
             self._fail(err)
