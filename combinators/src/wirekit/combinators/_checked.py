@@ -13,15 +13,11 @@ from typing import Any, TypeVar
 
 from ._machine import Frame, Machine, NoReplay, Suspend
 from ._parser import Parser, _Fail, _Unary
+from ._primitives import Take, length_error
 
-__all__ = ["Isolate", "TryMap", "isolate", "length_error"]
+__all__ = ["Isolate", "TryMap", "isolate"]
 
 T = TypeVar("T")
-
-
-def length_error(what: str, n: int) -> Parser[Any]:
-    """The parser a negative length from the wire gives: it fails where it stands."""
-    return _Fail(f"a {what} of at least 0 (got {n})")
 
 
 class Isolate(_Unary):
@@ -46,19 +42,6 @@ class Isolate(_Unary):
         return f"the end of the {self.n}-byte field"
 
 
-class _Short(Parser[Any]):
-    """What a window's failure expected: its missing bytes, or its end."""
-
-    __slots__ = ("text",)
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
-
-    def expected(self) -> str:
-        return self.text
-
-
 class _IsolateFrame(Frame):
     __slots__ = ("end", "node")
 
@@ -75,8 +58,7 @@ class _IsolateFrame(Frame):
         if m.pos < end:
             if m.pos >= m.lim and m.complete:
                 # The input ended inside the window.
-                short = end - m.pos
-                m.fail(m.pos, _Short(f"{short} more byte" + ("s" if short != 1 else "")))
+                m.fail(m.pos, Take(end - m.pos, keep=False))  # "k more bytes"
             else:
                 m.fail(m.pos, self.node)
         return None

@@ -16,6 +16,7 @@ from ._parser import (
     _Seq,
     _Unary,
 )
+from ._primitives import length_error
 from ._repeat import INF as _INF
 from ._repeat import Many as Many
 from ._repeat import ManyTill as ManyTill
@@ -197,7 +198,7 @@ def count(n: int, p: Parser[T]) -> Parser[list[T]]:
     """Exactly ``n`` repetitions of ``p``. A negative ``n`` (a count read from the
     wire) fails with a `ParseError` where it stands."""
     if n < 0:
-        return _Fail(f"a count of at least 0 (got {n})")
+        return length_error("count", n)
     return Many(p, n, n, keep=True)
 
 

@@ -201,8 +201,8 @@ class Machine:
     def drop_windows(self) -> None:
         """The parse is over: ``lim``/``complete`` describe the caller's input again."""
         if self.windows is not None:
-            self.windows = None
-            self.lim, self.complete = self.in_lim, self.in_complete
+            self.windows.clear()
+            self._apply_window()
 
     def run(self, node: Parser[Any] | None) -> Parser[Any] | None:
         """Run until the stack is empty (returns ``None``) or a node suspends.
@@ -226,12 +226,16 @@ class Machine:
 
     def note(self, pos: int, node: Parser[Any]) -> None:
         """Record an expectation at ``pos`` without failing (as `fail` would)."""
+        self.record(pos, (node, self.marks))
+
+    def record(self, pos: int, rec: tuple[Parser[Any], Marks]) -> None:
+        """Keep ``rec`` (an expectation and its labels) if ``pos`` is the furthest yet."""
         if pos >= self.err_pos:
             if pos > self.err_pos:
                 self.err_pos = pos
-                self.err_list = [(node, self.marks)]
+                self.err_list = [rec]
             elif len(self.err_list) < _MAX_EXPECTED:
-                self.err_list.append((node, self.marks))
+                self.err_list.append(rec)
 
     def fail(self, pos: int, node: Parser[Any]) -> None:
         """Fail at ``pos`` and remember ``node``'s expectation if this is the furthest."""
@@ -265,15 +269,7 @@ class Machine:
         if node.k:
             pos, records = self.diagnose(node, start, marks)
             for rec in records:
-                self._note_marked(pos, rec)
-
-    def _note_marked(self, pos: int, rec: tuple[Parser[Any], Marks]) -> None:
-        if pos >= self.err_pos:
-            if pos > self.err_pos:
-                self.err_pos = pos
-                self.err_list = [rec]
-            elif len(self.err_list) < _MAX_EXPECTED:
-                self.err_list.append(rec)
+                self.record(pos, rec)
 
     def count_lines(self, upto: int) -> None:
         """Count the newlines of the input up to buffer position ``upto`` (called before

@@ -19,6 +19,7 @@ from ._parser import Parser, _Choice, _Fail
 __all__ = [
     "BytePredicate",
     "advance",
+    "length_error",
     "any_char",
     "at_end_of_input",
     "available",
@@ -78,12 +79,12 @@ def class_regex(table: bytes) -> bytes:
     return b"[" + b"".join(parts) + b"]"
 
 
-def _describe(pred: BytePredicate, table: bytes) -> str:
+def _describe(pred: BytePredicate, table: bytes) -> Label:
     if callable(pred) and not isinstance(pred, bytes):
         name = getattr(pred, "__name__", "predicate")
         if name != "<lambda>":
             return f"a byte satisfying {name}"
-    return _ClassLabel(table)  # type: ignore[return-value]
+    return _ClassLabel(table)
 
 
 class _ClassLabel:
@@ -99,6 +100,10 @@ class _ClassLabel:
         return "a byte in " + show_class(self.table)
 
 
+Label = str | _ClassLabel
+"""A primitive's description: text, or a byte class rendered when an error needs it."""
+
+
 class Satisfy(Parser[Any]):
     """One byte in a class; its value is the byte (1-byte `bytes`), or `None` for `skip`."""
 
@@ -106,7 +111,7 @@ class Satisfy(Parser[Any]):
     leaf = True
     inl = True
 
-    def __init__(self, table: bytes, label: str, keep: bool = True) -> None:
+    def __init__(self, table: bytes, label: Label, keep: bool = True) -> None:
         super().__init__()
         self.table = table
         self.label = label
@@ -178,7 +183,7 @@ class TakeWhile(Parser[Any]):
     leaf = True
     inl = True
 
-    def __init__(self, table: bytes, least: int, keep: bool, label: str) -> None:
+    def __init__(self, table: bytes, least: int, keep: bool, label: Label) -> None:
         super().__init__()
         self.table = table
         self.least = least
@@ -400,6 +405,12 @@ def _intern(key: tuple[Any, ...], make: Callable[[], Parser[Any]]) -> Parser[Any
     return p
 
 
+def length_error(what: str, n: int) -> Parser[Any]:
+    """What a negative length or count read from the wire gives: a parser that fails
+    where it stands, naming ``what`` and ``n``."""
+    return _Fail(f"a {what} of at least 0 (got {n})")
+
+
 def _one(b: bytes, what: str) -> int:
     if not isinstance(b, bytes | bytearray) or len(b) != 1:
         raise TypeError(f"{what} takes a single byte as bytes of length 1, got {b!r}")
@@ -473,7 +484,7 @@ def take(n: int) -> Parser[bytes]:
     """Exactly ``n`` bytes. Fails (at end of input) if fewer remain, or where it stands
     if ``n`` is negative (a length read from the wire)."""
     if n < 0:
-        return _Fail(f"a length of at least 0 (got {n})")
+        return length_error("length", n)
     if n < len(_TAKES):
         return _TAKES[n]
     return Take(n, keep=True)
@@ -482,7 +493,7 @@ def take(n: int) -> Parser[bytes]:
 def advance(n: int) -> Parser[None]:
     """Skip exactly ``n`` bytes. Fails (at end of input) if fewer remain."""
     if n < 0:
-        return _Fail(f"a length of at least 0 (got {n})")
+        return length_error("length", n)
     if n < len(_ADVANCES):
         return _ADVANCES[n]
     return Take(n, keep=False)
@@ -491,7 +502,7 @@ def advance(n: int) -> Parser[None]:
 def peek_string(n: int) -> Parser[bytes]:
     """The next ``n`` bytes without consuming them. Fails if fewer remain."""
     if n < 0:
-        return _Fail(f"a length of at least 0 (got {n})")
+        return length_error("length", n)
     return Take(n, keep=True, move=False)
 
 
@@ -515,7 +526,7 @@ def take_while1(pred: BytePredicate) -> Parser[bytes]:
 def take_till(pred: BytePredicate) -> Parser[bytes]:
     """The longest (possibly empty) run of bytes *not* satisfying ``pred``."""
     table = bytes(1 - b for b in byte_table(pred))
-    return TakeWhile(table, 0, True, _ClassLabel(table))  # type: ignore[arg-type]
+    return TakeWhile(table, 0, True, _ClassLabel(table))
 
 
 def skip_while(pred: BytePredicate) -> Parser[None]:

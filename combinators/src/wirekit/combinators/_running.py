@@ -7,7 +7,7 @@ The states follow the IO contract shared by every wirekit package: a run is `Par
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from ._compile import Fused
 from ._errors import ParseError
@@ -15,9 +15,6 @@ from ._machine import NOPOS, Machine, Marks
 from ._parser import Parser, compiled
 from ._primitives import end_of_input
 from ._trace import Tracer
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = [
     "Buffered",
@@ -87,10 +84,6 @@ def parse(p: Parser[T], data: BytesLike, consume: Consume = Consume.ALL, trace: 
     return m.value  # type: ignore[no-any-return]
 
 
-def _diagnose(m: Machine, node: Parser[Any], pos: int, marks: Marks) -> tuple[int, list[tuple[Parser[Any], Marks]]]:
-    return m.diagnose(node, pos, marks)
-
-
 def error_of(m: Machine) -> ParseError:
     """The `ParseError` for a failed machine: the furthest failure and what was expected
     there. Fused blocks record no inner failures on the fast path, so the ones involved
@@ -121,7 +114,7 @@ def error_of(m: Machine) -> ParseError:
 
     for node, marks in m.err_list:
         if node.fused:
-            pos, records = _diagnose(m, node, m.err_pos, marks)
+            pos, records = m.diagnose(node, m.err_pos, marks)
             add(pos, records)
             if pos <= NOPOS // 2:
                 add(m.err_pos, [(node, marks)])
@@ -129,7 +122,7 @@ def error_of(m: Machine) -> ParseError:
             add(m.err_pos, [(node, marks)])
     if m.last_ok is not None:
         start, node, marks = m.last_ok
-        add(*_diagnose(m, node, start, marks))
+        add(*m.diagnose(node, start, marks))
     if m.skipped is not None:
         pos, choice, marks, tried = m.skipped
         if choice.msg is None:
