@@ -22,7 +22,6 @@ class _Unpack(_Map):
 
     __slots__ = ("size", "unpack_from")
     leaf = True
-    fuse_alone = False  # one slice and one unpack beat a pattern match
 
     def __init__(self, fmt: str, convert: Callable[[bytes], Any]) -> None:
         st = struct.Struct(fmt)

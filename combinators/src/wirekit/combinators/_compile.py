@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 from . import _parser
 from ._analysis import INF, NotRegular, dispatch_table, measure, tail_k
+from ._binary import _Unpack
 from ._combinators import Consumed, Look
 from ._extract import Code, Extract, Fn, Gen
 from ._machine import Frame, Machine
@@ -47,7 +48,8 @@ from ._repeat import Many, SepBy
 
 __all__ = ["FastPrefix", "Fused", "compile_parser", "dispatch_table", "fast_prefix"]
 
-_PRIMITIVES = (Satisfy, Str, TakeWhile, Take, EndOfInput, _Pure, _Fail)
+# `_Unpack` is `take(n).map(f)` to the builder, but alone it runs as one struct call.
+_PRIMITIVES = (Satisfy, Str, TakeWhile, Take, EndOfInput, _Pure, _Fail, _Unpack)
 
 
 def compile_parser(root: Parser[Any]) -> Parser[Any]:
@@ -81,7 +83,7 @@ def compile_parser(root: Parser[Any]) -> Parser[Any]:
                 todo.append((child, False))
     for node in order:
         node.link()
-        if not node._rt and node.fuse_alone and not isinstance(node, _PRIMITIVES):
+        if not node._rt and not isinstance(node, _PRIMITIVES):
             fused = fuse(node)
             if fused is not None:
                 node._c = fused

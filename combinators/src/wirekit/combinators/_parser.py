@@ -23,6 +23,10 @@ U = TypeVar("U")
 T_co = TypeVar("T_co", covariant=True)
 
 
+INLINE_DEPTH = 8
+"""How many levels of direct entry one node may hide (see `Parser.inl`)."""
+
+
 class Parser(Generic[T_co]):
     """A parser producing a value of type ``T_co`` from bytes.
 
@@ -42,9 +46,7 @@ class Parser(Generic[T_co]):
     # its ``enter`` finishes, suspends or hands back a continuation after a bounded number
     # of nested calls (a primitive, or a wrapper of one ``depth`` levels deep).
     inl = False
-    depth = 0
-    # Whether the compiler may replace this node, on its own, by a fused pattern.
-    fuse_alone = True
+    depth = 0  # at most INLINE_DEPTH
 
     def __init__(self) -> None:
         self._c: Parser[Any] | None = None
@@ -201,7 +203,7 @@ def fuse_candidate(p: Parser[Any]) -> bool:
     """Whether ``p`` compiles to a fused regular expression (or is a regular primitive)."""
     from ._compile import Fused, is_regular_primitive
 
-    return type(compiled(p)) is Fused or is_regular_primitive(p) or not p.fuse_alone
+    return type(compiled(p)) is Fused or is_regular_primitive(p)
 
 
 def _compiler_missing(p: Parser[Any]) -> Parser[Any]:
@@ -446,7 +448,7 @@ class _Choice(Parser[Any]):
         # one may be entered directly), so it may be entered directly too, a bounded
         # number of levels deep.
         depth = 1 + max((c.depth for c in self.cps if c.inl), default=0)
-        if depth <= 8:
+        if depth <= INLINE_DEPTH:
             self.inl, self.depth = True, depth
 
     def enter(self, m: Machine) -> Parser[Any] | None:
@@ -483,7 +485,7 @@ class _Choice(Parser[Any]):
             # Only one alternative can match: a tail call (a primitive is entered here,
             # saving a trip through the machine loop).
             c = cands[0]
-            return c.enter(m) if c.inl and c.depth < self.depth else c
+            return c.enter(m) if c.inl else c
         f = _ChoiceFrame()
         f.start = pos
         f.node = self

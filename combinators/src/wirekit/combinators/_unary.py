@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._machine import Frame, Machine, NoReplay, Suspend
-from ._parser import Parser, compiled
+from ._parser import INLINE_DEPTH, Parser, compiled
 from ._trace import trace_enter
 
 __all__ = ["_Bind", "_Desc", "_Map", "_Ref", "_Unary"]
@@ -52,7 +52,7 @@ class _Unary(Parser[Any]):
     def set_inline(self) -> None:
         """Decide ``inline`` from the linked child."""
         cp = self.cp
-        if self.wraps_inline and cp.inl and cp.depth < 8:
+        if self.wraps_inline and cp.inl and cp.depth < INLINE_DEPTH:
             self.inl, self.depth = True, cp.depth + 1
 
 
