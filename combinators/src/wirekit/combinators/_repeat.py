@@ -74,7 +74,7 @@ class _ManyFrame(Frame):
             buf, lim, complete = m.buf, m.lim, m.complete
             reach, k = cp.reach, cp.k  # type: ignore[attr-defined]
             post = node.post
-            quiet = m.quiet or m.diag
+            quiet = m.quiet  # (diag runs the general loop below)
             fx = cp.effects or post is not None  # type: ignore[attr-defined]
             vals = self.vals
             pos = m.pos
