@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._combinators import Consumed
+from ._compiled import python_class
 from ._machine import Machine, Suspend
 from ._parser import Parser, _Map, quiet
 from ._primitives import Satisfy, Str, Take
@@ -93,6 +94,7 @@ int8: Callable[[int], Parser[int]] = _matcher(1, "big")
 """Match one byte equal to ``v`` (-128..255); returns ``v``."""
 
 
+@python_class  # a namespace (see _compiled)
 class BE:
     """Big-endian (network order) readers. Each reads a fixed number of bytes and fails
     at the end of input if fewer remain."""
@@ -122,6 +124,7 @@ class BE:
     int64 = staticmethod(_matcher(8, "big"))
 
 
+@python_class  # a namespace (see _compiled)
 class LE:
     """Little-endian readers; the same set as `BE`."""
 

@@ -82,7 +82,7 @@ class Grammar:
 class _Builder:
     def __init__(self, root: Parser[Any], name: str | None, names: Mapping[str, Parser[Any]]) -> None:
         self.root = root
-        self.given: dict[int, str] = {id(q): n for n, q in reversed(list(names.items()))}
+        self.given: dict[int, str] = {id(q): n for n, q in list(names.items())[::-1]}
         targets: set[int] = set()
         seen: set[int] = set()
         stack = [root]

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 from wirekit.serializer import BytesLike
 
+from ._compiled import trait
+
 __all__ = ["HeldInput"]
 
 
+@trait  # a mixin: mypyc's native classes have one base class and traits
 class HeldInput:
     """Mixin for the connections: ``read``/``read_eof`` over ``_read(data, eof) -> used``.
 

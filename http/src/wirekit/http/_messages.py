@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from operator import itemgetter
 from typing import Union
 
+from ._compiled import python_class
 from ._status import reason_phrase, status_of
 
 __all__ = ["HeaderInput", "Headers", "Method", "Request", "Response", "Version"]
@@ -112,6 +113,7 @@ _first = itemgetter(0)
 _second = itemgetter(1)
 
 
+@python_class  # `Headers.from_wire`, `_server`: made without `__init__`
 class Headers:
     """An ordered, case-insensitive multi-map of header fields.
 
@@ -255,6 +257,7 @@ class Headers:
         return f"Headers({self._fields!r})"
 
 
+@python_class  # `_server`: made without `__init__`
 class Request:
     """A request head: method, target, version and headers.
 

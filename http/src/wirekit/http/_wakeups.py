@@ -6,9 +6,12 @@ from collections.abc import Callable
 
 from wirekit.serializer import Serializer
 
+from ._compiled import trait
+
 __all__ = ["Wakeups"]
 
 
+@trait  # a mixin: mypyc's native classes have one base class and traits
 class Wakeups:
     """One pending callback per direction (the runtime's ``yield_reader``/``yield_writer``),
     called once when that direction may make progress again."""

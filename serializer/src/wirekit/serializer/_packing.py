@@ -11,27 +11,27 @@ import operator
 import struct
 from typing import Final, Literal
 
-U8: Final = struct.Struct("B")
-U16_BE: Final = struct.Struct(">H")
-U16_LE: Final = struct.Struct("<H")
-U32_BE: Final = struct.Struct(">I")
-U32_LE: Final = struct.Struct("<I")
-U64_BE: Final = struct.Struct(">Q")
-U64_LE: Final = struct.Struct("<Q")
-I8: Final = struct.Struct("b")
-I16_BE: Final = struct.Struct(">h")
-I16_LE: Final = struct.Struct("<h")
-I32_BE: Final = struct.Struct(">i")
-I32_LE: Final = struct.Struct("<i")
-I64_BE: Final = struct.Struct(">q")
-I64_LE: Final = struct.Struct("<q")
-F32_BE: Final = struct.Struct(">f")
-F32_LE: Final = struct.Struct("<f")
-F64_BE: Final = struct.Struct(">d")
-F64_LE: Final = struct.Struct("<d")
+U8: Final[struct.Struct] = struct.Struct("B")
+U16_BE: Final[struct.Struct] = struct.Struct(">H")
+U16_LE: Final[struct.Struct] = struct.Struct("<H")
+U32_BE: Final[struct.Struct] = struct.Struct(">I")
+U32_LE: Final[struct.Struct] = struct.Struct("<I")
+U64_BE: Final[struct.Struct] = struct.Struct(">Q")
+U64_LE: Final[struct.Struct] = struct.Struct("<Q")
+I8: Final[struct.Struct] = struct.Struct("b")
+I16_BE: Final[struct.Struct] = struct.Struct(">h")
+I16_LE: Final[struct.Struct] = struct.Struct("<h")
+I32_BE: Final[struct.Struct] = struct.Struct(">i")
+I32_LE: Final[struct.Struct] = struct.Struct("<i")
+I64_BE: Final[struct.Struct] = struct.Struct(">q")
+I64_LE: Final[struct.Struct] = struct.Struct("<q")
+F32_BE: Final[struct.Struct] = struct.Struct(">f")
+F32_LE: Final[struct.Struct] = struct.Struct("<f")
+F64_BE: Final[struct.Struct] = struct.Struct(">d")
+F64_LE: Final[struct.Struct] = struct.Struct("<d")
 
 #: What the fast paths catch before handing over to a checked slow path.
-PACK_ERRORS: Final = (struct.error, TypeError, ValueError, OverflowError)
+PACK_ERRORS: Final[tuple[type[Exception], ...]] = (struct.error, TypeError, ValueError, OverflowError)
 
 _U48_LIMIT: Final = 1 << 48
 

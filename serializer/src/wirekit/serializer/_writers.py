@@ -86,9 +86,9 @@ class FixedWidthWriters:
     appending the pieces to a list. Raises `SerializerClosedError` once closed.
     """
 
-    if TYPE_CHECKING:  # implemented by Serializer
-
-        def write_bytes(self, data: BytesLike, off: int = 0, length: int | None = None) -> None: ...
+    def write_bytes(self, data: BytesLike, off: int = 0, length: int | None = None) -> None:
+        """Implemented by `Serializer`."""
+        raise NotImplementedError
 
     def write_char(self, char: bytes) -> None:
         """Write one byte given as a ``bytes`` object of length 1.

@@ -21,6 +21,7 @@ from urllib.parse import unquote
 from wirekit.serializer import SerializerClosedError
 
 from .. import BodyWriter, FlushReason, LocalProtocolError, Reqd, RequestHandler, Response
+from .._compiled import python_class
 from .._messages import Method, Version
 
 __all__ = ["ASGIApp", "AppTasks", "ClientDisconnected", "Lifespan", "asgi_handler"]
@@ -38,6 +39,7 @@ _HTTP_1_0 = Version.HTTP_1_0
 _METHOD_NAMES: dict[Method | bytes, str] = {m: m.value.decode("ascii") for m in Method}
 
 
+@python_class
 class ClientDisconnected(OSError):
     """Raised by ``send`` once the client is gone (ASGI spec 2.4: an `OSError`)."""
 

@@ -18,7 +18,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from .. import (
     CLOSED,
@@ -93,7 +93,7 @@ class HttpProtocol(asyncio.Protocol):
     # never pauses the transport. Past either bound the pump continues in a later turn,
     # so other connections, timers and signals are served in between.
     WRITES_PER_TURN = 32
-    BYTES_PER_TURN = 256 * 1024
+    BYTES_PER_TURN: ClassVar[int] = 256 * 1024  # (ClassVar: mypyc keeps only literal instance defaults)
 
     def __init__(
         self,
