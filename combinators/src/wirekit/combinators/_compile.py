@@ -418,6 +418,7 @@ class _Builder:
         ex = sub.gen.function(item_ex)
 
         def extract(r: re.Match[bytes]) -> list[Any]:
+            buf: Any  # the parsed buffer: bytes, bytearray or memoryview (not as typed)
             buf, lim = r.string, r.endpos
             pos, end = r.span(g)
             out = []
