@@ -417,8 +417,8 @@ class _Builder:
 
         ex = sub.gen.function(item_ex)
 
-        def extract(r: re.Match[bytes]) -> list[Any]:
-            buf: Any  # the parsed buffer: bytes, bytearray or memoryview (not as typed)
+        # (Match[Any]: the subject is the caller's buffer, a bytes, bytearray or memoryview.)
+        def extract(r: re.Match[Any]) -> list[Any]:
             buf, lim = r.string, r.endpos
             pos, end = r.span(g)
             out = []
