@@ -43,7 +43,7 @@ from ._body import (
     _take,
     empty_body,
 )
-from ._config import Config
+from ._config import DEFAULT_CONFIG, Config
 from ._errors import LocalProtocolError, RemoteProtocolError
 from ._framing import BodyKind, request_framing
 from ._heads import REQUEST_HEAD, head_error, parse_head
@@ -106,7 +106,7 @@ class ServerConnection(HeldInput, Wakeups):
     ) -> None:
         self._handler = request_handler
         self._error_handler = error_handler or default_error_handler
-        self._config = config = config or Config()
+        self._config = config = config or DEFAULT_CONFIG
         self._out = Serializer(config.response_buffer_size)
         # A list, not a deque: it is short (bounded by max_pipelined_requests) and an
         # empty deque already holds a 0.5 KiB block, per connection.
