@@ -28,7 +28,7 @@ def check_date(value: bytes) -> float:
     return stamp
 
 
-async def fetch(address: tuple[str, int], *requests: bytes) -> list[RawResponse]:
+async def fetch(address: tuple[str, int] | None, *requests: bytes) -> list[RawResponse]:
     conn = await RawConnection.open(address)
     responses = [await conn.request(r, head=r.startswith(b"HEAD")) for r in requests]
     conn.close()
@@ -50,7 +50,7 @@ def test_date_and_server_by_default(app: Any) -> None:
 @pytest.mark.parametrize("app", [None, apps_ops.scope_app], ids=["native-demo", "asgi"])
 def test_switches_and_extra_headers(app: Any) -> None:
     async def main() -> None:
-        options = {"date_header": False, "server_header": False, "headers": ("X-Frame-Options: DENY", "x-b:two")}
+        options: dict[str, Any] = {"date_header": False, "server_header": False, "headers": ("X-Frame-Options: DENY", "x-b:two")}
         async with running(app, **options) as server:
             (response,) = await fetch(server.address, get("/"))
             assert fields(response, b"date") == [] and fields(response, b"server") == []
