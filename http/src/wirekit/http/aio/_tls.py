@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import ssl
 
 from ._config import ServeConfig
@@ -27,10 +28,11 @@ def ssl_context(config: ServeConfig) -> ssl.SSLContext | None:
         return None
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    for option, path in (("--ssl-certfile", config.ssl_certfile), ("--ssl-keyfile", config.ssl_keyfile)):
+        if path is not None and not os.path.isfile(path):
+            raise TLSConfigError(f"{option} {path}: no such file")
     try:
         ctx.load_cert_chain(config.ssl_certfile, config.ssl_keyfile, config.ssl_keyfile_password)
-    except FileNotFoundError as e:
-        raise TLSConfigError(f"--ssl-certfile/--ssl-keyfile: {e.strerror}: {e.filename}") from None
     except (ssl.SSLError, OSError) as e:
         raise TLSConfigError(f"--ssl-certfile/--ssl-keyfile: cannot load the certificate and key: {e}") from None
     if config.ssl_ca_certs is not None:
