@@ -9,8 +9,8 @@
 - `Asgi2App`: an ASGI 2 app (a class: ``Asgi2App(scope)`` then ``await (receive, send)``).
 - `wsgi_app`: a WSGI app echoing method, SCRIPT_NAME, PATH_INFO, query, scheme, body.
 - `failing_startup`, `hanging_startup`, `lifespan_counter`: lifespan behaviours.
-- `starlette_mounted`: Starlette with a ``Mount("/api", ...)`` route reporting
-  ``request.url``.
+- `starlette_mounted`: Starlette with a ``Mount("/sub", ...)`` holding ``/items/{name}``,
+  reporting ``request.url`` (served under a proxy's prefix with ``--root-path``).
 - `env_app`: answers the value of ``WIREKIT_TEST_VALUE`` from the environment.
 - `three_args`: a callable of three arguments that is not async (refused).
 """
@@ -154,4 +154,4 @@ async def _where(request: Request) -> JSONResponse:
     return JSONResponse({"url": str(request.url), "path": request.url.path, "root_path": request.scope["root_path"]})
 
 
-starlette_mounted = Starlette(routes=[Mount("/api", routes=[Route("/items/{name}", _where)])])
+starlette_mounted = Starlette(routes=[Mount("/sub", routes=[Route("/items/{name}", _where)])])
