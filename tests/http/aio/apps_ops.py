@@ -29,10 +29,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from wirekit.http import Reqd
 from wirekit.http import Response as HttpResponse
+from wirekit.http.aio._asgi import Receive, Scope, Send
 
-Scope = dict[str, Any]
-Receive = Callable[[], Any]
-Send = Callable[[dict[str, Any]], Any]
 
 
 async def _json(send: Send, data: object, headers: list[tuple[bytes, bytes]] | None = None) -> None:
