@@ -32,7 +32,6 @@ from wirekit.http import Response as HttpResponse
 from wirekit.http.aio._asgi import Receive, Scope, Send
 
 
-
 async def _json(send: Send, data: object, headers: list[tuple[bytes, bytes]] | None = None) -> None:
     body = json.dumps(data).encode()
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json"), *(headers or [])]})

@@ -346,21 +346,23 @@ def _worker(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor sends SIGTERM
     _install_loop(config.loop)
     app = _load(spec, config)
-    if ready is not None:
-        ready.set()  # the supervisor may announce (connections already queue on `sock`)
 
     def on_retire() -> None:
         if retiring is not None:
             with contextlib.suppress(OSError):
                 retiring.send_bytes(str(os.getpid()).encode())
 
+    def announce(_line: str) -> None:
+        if ready is not None:
+            ready.set()  # started and serving: the supervisor may announce
+
     try:
-        asyncio.run(serve(app, config, http_config, sock=sock, announce=lambda line: None, on_retire=on_retire))
+        asyncio.run(serve(app, config, http_config, sock=sock, announce=announce, on_retire=on_retire))
     except StartupError as e:
-        print(f"wirekit: worker {number}: {e}", file=sys.stderr, flush=True)
-        if retiring is not None:  # the supervisor stops: another worker would fail too
+        # The supervisor says it, once, and stops: another worker would fail too.
+        if retiring is not None:
             with contextlib.suppress(OSError):
-                retiring.send_bytes(STARTUP_FAILED)
+                retiring.send_bytes(STARTUP_FAILED + str(e).encode())
         os._exit(3)
 
 
@@ -399,6 +401,7 @@ def run(spec: str | None, config: ServeConfig, http_config: Config | None = None
     retired_reader, retired_writer = ctx.Pipe(duplex=False)
     stopping = False
     code = 0
+    retired_early: list[bytes] = []  # retirements that came while the workers started
 
     def start(i: int) -> multiprocessing.synchronize.Event:
         ready = ctx.Event()
@@ -414,18 +417,32 @@ def run(spec: str | None, config: ServeConfig, http_config: Config | None = None
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    def failed(message: bytes) -> bool:
+        nonlocal stopping, code
+        if not message.startswith(STARTUP_FAILED):
+            return False
+        if not stopping:
+            print(f"wirekit: {message[len(STARTUP_FAILED):].decode(errors='replace')}", file=sys.stderr, flush=True)
+        stopping, code = True, 3
+        return True
+
     readies = [start(i) for i in range(config.workers)]
-    for ready in readies:  # announce once every worker runs (or after 10 s)
-        ready.wait(10)
-    _print(f"wirekit listening on {where} ({config.workers} workers)")
+    # Announce once every worker finished its startup (or after the lifespan timeout).
+    deadline = time.monotonic() + config.timeout_lifespan + 10
+    while not stopping and not all(r.is_set() for r in readies) and time.monotonic() < deadline:
+        if retired_reader.poll(0.05):
+            message = retired_reader.recv_bytes()
+            if not failed(message):
+                retired_early.append(message)
+    if not stopping:
+        _print(f"wirekit listening on {where} ({config.workers} workers)")
     while not stopping:
         sentinels = [p.sentinel for p in procs.values()]
         with contextlib.suppress(InterruptedError):
             multiprocessing.connection.wait([retired_reader, *sentinels], timeout=0.2)
-        while not stopping and retired_reader.poll():
-            message = retired_reader.recv_bytes()
-            if message == STARTUP_FAILED:
-                stopping, code = True, 3
+        while not stopping and (retired_early or retired_reader.poll()):
+            message = retired_early.pop() if retired_early else retired_reader.recv_bytes()
+            if failed(message):
                 break
             pid = int(message)
             for i, p in list(procs.items()):
