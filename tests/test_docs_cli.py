@@ -21,6 +21,9 @@ def test_every_flag_is_in_the_running_page() -> None:
 
 
 def test_the_flags_are_the_parsers() -> None:
-    serve = build_parser()._subparsers._group_actions[0].choices["serve"]  # type: ignore[union-attr]
+    import argparse
+
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    serve = commands.choices["serve"]
     parsed = {s for action in serve._actions for s in action.option_strings if not s.startswith("--no-")}
     assert set(option_flags()) == parsed - {"-h", "--help", "--version"}
