@@ -31,7 +31,10 @@ class DefaultHeaders:
         ValueError: from the constructor, for an ``extra`` item without a colon.
     """
 
-    __slots__ = ("_current", "_date", "_names", "_second", "_static")
+    __slots__ = ("_cache", "_current", "_date", "_names", "_second", "_static")
+
+    # Stamped responses kept per second (keyed by the response's own head).
+    CACHE_SIZE = 256
 
     def __init__(self, date: bool = True, server: bool = True, extra: Sequence[str] = ()) -> None:
         static: list[tuple[bytes, bytes]] = [(b"server", SERVER)] if server else []
@@ -46,6 +49,7 @@ class DefaultHeaders:
         self._current: list[tuple[bytes, bytes]] = list(static)
         # Lower-cased names, for the check against a response's own fields.
         self._names = frozenset(n.lower() for n, _ in static) | ({b"date"} if date else frozenset())
+        self._cache: dict[tuple[object, ...], Response] = {}
 
     def __bool__(self) -> bool:
         return bool(self._names)
@@ -58,6 +62,7 @@ class DefaultHeaders:
                 self._second = now
                 date = formatdate(now, usegmt=True).encode("ascii")
                 self._current = [(b"date", date), *self._static]
+                self._cache.clear()
         return self._current
 
     def add_to(self, headers: list[Any]) -> bool:
@@ -74,20 +79,32 @@ class DefaultHeaders:
             headers.extend(fields)
         return b"content-length" in present
 
-    def response(self, response: Response, length: int | None = None) -> Response:
-        """``response`` with the fields it does not have added (a new `Response`); with
-        ``length`` (a whole body's size), also the Content-Length the connection would
-        add, so that the access log knows the size."""
+    def response(self, response: Response) -> Response:
+        """``response`` with the fields it does not have added (a new `Response`).
+
+        A handler that answers with the same head each time (the common case) costs a
+        dictionary lookup here: the stamped `Response` is kept, and shared, until the
+        Date changes (the connection never modifies a response it is given).
+        """
+        if not self._names:
+            return response
+        fields = self.current()
         headers: Headers = response.headers
-        missing = [pair for pair in self.current() if pair[0] not in headers]
-        if length is not None and response.status not in (204, 304) and b"content-length" not in headers:
-            missing.append((b"content-length", b"%d" % length))
+        key = headers._key  # the fields as a tuple, when the writer has validated them
+        if key is not None:
+            cache_key = (key, response.status, response.reason, response.version)
+            cached = self._cache.get(cache_key)
+            if cached is not None:
+                return cached
+        missing = [pair for pair in fields if pair[0] not in headers]
         if not missing:
             return response
-        added = headers.copy()
-        for name, value in missing:
-            added.add(name, value)
-        return Response(response.status, added, response.version, response.reason)
+        stamped = Response(response.status, [*headers, *missing], response.version, response.reason)
+        if key is not None:
+            if len(self._cache) >= self.CACHE_SIZE:
+                self._cache.clear()
+            self._cache[cache_key] = stamped
+        return stamped
 
 
 class _StampedReqd(Reqd):
@@ -95,22 +112,27 @@ class _StampedReqd(Reqd):
 
     __slots__ = ()
     defaults: DefaultHeaders  # set on the subclass made for each server
+    sizes: dict[Reqd, int] | None  # where whole bodies' sizes go for the access log
 
     def respond_with_bytes(self, response: Response, data: BytesLike = b"") -> None:
-        super().respond_with_bytes(self.defaults.response(response, len(data)), data)
+        sizes = self.sizes
+        if sizes is not None:
+            sizes[self] = len(data)
+        super().respond_with_bytes(self.defaults.response(response), data)
 
     def respond_with_streaming(self, response: Response, flush_headers_immediately: bool = False) -> BodyWriter:
         return super().respond_with_streaming(self.defaults.response(response), flush_headers_immediately)
 
 
-def stamped(handler: RequestHandler, defaults: DefaultHeaders) -> RequestHandler:
-    """A native handler whose responses get ``defaults``' fields.
+def stamped(handler: RequestHandler, defaults: DefaultHeaders, sizes: dict[Reqd, int] | None = None) -> RequestHandler:
+    """A native handler whose responses get ``defaults``' fields, and whose whole bodies'
+    sizes are put in ``sizes`` (for the access log, which takes them out).
 
     The `Reqd` given to ``handler`` is the connection's own, its class switched to a
     subclass with no state of its own (so it stays a `Reqd`, the handler may keep it and
     answer later, and nothing is copied per request).
     """
-    cls = type("StampedReqd", (_StampedReqd,), {"__slots__": (), "defaults": defaults})
+    cls = type("StampedReqd", (_StampedReqd,), {"__slots__": (), "defaults": defaults, "sizes": sizes})
 
     def handle(reqd: Reqd) -> None:
         reqd.__class__ = cls

@@ -21,11 +21,14 @@ from typing import Any
 
 from .. import Reqd
 
-__all__ = ["TRACE", "access_line", "configure_logging", "load_log_config"]
+__all__ = ["BODY_SIZES", "TRACE", "access_line", "configure_logging", "load_log_config"]
 
 TRACE = 5  # uvicorn's extra level, below DEBUG
 logging.addLevelName(TRACE, "TRACE")
 FORMAT = "%(levelname)s:%(name)s:%(message)s"
+# The size of each whole body a native handler sent (`respond_with_bytes` may add the
+# Content-Length itself): put by the stamping `Reqd`, taken out when the line is logged.
+BODY_SIZES: dict[Reqd, int] = {}
 
 
 class LogConfigError(ValueError):
@@ -112,8 +115,11 @@ def access_line(reqd: Reqd, client: tuple[str, int] | None, started: float, now:
     status = int(response.status)
     writer = reqd._writer
     size: int | str
+    known = BODY_SIZES.pop(reqd, None)
     if method == b"HEAD" or status in (204, 304):
         size = 0
+    elif known is not None:
+        size = known
     elif writer is not None:
         size = writer.written
     else:

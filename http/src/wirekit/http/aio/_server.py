@@ -31,7 +31,7 @@ from ._config import ServeConfig
 from ._demo import demo_handler
 from ._headers import DefaultHeaders, stamped
 from ._loading import App, AppError, is_asgi, load_app, load_env_file
-from ._logs import LogConfigError, configure_logging
+from ._logs import BODY_SIZES, LogConfigError, configure_logging
 from ._protocol import HttpProtocol, ServerState
 from ._proxy import ProxyHeaders
 from ._tls import TLSConfigError, ssl_context
@@ -69,7 +69,7 @@ class Server:
         self.ssl = ssl_context(config)
         self.scheme = "https" if self.ssl is not None else "http"
         defaults = DefaultHeaders(config.date_header, config.server_header, config.headers)
-        # Stamping also tells the access log each body's size (see DefaultHeaders.response).
+        # Stamping also tells the access log each whole body's size (see `stamped`).
         self.defaults = defaults if defaults or config.access_log else None
         self.url = ""
         self._server: asyncio.base_events.Server | None = None
@@ -103,7 +103,7 @@ class Server:
             return make
         native: RequestHandler = app  # type: ignore[assignment]
         if defaults is not None:
-            native = stamped(native, defaults)
+            native = stamped(native, defaults, BODY_SIZES if self.config.access_log else None)
         return lambda _protocol: native
 
     async def _startup(self) -> None:
