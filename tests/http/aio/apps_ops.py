@@ -8,6 +8,7 @@
 - `zero_arg_factory`: a factory taking no arguments, not marked (auto-detected).
 - `Asgi2App`: an ASGI 2 app (a class: ``Asgi2App(scope)`` then ``await (receive, send)``).
 - `wsgi_app`: a WSGI app echoing method, SCRIPT_NAME, PATH_INFO, query, scheme, body.
+- `wsgi_stream`: a WSGI app whose body is a generator.
 - `failing_startup`, `hanging_startup`, `lifespan_counter`: lifespan behaviours.
 - `starlette_mounted`: Starlette with a ``Mount("/sub", ...)`` holding ``/items/{name}``,
   reporting ``request.url`` (served under a proxy's prefix with ``--root-path``).
@@ -100,6 +101,12 @@ def wsgi_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Ite
     out = json.dumps(data).encode()
     start_response("201 Created", [("Content-Type", "application/json"), ("Content-Length", str(len(out)))])
     return [out]
+
+
+def wsgi_stream(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    for word in ("one", "two", "three"):
+        yield word.encode() + b" "
 
 
 async def failing_startup(scope: Scope, receive: Receive, send: Send) -> None:

@@ -201,3 +201,13 @@ def _is_child(pid: int) -> bool:
     except OSError:
         return False
     return b"reloaded_app:app" in cmdline and b"--no-reload" in cmdline
+
+
+def test_a_wsgi_app_streaming_a_body() -> None:
+    with ServerProcess(f"{OPS}:wsgi_stream", "--interface", "wsgi") as server:
+        with httpx.Client(timeout=10) as client:
+            response = client.get(server.url + "/")
+        assert server.stop() == 0
+    assert response.status_code == 200 and response.text == "one two three "
+    assert response.headers.get("transfer-encoding") == "chunked"  # a generator: length unknown
+    assert response.headers["content-type"] == "text/plain"

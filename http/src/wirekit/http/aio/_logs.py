@@ -105,6 +105,7 @@ def access_line(reqd: Reqd, client: tuple[str, int] | None, started: float, now:
     when there is no response to log: ``client - - [time] "request line" status size
     duration``, the size being the body's bytes (``-`` when the server does not know it)
     and the duration from the complete request head to the complete response."""
+    known = BODY_SIZES.pop(reqd, None)
     request, response = reqd.request, reqd.response
     if request is None or response is None:
         return None
@@ -115,7 +116,6 @@ def access_line(reqd: Reqd, client: tuple[str, int] | None, started: float, now:
     status = int(response.status)
     writer = reqd._writer
     size: int | str
-    known = BODY_SIZES.pop(reqd, None)
     if method == b"HEAD" or status in (204, 304):
         size = 0
     elif known is not None:

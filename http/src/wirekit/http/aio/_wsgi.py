@@ -116,6 +116,14 @@ class WSGIAdapter:
                 emit({"type": "http.response.body", "body": bytes(data), "more_body": True})
 
         result = self.app(environ, start_response)
+        if isinstance(result, (list, tuple)) and head and not sent_head:
+            # A whole body (the common case): one message, so it gets a Content-Length.
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+            emit(head[0])
+            emit({"type": "http.response.body", "body": b"".join(result), "more_body": False})
+            return
         try:
             for chunk in result:
                 if chunk:
