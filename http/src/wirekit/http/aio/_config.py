@@ -23,7 +23,8 @@ def env_default(name: str, default: str) -> str:
 
 @dataclass(frozen=True)
 class ServeConfig:
-    """How to run a server. Times are in seconds.
+    """How to run a server. Times are in seconds. The connections' timeouts and limits
+    are the HTTP layer's `wirekit.http.Config` (``--timeout-keep-alive`` and the others).
 
     Raises:
         ValueError: from the constructor, for a value that cannot work (no worker, a port
@@ -93,15 +94,6 @@ class ServeConfig:
         metadata={"help": "glob of files to ignore with --reload (repeatable)", "flag": "--reload-exclude"},
     )
     # -- connections -----------------------------------------------------------------------
-    timeout_keep_alive: float = field(
-        default=5.0, metadata={"help": "close a keep-alive connection idle this long"}
-    )
-    timeout_header: float = field(
-        default=10.0, metadata={"help": "close a connection whose request head takes longer (408)"}
-    )
-    timeout_body: float = field(
-        default=30.0, metadata={"help": "close a connection whose request body stalls this long"}
-    )
     timeout_graceful: float = field(
         default=10.0,
         metadata={
