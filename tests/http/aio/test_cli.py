@@ -230,3 +230,12 @@ def test_limit_concurrency_and_keep_alive_timeout_options() -> None:
 
         arun(main())
         assert server.stop() == 0
+
+
+def test_uvicorn_spellings_of_config_options() -> None:
+    args = build_parser().parse_args(
+        ["serve", "--h11-max-incomplete-event-size", "20000", "--timeout-graceful-shutdown", "3", "--header", "A:1", "--header", "B:2"]
+    )
+    assert http_config_from_args(args).max_header_bytes == 20000
+    config = config_from_args(args)
+    assert config.timeout_graceful == 3.0 and config.headers == ("A:1", "B:2")
