@@ -124,6 +124,12 @@ def _ms(text: str) -> float:
     return float(m.group(1)) * _UNITS[m.group(2)] if m else float("nan")
 
 
+def _latency(ms: float, digits: int = 2) -> str:
+    """A latency for the table: ``n/a`` when wrk reported none (with a pipelining script
+    wrk times one request in 16, and its percentiles can read 0)."""
+    return f"{ms:.{digits}f}" if ms > 0 else "n/a"
+
+
 def wrk(port: int, scenario: Scenario, seconds: float) -> Result:
     """One wrk run; parses requests/s, latency and errors."""
     argv = [*_pin(1), "wrk", "-t1", f"-c{scenario.connections}", f"-d{seconds:g}s", "--latency", "--timeout", "10s"]
@@ -262,15 +268,19 @@ def main(argv: list[str] | None = None) -> None:
         print("|---|---:|---:|---:|---:|---:|---:|---:|")
         for spec in specs:
             r = results.get((spec.name, sc.name))
+            if spec.name in failures or (r is not None and not r.rps):
+                # A run that failed is reported as failed, never as zeros (the reason is below).
+                print(f"| {spec.name} | failed | | | | | | |")
+                continue
             if r is None:
-                print(f"| {spec.name} | n/a | | | | | | |")
+                print(f"| {spec.name} | n/a | | | | | | |")  # not applicable (no /echo)
                 continue
             loop = spec.name.rsplit("(", 1)[1].rstrip(")")
             ref = results.get((f"uvicorn + httptools ({loop})", sc.name))
             bare = results.get((f"bare asyncio protocol ({loop})", sc.name))
-            vs_ref = f"{r.rps / ref.rps:.2f}x" if ref and ref.rps else "-"
-            vs_bare = f"{r.rps / bare.rps:.2f}x" if bare and bare.rps else "-"
-            print(f"| {spec.name} | {r.rps:,.0f} | {r.p50:.2f} | {r.p99:.2f} | {r.max:.1f} | {r.errors} | {vs_ref} | {vs_bare} |")
+            vs_ref = f"{r.rps / ref.rps:.2f}x" if ref and ref.rps and f"uvicorn + httptools ({loop})" not in failures else "-"
+            vs_bare = f"{r.rps / bare.rps:.2f}x" if bare and bare.rps and f"bare asyncio protocol ({loop})" not in failures else "-"
+            print(f"| {spec.name} | {r.rps:,.0f} | {_latency(r.p50)} | {_latency(r.p99)} | {_latency(r.max, 1)} | {r.errors} | {vs_ref} | {vs_bare} |")
     print(f"\n### memory: server RSS per idle keep-alive connection ({memory_n} connections)\n")
     print("| server | KiB per connection |")
     print("|---|---:|")
