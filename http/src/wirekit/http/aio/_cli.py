@@ -55,9 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve",
         help="serve an ASGI app (or a native handler, or a WSGI app); the built-in demo without APP",
-        description="Serve APP (module:attribute: an ASGI 3 or 2 app, a native Reqd handler, a WSGI app "
-        "with --interface wsgi, or a factory of one with --factory); with no APP, the built-in demo "
-        "(/, /echo, /bytes/N, /stream/N).",
+        description="Serve APP (module:attribute: an ASGI 3 or 2 app, a WSGI app, a native Reqd handler, "
+        "or a factory of one with --factory); with no APP, the built-in demo (/, /echo, /bytes/N, /stream/N).",
     )
     serve.add_argument("app", nargs="?", default=None, metavar="APP", help="module:attribute")
     serve.add_argument("--version", action="version", version=version_text)
@@ -97,10 +96,13 @@ def _add_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup, cls:
         if kind is bool:
             parser.add_argument(*flags, dest=f.name, action=argparse.BooleanOptionalAction, default=default, help=help_text)
             continue
+        metavar = f.metadata.get("metavar", flags[0].lstrip("-").replace("-", "_").upper())
         if kind is tuple:
-            parser.add_argument(*flags, dest=f.name, action="append", default=None, help=help_text)
+            parser.add_argument(*flags, dest=f.name, action="append", default=None, metavar=metavar, help=help_text)
             continue
         kwargs: dict[str, Any] = {"dest": f.name, "type": kind, "default": default, "help": f"{help_text} (default: {default})"}
+        if "choices" not in f.metadata:
+            kwargs["metavar"] = metavar
         if "choices" in f.metadata:
             kwargs["choices"] = f.metadata["choices"]
         parser.add_argument(*flags, **kwargs)

@@ -34,10 +34,12 @@ class ServeConfig:
     # -- where to listen -----------------------------------------------------------------
     host: str = field(default="127.0.0.1", metadata={"help": "address to listen on"})
     port: int = field(default=8080, metadata={"help": "port to listen on (0: any free port)"})
-    uds: str | None = field(default=None, metadata={"help": "listen on this unix domain socket path instead"})
+    uds: str | None = field(
+        default=None, metadata={"help": "listen on this unix domain socket path instead", "metavar": "PATH"}
+    )
     fd: int | None = field(
         default=None,
-        metadata={"help": "serve the listening socket inherited as this file descriptor (socket activation)"},
+        metadata={"help": "serve the listening socket inherited as this file descriptor (socket activation)", "metavar": "N"},
     )
     backlog: int = field(default=2048, metadata={"help": "listen backlog"})
     # -- processes and loop ----------------------------------------------------------------
@@ -56,7 +58,8 @@ class ServeConfig:
     interface: str = field(
         default="auto",
         metadata={
-            "help": "how to call the app (auto: asgi3, asgi2 or native detected; wsgi must be asked for)",
+            "help": "how to call the app (auto: an async callable is ASGI 3, a class ASGI 2, "
+            "a callable of two arguments WSGI, of one a native handler)",
             "choices": ("auto", "asgi3", "asgi2", "wsgi"),
         },
     )
@@ -118,7 +121,11 @@ class ServeConfig:
     )
     headers: tuple[str, ...] = field(
         default=(),
-        metadata={"help": "add 'NAME:VALUE' to every response (repeatable; the app's own field wins)", "flag": "--header"},
+        metadata={
+            "help": "add 'NAME:VALUE' to every response (repeatable; the app's own field wins)",
+            "flag": "--header",
+            "metavar": "NAME:VALUE",
+        },
     )
     # -- behind a proxy --------------------------------------------------------------------
     proxy_headers: bool = field(
