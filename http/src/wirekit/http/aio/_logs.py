@@ -100,6 +100,19 @@ def configure_logging(log_level: str = "info", log_config: str | None = None, ac
     logging.getLogger("wirekit.access").disabled = not access_log
 
 
+_stamps: list[tuple[int, str]] = [(-1, "")]
+
+
+def _stamp() -> str:
+    """The log time (local, common log format), formatted once a second."""
+    now = int(time.time())
+    second, text = _stamps[0]
+    if now != second:
+        text = time.strftime("%d/%b/%Y:%H:%M:%S %z", time.localtime(now))
+        _stamps[0] = (now, text)
+    return text
+
+
 def access_line(reqd: Reqd, client: tuple[str, int] | None, started: float, now: float) -> str | None:
     """The access log line of a request whose response is complete (or was cut), or None
     when there is no response to log: ``client - - [time] "request line" status size
@@ -111,7 +124,7 @@ def access_line(reqd: Reqd, client: tuple[str, int] | None, started: float, now:
         return None
     method = request.method if isinstance(request.method, bytes) else b"-"
     host = client[0] if client else "-"
-    stamp = time.strftime("%d/%b/%Y:%H:%M:%S %z")
+    stamp = _stamp()
     line = f"{bytes(method).decode('latin-1')} {request.target.decode('latin-1')} {request.version}"
     status = int(response.status)
     writer = reqd._writer
