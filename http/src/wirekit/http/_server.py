@@ -88,6 +88,53 @@ _WRITE_TIMEOUT = TimeoutKind.WRITE
 _FAST = True
 
 
+class _Link:
+    """What a `Reqd` uses of its connection, and nothing more: the output, the wakeups,
+    and the connection-level effects of what happens to a request (its response is
+    complete, it switched protocols, it failed). `Reqd` never touches the connection's
+    own state."""
+
+    __slots__ = ("_conn", "out")
+
+    def __init__(self, conn: ServerConnection) -> None:
+        self._conn = conn
+        self.out = conn._out  # the connection's output (for its whole life)
+
+    def closing(self) -> bool:
+        """Whether no request after the current ones will be served."""
+        return self._conn._closing
+
+    def wake_reader(self) -> None:
+        self._conn._wake_reader()
+
+    def wake_writer(self) -> None:
+        self._conn._wake_writer()
+
+    def response_complete(self, reqd: Reqd) -> None:
+        """``reqd``'s response is all in the output."""
+        self._conn._response_complete(reqd)
+
+    def upgrade(self, reqd: Reqd, on_upgrade: Callable[[], None]) -> None:
+        """``reqd`` was answered with a protocol switch."""
+        self._conn._upgrade(reqd, on_upgrade)
+
+    def stop_serving(self) -> None:
+        """No request after the current ones will be served (a request failed)."""
+        self._conn._closing = True
+
+    def answer_error(self, reqd: Reqd, error: Exception) -> None:
+        """Answer ``reqd`` (whose response has not started) through the error handler."""
+        self._conn._run_error_handler(reqd, error)
+
+    def receiving(self, reqd: Reqd) -> bool:
+        """Whether ``reqd``'s body is still arriving."""
+        return self._conn._receiving is reqd
+
+    def stop_reading(self, reqd: Reqd) -> None:
+        """Give up on the rest of ``reqd``'s body: close after the response."""
+        self._conn._stop_reading(reqd)
+
+
 class ServerConnection(HeldInput, Wakeups):
     """One HTTP/1.1 server connection, sans IO.
 
@@ -131,6 +178,7 @@ class ServerConnection(HeldInput, Wakeups):
         self._heads = 0  # request heads received whole (progress of the head clock)
         self._sent = 0  # bytes reported written (progress of the write clock)
         self._clock = Clock()
+        self._link = _Link(self)
 
     # ---------------------------------------------------------------------------------
     # Reading
@@ -306,7 +354,7 @@ class ServerConnection(HeldInput, Wakeups):
             return -1
         kind = framing.body
         if kind is _KIND_NONE:
-            reqd = Reqd(self, request, framing, _NO_BODY)
+            reqd = Reqd(self._link, request, framing, _NO_BODY)
         elif (
             _FAST
             and kind is _KIND_FIXED
@@ -317,7 +365,7 @@ class ServerConnection(HeldInput, Wakeups):
             # A small body that came whole with its head: it is complete from the start.
             start = off + used
             used += framing.length
-            reqd = Reqd(self, request, framing, BodyReader._whole(_take(data, start, off + used)))
+            reqd = Reqd(self._link, request, framing, BodyReader._whole(_take(data, start, off + used)))
             self._discarded = 0
         else:
             got = self._receive_body(request, framing, data, off + used, n, eof)
@@ -339,7 +387,7 @@ class ServerConnection(HeldInput, Wakeups):
         is then queued, to be answered with the error)."""
         config = self._config
         body = BodyReader()
-        reqd = Reqd(self, request, framing, body)
+        reqd = Reqd(self._link, request, framing, body)
         body._on_schedule = reqd._send_continue
         decoder: Decoder
         if framing.body is _KIND_FIXED:
@@ -437,7 +485,7 @@ class ServerConnection(HeldInput, Wakeups):
         """A connection-level error: nothing more is read; the requests received before
         it are answered, then the error (which closes the connection)."""
         self._reader = _READ_CLOSED
-        self._enqueue(Reqd(self, request, None, empty_body(), error))
+        self._enqueue(Reqd(self._link, request, None, empty_body(), error))
 
     def _enqueue(self, reqd: Reqd) -> None:
         """Queue ``reqd`` behind the requests in flight; its handler runs when it is first."""
