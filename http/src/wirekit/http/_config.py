@@ -7,8 +7,9 @@ so a limit is described once, here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Final
 
-__all__ = ["Config"]
+__all__ = ["DEFAULT_CONFIG", "Config"]
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,11 @@ class Config:
 
     max_request_line: int = field(default=8192, metadata={"help": "longest request line (414 beyond)"})
     max_header_bytes: int = field(
-        default=65536, metadata={"help": "largest request head, request line included (431 beyond)"}
+        default=65536,
+        metadata={
+            "help": "largest request head, request line included (431 beyond)",
+            "aliases": ("--h11-max-incomplete-event-size",),
+        },
     )
     max_headers: int = field(default=100, metadata={"help": "most header fields in a head (431 beyond)"})
     max_chunk_extension_bytes: int = field(
@@ -91,3 +96,7 @@ class Config:
                 raise ValueError(f"Config.{name} must be positive")
         if self.max_request_line > self.max_header_bytes:
             raise ValueError("Config.max_request_line cannot exceed max_header_bytes")
+
+
+DEFAULT_CONFIG: Final = Config()
+"""The defaults, shared by every connection made without a config (it is immutable)."""
