@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 
 from .. import Config, RequestHandler
+from .._compiled import python_class
 from ._asgi import AppTasks, ASGIApp, Lifespan, asgi_handler
 from ._config import ServeConfig
 from ._demo import demo_handler
@@ -42,6 +43,7 @@ logger = logging.getLogger("wirekit.error")
 STARTUP_FAILED = b"startup failed"  # a worker's message to the supervisor
 
 
+@python_class  # a RuntimeError (see _compiled)
 class StartupError(RuntimeError):
     """The app's lifespan startup failed, or did not finish in time (exit code 3)."""
 
