@@ -24,6 +24,7 @@ import stat
 import sys
 import time
 from collections.abc import Callable
+from typing import Any, cast
 
 from .. import Config, RequestHandler
 from .._compiled import python_class
@@ -181,7 +182,8 @@ class Server:
             if self._lifespan is not None:
                 await self._lifespan.shutdown()
             raise
-        sockname = self._server.sockets[0].getsockname()
+        # (Any: uvloop's `sockets` is a list, not the tuple of asyncio's stubs.)
+        sockname = cast(Any, self._server).sockets[0].getsockname()
         if isinstance(sockname, tuple):
             self.address = (str(sockname[0]), int(sockname[1]))
             self.url = _url(self.address, self.scheme)
