@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from wirekit.serializer import BytesLike
 
 from ._body import BodyReader, BodyWriter
-from ._compiled import python_class
+from ._compiled import mypyc_attr
 from ._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from ._framing import BodyKind, RequestFraming, connection_options, content_length
 from ._messages import HEAD_LINES, HeaderInput, Headers, Method, Request, Response, Version
@@ -91,7 +91,8 @@ def _framing_fields(headers: Headers, status: int) -> tuple[int | None, Headers]
     return length, headers
 
 
-@python_class  # `aio._headers.stamped` switches a Reqd's class to a Python subclass
+# `aio._headers.stamped` switches a Reqd's class to a Python subclass made at run time.
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Reqd:
     """A request descriptor: the request, its body, and how to respond.
 
