@@ -13,7 +13,7 @@ from operator import itemgetter
 from typing import Union
 
 from ._compiled import python_class
-from ._status import reason_phrase, status_of
+from ._status import Status, reason_phrase, status_of
 
 __all__ = ["HeaderInput", "Headers", "Method", "Request", "Response", "Version"]
 
@@ -335,7 +335,7 @@ class Response:
         known = _STATUSES.get(status)
         if known is None:
             known = _status_entry(status)
-        self.status: int = known[0]
+        self.status: Status | int = known[0]  # (not `int`: a compiled build would drop the member)
         self.headers = headers if isinstance(headers, Headers) else Headers(headers)
         self.version = version
         self.reason: bytes = known[1] if reason is None else _b(reason)

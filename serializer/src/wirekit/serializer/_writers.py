@@ -90,7 +90,7 @@ class FixedWidthWriters:
         """Implemented by `Serializer`."""
         raise NotImplementedError
 
-    def write_char(self, char: bytes) -> None:
+    def write_char(self, char: bytes | bytearray) -> None:
         """Write one byte given as a ``bytes`` object of length 1.
 
         Args:
