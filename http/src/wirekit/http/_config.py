@@ -9,12 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final
 
-from ._compiled import python_class
-
 __all__ = ["DEFAULT_CONFIG", "Config"]
 
 
-@python_class  # the CLI reads its fields' types and defaults (see _compiled)
 @dataclass(frozen=True)
 class Config:
     """Buffer sizes and limits of a connection. All sizes are in bytes.

@@ -11,8 +11,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from .._compiled import python_class
-
 __all__ = ["ServeConfig", "env_default"]
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
@@ -23,7 +21,6 @@ def env_default(name: str, default: str) -> str:
     return os.environ.get(name) or default
 
 
-@python_class  # the CLI reads its fields' types and defaults (see _compiled)
 @dataclass(frozen=True)
 class ServeConfig:
     """How to run a server. Times are in seconds. The connections' timeouts and limits
