@@ -304,12 +304,12 @@ class Request:
 
 
 # status -> (the `Status` member or the int, its encoded standard reason phrase)
-_STATUSES: dict[int, tuple[int, bytes]] = {}
+_STATUSES: dict[int, tuple[Status | int, bytes]] = {}
 
 
-def _status_entry(status: int) -> tuple[int, bytes]:
+def _status_entry(status: int) -> tuple[Status | int, bytes]:
     member = status_of(status)
-    code = member if member is not None else int(status)
+    code: Status | int = member if member is not None else int(status)
     entry = code, reason_phrase(code).encode()
     if len(_STATUSES) < 2048:
         _STATUSES[status] = entry
