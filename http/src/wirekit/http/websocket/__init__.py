@@ -1,0 +1,53 @@
+"""wirekit.http.websocket: WebSocket (RFC 6455) and permessage-deflate (RFC 7692), sans IO.
+
+* `WebSocketConnection`: the connection after the handshake, for both roles, with the
+  read/write operation contract of `ServerConnection`.
+* The frame grammar (`frame_header`, `frame`), written with `wirekit.combinators`, and
+  `write_frame`, on a `wirekit.serializer.Serializer`; `mask`.
+* Handshake helpers (§4): `server_handshake` checks an upgrade request and builds the
+  101 response (or the 400/426 refusal); `client_request` and `check_response` for a client.
+"""
+
+from ._connection import Closed, ConnectionState, Message, WebSocketConfig, WebSocketConnection
+from ._deflate import (
+    DeflateParams,
+    accept_deflate_response,
+    deflate_offer,
+    negotiate_deflate,
+    parse_extensions,
+)
+from ._frames import (
+    Frame,
+    FrameHeader,
+    Opcode,
+    close_payload,
+    frame,
+    frame_header,
+    mask,
+    parse_close,
+    valid_close_code,
+    write_frame,
+)
+
+__all__ = [
+    "Closed",
+    "ConnectionState",
+    "DeflateParams",
+    "Frame",
+    "FrameHeader",
+    "Message",
+    "Opcode",
+    "WebSocketConfig",
+    "WebSocketConnection",
+    "accept_deflate_response",
+    "close_payload",
+    "deflate_offer",
+    "frame",
+    "frame_header",
+    "mask",
+    "negotiate_deflate",
+    "parse_close",
+    "parse_extensions",
+    "valid_close_code",
+    "write_frame",
+]
