@@ -4,8 +4,9 @@
   read/write operation contract of `ServerConnection`.
 * The frame grammar (`frame_header`, `frame`), written with `wirekit.combinators`, and
   `write_frame`, on a `wirekit.serializer.Serializer`; `mask`.
-* Handshake helpers (§4): `server_handshake` checks an upgrade request and builds the
-  101 response (or the 400/426 refusal); `client_request` and `check_response` for a client.
+* Handshake helpers (§4): `check_request` checks an upgrade request (`HandshakeError`:
+  400/426), `accept_headers` builds the 101 response; `client_request` and
+  `check_response` for a client.
 """
 
 from ._connection import Closed, ConnectionState, Message, WebSocketConfig, WebSocketConnection
@@ -28,18 +29,36 @@ from ._frames import (
     valid_close_code,
     write_frame,
 )
+from ._handshake import (
+    ClientHello,
+    HandshakeError,
+    accept_headers,
+    accept_key,
+    check_request,
+    check_response,
+    client_request,
+    reject_headers,
+    server_deflate,
+)
 
 __all__ = [
+    "ClientHello",
     "Closed",
     "ConnectionState",
     "DeflateParams",
     "Frame",
+    "HandshakeError",
     "FrameHeader",
     "Message",
     "Opcode",
     "WebSocketConfig",
     "WebSocketConnection",
     "accept_deflate_response",
+    "accept_headers",
+    "accept_key",
+    "check_request",
+    "check_response",
+    "client_request",
     "close_payload",
     "deflate_offer",
     "frame",
@@ -48,6 +67,8 @@ __all__ = [
     "negotiate_deflate",
     "parse_close",
     "parse_extensions",
+    "reject_headers",
+    "server_deflate",
     "valid_close_code",
     "write_frame",
 ]
