@@ -322,11 +322,10 @@ def conversations(draw: st.DrawFn) -> list[tuple[str, object]]:
     steps: list[tuple[str, object]] = []
     for _ in range(draw(st.integers(1, 6))):
         if draw(st.booleans()):
-            msg: str | bytes = draw(st.text(max_size=300))
+            text: str | bytes = draw(st.text(max_size=300))
         else:
-            msg = draw(st.binary(max_size=3000))
-        parts = draw(st.integers(1, 4))
-        steps.append(("message", (msg, parts)))
+            text = draw(st.binary(max_size=3000))
+        steps.append(("message", (text, draw(st.integers(1, 4)))))
         if draw(st.booleans()):
             steps.append(("ping", draw(st.binary(max_size=125))))
     return steps
@@ -350,7 +349,9 @@ def test_round_trip(
             sender.ping(value)
             sent_pings.append(value)
             continue
-        msg, parts = value  # type: ignore[misc]
+        assert isinstance(value, tuple)
+        msg: str | bytes = value[0]
+        parts: int = value[1]
         expected.append(msg)
         cut = [len(msg) * i // parts for i in range(parts + 1)]
         for i in range(parts):

@@ -42,7 +42,8 @@ def test_accept_key_rfc_example() -> None:
 
 
 def test_valid_request_tokens_case_insensitive_in_lists() -> None:
-    hello = check_request(request([*replace(b"Connection", b"keep-alive, UPGRADE"), (b"upgrade", b"WebSocket")][:-1] + [(b"Upgrade", b"h2c, WebSocket")]))
+    headers = [(n, v) for n, v in replace(b"Connection", b"keep-alive, UPGRADE") if n != b"Upgrade"]
+    hello = check_request(request([*headers, (b"Upgrade", b"h2c, WebSocket")]))
     assert hello.key == KEY
 
 
