@@ -355,11 +355,10 @@ def test_round_trip(
         expected.append(msg)
         cut = [len(msg) * i // parts for i in range(parts + 1)]
         for i in range(parts):
-            piece = msg[cut[i] : cut[i + 1]]
             if isinstance(msg, str):
-                sender.send_text(piece, final=i == parts - 1)
+                sender.send_text(msg[cut[i] : cut[i + 1]], final=i == parts - 1)
             else:
-                sender.send_binary(piece, final=i == parts - 1)
+                sender.send_binary(msg[cut[i] : cut[i + 1]], final=i == parts - 1)
     sender.close(1000, "end")
     data, _ = output(sender)
     receiver.feed(data, chunk)
