@@ -15,13 +15,16 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from wirekit.serializer import SerializerClosedError
 
 from .. import BodyWriter, FlushReason, LocalProtocolError, Reqd, RequestHandler, Response
 from .._messages import Method, Version
+
+if TYPE_CHECKING:
+    from ._protocol import HttpProtocol
 
 __all__ = ["ASGIApp", "AppTasks", "ClientDisconnected", "Lifespan", "asgi_handler"]
 
@@ -269,6 +272,7 @@ def asgi_handler(
     state: dict[str, Any] | None = None,
     lost: asyncio.Future[None] | None = None,
     tasks: AppTasks | None = None,
+    upgrades: HttpProtocol | None = None,
 ) -> RequestHandler:
     """A request handler (for one connection) that runs ``app`` for each request.
 
@@ -278,14 +282,22 @@ def asgi_handler(
     garbage collector), unless it waits in ``receive()``, which gives it
     ``http.disconnect``. Before its response starts, an app learns of the loss from
     ``receive()`` and ``send()``. ``tasks`` collects the app tasks of a whole server.
+    ``upgrades``: the connection's protocol, which can hand its transport over to a
+    WebSocket (without it, WebSocket upgrades are answered 501).
     """
     loop = asyncio.get_running_loop()
     running: dict[asyncio.Task[None], _Cycle] = {}  # tasks need a reference until they finish
+    websockets: set[asyncio.Task[None]] = set()  # the same for WebSocket sessions
 
     def handle(reqd: Reqd) -> None:
         request = reqd.request
         assert request is not None
         upgrade = request.headers.get(b"upgrade") if reqd.is_upgrade else None
+        if upgrade is not None and upgrade.lower() == b"websocket" and upgrades is not None:
+            from ._asgi_ws import serve_websocket
+
+            serve_websocket(app, reqd, _scope(reqd, client, server, root_path, state), upgrades, websockets)
+            return
         if upgrade is not None and upgrade.lower() == b"websocket":
             reqd.respond_with_bytes(
                 Response(501, [(b"content-type", b"text/plain; charset=utf-8")]),

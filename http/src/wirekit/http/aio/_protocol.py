@@ -18,7 +18,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from .. import (
     CLOSE,
@@ -42,10 +42,21 @@ from .. import (
 from .._status import reason_phrase
 from ._config import ServeConfig
 
-__all__ = ["HttpProtocol", "ServerState"]
+__all__ = ["HttpProtocol", "ServedConnection", "ServerState"]
 
 access_logger = logging.getLogger("wirekit.access")
 error_logger = logging.getLogger("wirekit.error")
+
+
+class ServedConnection(Protocol):
+    """What the server's sweep and shutdown call on a connection: an `HttpProtocol`, or
+    the protocol that took its transport over after an upgrade (a WebSocket)."""
+
+    disconnected: asyncio.Future[None]  # resolved once the peer stops sending or is gone
+
+    def check_deadline(self, now: float) -> None: ...
+    def shutdown_gracefully(self) -> None: ...
+    def abort(self) -> None: ...
 
 
 class ServerState:
@@ -56,7 +67,7 @@ class ServerState:
 
     def __init__(self, config: ServeConfig) -> None:
         self.config = config
-        self.connections: set[HttpProtocol] = set()
+        self.connections: set[ServedConnection] = set()
         self.requests = 0
         self.shutting_down = False
         # Shutting down because `limit_max_requests` was reached (not a signal): another
@@ -66,7 +77,7 @@ class ServerState:
         self.lingering: set[asyncio.BaseTransport] = set()  # closed, draining the client
         self._sweep: asyncio.TimerHandle | None = None
 
-    def add(self, protocol: HttpProtocol) -> None:
+    def add(self, protocol: ServedConnection) -> None:
         """Track a connection (and make sure the sweep runs)."""
         self.connections.add(protocol)
         if self._sweep is None:
@@ -457,6 +468,27 @@ class HttpProtocol(asyncio.Protocol):
                 self._close()
             return
         self._arm_timer()
+
+    # -- protocol switch (after a 101) -------------------------------------------------
+    def switch_protocol(self, new: asyncio.Protocol) -> None:
+        """Hand the transport over to ``new`` once a 101 response went out (call it from
+        `Reqd.respond_with_upgrade`'s ``on_upgrade``): the bytes received after the
+        request go to ``new.data_received``, and this protocol is done."""
+        transport = self.transport
+        assert transport is not None
+        buf, self._buf = self._buf, b""
+        self._closed = True
+        self._cancel_timer()
+        self._state.connections.discard(self)
+        transport.set_protocol(new)
+        new.connection_made(transport)
+        if self._writing_paused:
+            new.pause_writing()
+        if buf:
+            new.data_received(buf)
+        if self._reading_paused:
+            self._reading_paused = False
+            transport.resume_reading()
 
     # -- graceful shutdown -------------------------------------------------------------
     def shutdown_gracefully(self) -> None:
