@@ -6,17 +6,17 @@ permessage-deflate, and a Starlette WebSocket endpoint."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import MutableMapping
 from typing import Any
 
 import pytest
-import websockets
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
-
-from tests.http.aio.support import RawConnection, arun, running
 from wirekit.http.aio._asgi import ClientDisconnected
 
-Scope = dict[str, Any]
+from tests.http.aio.support import RawConnection, arun, running
+
+Scope = MutableMapping[str, Any]
 events: list[Any] = []
 
 
@@ -108,6 +108,7 @@ def test_echo_scope_and_client_close() -> None:
             assert scope["asgi"]["spec_version"] == "2.4"
             assert scope["extensions"] == {"websocket.http.response": {}}
             assert (b"x-a", b"b") in scope["headers"]
+            assert server.address is not None
             assert scope["client"][0] == "127.0.0.1" and scope["server"][1] == server.address[1]
             assert "method" not in scope and scope["root_path"] == ""
 
@@ -276,4 +277,3 @@ def test_starlette_websocket_endpoint() -> None:
     arun(main())
 
 
-assert websockets.__version__
