@@ -2,7 +2,8 @@
 
 `serve` / `Server` run a server for an ASGI 3 app, a native handler (a callable taking a
 `Reqd`), or the built-in demo; `Client` is an asyncio HTTP/1.1 client with keep-alive
-pools. This is the only part of wirekit.http that imports asyncio: the protocol just moves
+pools; `connect` opens a WebSocket (`WebSocket`: ``send``, ``recv``, ``ping``, ``close``,
+``async for``). This is the only part of wirekit.http that imports asyncio: the protocol just moves
 bytes between sockets and the sans-IO connections.
 """
 
@@ -13,6 +14,7 @@ from ._demo import demo_handler
 from ._protocol import HttpProtocol, ServerState
 from ._server import AppError, Server, load_app, run, serve
 from ._simple import SimpleHandler, simple_handler
+from ._ws_client import WebSocket, WebSocketClosed, connect
 
 __all__ = [
     "ASGIApp",
@@ -25,7 +27,10 @@ __all__ = [
     "Server",
     "ServerState",
     "SimpleHandler",
+    "WebSocket",
+    "WebSocketClosed",
     "asgi_handler",
+    "connect",
     "demo_handler",
     "load_app",
     "run",

@@ -33,6 +33,7 @@ class WebSocketProtocol(asyncio.Protocol):
             the transport is aborted.
         state: the server's shared state (for graceful shutdown and the connection
             count), or None (a client).
+        on_pong: called with each pong's payload.
     """
 
     def __init__(
@@ -43,6 +44,7 @@ class WebSocketProtocol(asyncio.Protocol):
         ping_timeout: float = 0.0,
         close_timeout: float = 5.0,
         state: ServerState | None = None,
+        on_pong: Callable[[bytes], None] | None = None,
     ) -> None:
         self.conn = conn
         self._on_event = on_event
@@ -50,6 +52,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self._ping_timeout = ping_timeout
         self._close_timeout = close_timeout
         self._state = state
+        self._on_pong = on_pong
         self.loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
         self._buf = b""
@@ -211,6 +214,8 @@ class WebSocketProtocol(asyncio.Protocol):
             self._ping_handle = self.loop.call_later(self._ping_interval, self._send_ping)
 
     def _pong(self, payload: bytes) -> None:
+        if self._on_pong is not None:
+            self._on_pong(payload)
         if payload == self._ping_payload:
             self._ping_payload = None
             if self._ping_handle is not None:
