@@ -77,11 +77,21 @@ class WebSocketConfig:
             raise ValueError("fragment_size must be at least 1")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Message:
     """A received message: ``str`` for a text message, ``bytes`` for a binary one."""
 
     data: str | bytes
+
+
+def _message(data: str | bytes) -> Message:
+    """`Message(data)` without the dataclass ``__init__`` call (once per message)."""
+    m = _new_message(Message)
+    m.data = data
+    return m
+
+
+_new_message = object.__new__
 
 
 @dataclass(frozen=True)
@@ -205,11 +215,18 @@ class WebSocketConnection(Wakeups):
 
     def _frames(self, data: BytesLike, n: int) -> int:
         off = 0
-        max_queue = self.config.max_queue
+        config = self.config
+        max_queue = config.max_queue
+        # The whole-message fast path: an unfragmented, uncompressed text or binary frame
+        # whose payload is all here, within the limits, on an open connection.
+        fast_limit = min(self._max_frame, config.max_message_size)
+        masked = not self.client
+        events = self._events
+        output_full = self._out.pending_bytes > config.max_pending_output
         while off < n and self._reading:
             header = self._header
             if header is None:
-                if self._messages >= max_queue or self._out.pending_bytes > self.config.max_pending_output:
+                if self._messages >= max_queue or output_full:
                     break  # backpressure: the application takes messages first
                 got = _HEADER(data, off, n)
                 if got is None:
@@ -220,6 +237,26 @@ class WebSocketConnection(Wakeups):
                         raise _Fail(1002, "payload length with its most significant bit set")
                     got = (state.value, off + state.consumed)
                 header, stop = got
+                b0, length, key = header
+                if (
+                    (b0 == 0x82 or b0 == 0x81)
+                    and not self._kind
+                    and stop + length <= n
+                    and length <= fast_limit
+                    and (key is not None) is masked
+                    and self.state is _OPEN
+                ):
+                    off = stop + length
+                    payload = data[stop:off]
+                    value: str | bytes = mask(payload, key) if key is not None else bytes(payload)
+                    if b0 == 0x81:
+                        try:
+                            value = value.decode()  # type: ignore[union-attr]
+                        except UnicodeDecodeError:
+                            raise _Fail(1007, "a text message that is not UTF-8") from None
+                    events.append(_message(value))
+                    self._messages += 1
+                    continue
                 self._check(header)
                 if header.b0 & 0x08 and stop + header.length > n:
                     break  # a control frame is handled whole (at most 125 bytes)
@@ -238,6 +275,7 @@ class WebSocketConnection(Wakeups):
             self._remaining -= take
             if header.b0 & 0x08:  # a control frame: here whole
                 self._frame_done(header, piece)
+                output_full = self._out.pending_bytes > config.max_pending_output
             else:
                 self._data(piece, header)
                 if not self._remaining:
