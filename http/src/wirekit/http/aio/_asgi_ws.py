@@ -134,10 +134,20 @@ class _WebSocketCycle:
             raise ClientDisconnected("the WebSocket is closed")
         if kind == "websocket.send":
             text = message.get("text")
-            if text is not None:
-                conn.send_text(text)
+            data = message.get("bytes") or b""
+
+            def queue() -> None:
+                if text is not None:
+                    conn.send_text(text)
+                else:
+                    conn.send_binary(data)
+
+            driver = self.driver
+            if driver is not None and driver.transport is not None:
+                if driver.send_now(queue):
+                    return  # the transport took it all: nothing to wait for
             else:
-                conn.send_binary(message.get("bytes") or b"")
+                queue()  # before the transport is ours: written once it is
             await self._flushed(conn)
             return
         if kind == "websocket.close":

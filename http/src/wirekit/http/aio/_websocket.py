@@ -60,6 +60,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self._reading_paused = False
         self._writing_paused = False
         self._write_scheduled = False
+        self._busy = False  # inside `send_now`: writer wakeups need no loop turn
         self._ping_handle: asyncio.TimerHandle | None = None
         self._ping_payload: bytes | None = None  # the ping we wait an answer for
         self._close_handle: asyncio.TimerHandle | None = None
@@ -164,7 +165,20 @@ class WebSocketProtocol(asyncio.Protocol):
         if conn.state is ConnectionState.CLOSING and self._close_handle is None:
             self._close_handle = self.loop.call_later(self._close_timeout, self.abort)
 
+    def send_now(self, send: Callable[[], None]) -> bool:
+        """Run ``send`` (which queues frames on the connection) and write its output at
+        once, in this turn of the event loop; whether everything was written."""
+        self._busy = True
+        try:
+            send()
+        finally:
+            self._busy = False
+        self._pump_write()
+        return not self.conn._out.has_pending_output
+
     def _wake_writer(self) -> None:
+        if self._busy:
+            return  # `send_now` writes right after
         if not self._closed and not self._write_scheduled:
             self._write_scheduled = True
             self.loop.call_soon(self._after_write_wakeup)
