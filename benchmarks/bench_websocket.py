@@ -31,9 +31,10 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.bench_server import PY, ServerSpec, running
 from wirekit.http import READ
 from wirekit.http.websocket import Message, WebSocketConfig, WebSocketConnection, mask
+
+from benchmarks.bench_server import PY, ServerSpec, running
 
 KEY = b"\x12\x34\x56\x78"
 READ_SIZE = 65536
