@@ -10,7 +10,8 @@ websocket``).
    ``websockets.speedups`` when that is built, which is reported). Every message is
    taken out as the application would and checked. Best of 5; frames per second.
 2. Echo round trips over loopback: 64 connections, each sending a message and waiting
-   for its echo in a loop for a few seconds, 32-byte and 16 KiB binary messages, against
+   for its echo in a loop for a few seconds (the servers run at once and are measured
+   in turn, several rounds, the median kept: the load of a shared machine drifts), 32-byte and 16 KiB binary messages, against
    `wirekit serve`, uvicorn ``--ws websockets`` and uvicorn ``--ws wsproto``, all
    running the same ASGI echo app (``apps_ws.py``) without compression. The client is
    the same raw asyncio program for every server (pre-masked frames, a fixed-size read
@@ -24,6 +25,7 @@ import asyncio
 import base64
 import contextlib
 import os
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -119,14 +121,13 @@ def bench_parsing(repeat: int) -> None:
     print("|---|" + "---|" * (len(PARSERS) + 2))
     for label, opcode, payload, count in cases:
         data = client_frame(opcode, payload) * count
-        rates = {}
-        for name, f in PARSERS.items():
-            best = float("inf")
-            for _ in range(repeat):
+        best = dict.fromkeys(PARSERS, float("inf"))
+        for _ in range(repeat):  # interleaved: a drift in the machine's load hits all alike
+            for name, f in PARSERS.items():
                 t = time.perf_counter()
                 assert f(data, count) == count
-                best = min(best, time.perf_counter() - t)
-            rates[name] = count / best
+                best[name] = min(best[name], time.perf_counter() - t)
+        rates = {name: count / t for name, t in best.items()}
         cells = " | ".join(f"{rates[n]:,.0f}" for n in PARSERS)
         print(f"| {label} | {cells} | {rates['wirekit'] / rates['wsproto']:.2f}x | {rates['wirekit'] / rates['websockets']:.2f}x |")
 
@@ -189,32 +190,56 @@ def echo_servers(loop: str) -> list[ServerSpec]:
     ]
 
 
-def bench_echo(seconds: float, loops: list[str], connections: int) -> None:
+def bench_echo(seconds: float, loops: list[str], connections: int, rounds: int) -> None:
     if (os.cpu_count() or 1) > 1 and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {1})  # the client; the servers run on CPU 0 (bench_server._pin)
-    print(f"\n{connections} connections, {seconds:g} s per run, binary messages, no compression\n")
+    print(
+        f"\n{connections} connections, binary messages, no compression; the three servers run at once and"
+        f" are measured in turn, {rounds} rounds of {seconds:g} s each; the median round is shown\n"
+    )
     print("| server | 32 B round trips/s | 16 KiB round trips/s | 32 B vs uvicorn+websockets | 16 KiB vs uvicorn+websockets |")
     print("|---|---|---|---|---|")
     for loop in loops:
-        results: dict[str, tuple[float, float]] = {}
-        for spec in echo_servers(loop):
-            try:
-                with running(spec) as (port, _proc):
-                    small = _run(_drive(port, 32, connections, seconds))
-                    big = _run(_drive(port, 16384, connections, seconds))
-            except (OSError, RuntimeError, AssertionError, asyncio.IncompleteReadError) as e:
-                print(f"| {spec.name} | failed: {type(e).__name__}: {e} | | | |")
+        specs = echo_servers(loop)
+        samples: dict[str, list[tuple[float, float]]] = {spec.name: [] for spec in specs}
+        failed: dict[str, str] = {}
+        with contextlib.ExitStack() as stack:
+            ports = {}
+            for spec in specs:
+                try:
+                    ports[spec.name] = stack.enter_context(running(spec))[0]
+                except (OSError, RuntimeError) as e:
+                    failed[spec.name] = f"{type(e).__name__}: {e}"
+            for _ in range(rounds):
+                for name, port in ports.items():
+                    if name in failed:
+                        continue
+                    try:
+                        small = _run(_drive(port, 32, connections, seconds))
+                        big = _run(_drive(port, 16384, connections, seconds))
+                    except (OSError, AssertionError, asyncio.IncompleteReadError) as e:
+                        failed[name] = f"{type(e).__name__}: {e}"
+                        continue
+                    samples[name].append((small, big))
+        medians = {
+            name: (statistics.median(s for s, _ in runs), statistics.median(b for _, b in runs))
+            for name, runs in samples.items()
+            if runs and name not in failed
+        }
+        ref = medians.get(f"uvicorn --ws websockets ({loop})")
+        for spec in specs:
+            if spec.name in failed:
+                print(f"| {spec.name} | failed: {failed[spec.name]} | | | |")
                 continue
-            results[spec.name] = (small, big)
-        ref = results.get(f"uvicorn --ws websockets ({loop})")
-        for name, (small, big) in results.items():
+            small, big = medians[spec.name]
             ratio = f"{small / ref[0]:.2f}x | {big / ref[1]:.2f}x" if ref else "- | -"
-            print(f"| {name} | {small:,.0f} | {big:,.0f} | {ratio} |")
+            print(f"| {spec.name} | {small:,.0f} | {big:,.0f} | {ratio} |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="WebSocket benchmarks")
-    parser.add_argument("--seconds", type=float, default=5.0, help="length of each echo run")
+    parser.add_argument("--seconds", type=float, default=3.0, help="length of each echo run")
+    parser.add_argument("--rounds", type=int, default=3, help="echo rounds (each server measured once per round)")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--loops", default="asyncio,uvloop", help="event loops for the echo runs")
     parser.add_argument("--repeat", type=int, default=5, help="parsing runs per implementation (best kept)")
@@ -223,7 +248,7 @@ def main() -> None:
     if args.only != "echo":
         bench_parsing(args.repeat)
     if args.only != "parsing":
-        bench_echo(args.seconds, args.loops.split(","), args.connections)
+        bench_echo(args.seconds, args.loops.split(","), args.connections, args.rounds)
 
 
 if __name__ == "__main__":

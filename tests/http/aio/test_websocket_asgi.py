@@ -277,3 +277,44 @@ def test_starlette_websocket_endpoint() -> None:
     arun(main())
 
 
+
+
+def test_retiring_worker_closes_with_1012() -> None:
+    events.clear()
+
+    async def main() -> None:
+        async with running(echo_app) as server:
+            ws = await connect(url(server))
+            await ws.send("a")
+            assert await ws.recv() == "a"
+            server.state.retiring = True  # as after --limit-max-requests
+            stop = asyncio.create_task(server.stop())
+            with pytest.raises(ConnectionClosed) as info:
+                await ws.recv()
+            assert info.value.rcvd is not None and info.value.rcvd.code == 1012
+            await asyncio.wait_for(stop, 5)
+
+    arun(main())
+
+
+def test_unanswered_keepalive_ping_closes_with_1011() -> None:
+    from wirekit.combinators import parse_many
+    from wirekit.http.websocket import frame
+
+    events.clear()
+
+    async def main() -> None:
+        async with running(echo_app, ws_ping_interval=0.1, ws_ping_timeout=0.3) as server:
+            conn = await RawConnection.open(server.address)
+            await conn.send(
+                b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            )
+            assert (await conn.response(head=True)).status == 101
+            # A client that never answers: a ping comes, then the close (1011), then EOF.
+            rest = await conn.rest(timeout=10)
+            frames = list(parse_many(frame, [rest]))
+            assert [f.header.opcode for f in frames] == [0x9, 0x8], frames
+            assert frames[1].payload[:2] == (1011).to_bytes(2, "big")
+
+    arun(main())

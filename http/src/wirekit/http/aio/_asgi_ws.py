@@ -157,7 +157,7 @@ class _WebSocketCycle:
 
     async def _flushed(self, conn: WebSocketConnection) -> None:
         """Backpressure: return once the frame was handed to the transport."""
-        if not conn._out.has_pending_output:
+        if not conn.has_pending_output:
             return
         done: asyncio.Future[FlushReason] = self.loop.create_future()
 
@@ -227,6 +227,7 @@ def serve_websocket(app: ASGIApp, reqd: Reqd, scope: Scope, protocol: HttpProtoc
     scope["subprotocols"] = hello.subprotocols
     scope["extensions"] = {"websocket.http.response": {}}
     cycle = _WebSocketCycle(reqd, scope, protocol, hello)
+    protocol.disconnected.add_done_callback(lambda _: cycle._wake())  # gone before the accept
     task = asyncio.get_running_loop().create_task(_run(app, scope, cycle))
     running.add(task)
     task.add_done_callback(running.discard)

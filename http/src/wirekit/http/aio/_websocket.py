@@ -65,7 +65,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self._ping_payload: bytes | None = None  # the ping we wait an answer for
         self._close_handle: asyncio.TimerHandle | None = None
         self.disconnected: asyncio.Future[None] = self.loop.create_future()
-        conn._on_pong = self._pong
+        conn.on_pong = self._pong
 
     # -- asyncio.Protocol ----------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -174,7 +174,7 @@ class WebSocketProtocol(asyncio.Protocol):
         finally:
             self._busy = False
         self._pump_write()
-        return not self.conn._out.has_pending_output
+        return not self.conn.has_pending_output
 
     def _wake_writer(self) -> None:
         if self._busy:

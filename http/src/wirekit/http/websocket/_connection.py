@@ -150,8 +150,8 @@ class WebSocketConnection(Wakeups):
         self.config = config = config or WebSocketConfig()
         self._max_frame = config.max_frame_size if config.max_frame_size is not None else config.max_message_size
         self._deflate = Deflate(deflate, client) if deflate is not None else None
-        self._on_ping = on_ping
-        self._on_pong = on_pong
+        self.on_ping = on_ping
+        self.on_pong = on_pong
         self._out = Serializer(config.write_buffer_size)
         self._wake_read: Callable[[], None] | None = None
         self._wake_write: Callable[[], None] | None = None
@@ -389,11 +389,11 @@ class WebSocketConnection(Wakeups):
             if self.state is _OPEN:
                 write_frame(self._out, 0x80 | _PONG, payload, self._key())
                 self._wake_writer()
-            if self._on_ping is not None:
-                self._on_ping(payload)
+            if self.on_ping is not None:
+                self.on_ping(payload)
         elif opcode == _PONG:
-            if self._on_pong is not None:
-                self._on_pong(payload)
+            if self.on_pong is not None:
+                self.on_pong(payload)
         else:
             try:
                 code, reason = parse_close(payload)
@@ -582,6 +582,11 @@ class WebSocketConnection(Wakeups):
             self._out.close()
         self._wake_reader()
         self._wake_writer()
+
+    @property
+    def has_pending_output(self) -> bool:
+        """Whether frames are waiting to be written."""
+        return self._out.has_pending_output
 
     @property
     def is_closed(self) -> bool:
