@@ -8,7 +8,8 @@ websocket``).
    connection of wirekit (`WebSocketConnection`), wsproto (``Connection``) and the
    websockets library (``Protocol``; its unmasking runs in its C extension
    ``websockets.speedups`` when that is built, which is reported). Every message is
-   taken out as the application would and checked. Best of 5; frames per second.
+   taken out as the application would and checked. Best of 5, the implementations
+   interleaved; frames per second.
 2. Echo round trips over loopback: 64 connections, each sending a message and waiting
    for its echo in a loop for a few seconds (the servers run at once and are measured
    in turn, several rounds, the median kept: the load of a shared machine drifts), 32-byte and 16 KiB binary messages, against
