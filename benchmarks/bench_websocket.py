@@ -57,12 +57,9 @@ def client_frame(opcode: int, payload: bytes) -> bytes:
 # -- 1. sans-IO parsing -------------------------------------------------------------------
 def parse_wirekit(data: bytes, count: int) -> int:
     conn = WebSocketConnection(config=WebSocketConfig(max_queue=1 << 30))
-    buf = b""
     got = 0
     for i in range(0, len(data), READ_SIZE):
-        buf = buf + data[i : i + READ_SIZE] if buf else data[i : i + READ_SIZE]
-        n = conn.read(buf)
-        buf = buf[n:]
+        conn.read(data[i : i + READ_SIZE])
         while (event := conn.next_event()) is not None:
             assert isinstance(event, Message)
             got += 1

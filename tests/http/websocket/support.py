@@ -27,34 +27,27 @@ class Peer:
 
     def __init__(self, conn: WebSocketConnection) -> None:
         self.conn = conn
-        self.buf = b""
         self.events: list[Message | Closed] = []
 
     def feed(self, data: bytes, chunk: int | None = None, eof: bool = False) -> None:
-        """Give ``data`` in chunks of ``chunk`` bytes (all at once: None), taking events
-        as they come (so the queue bound never stalls the loop)."""
+        """Give ``data`` in chunks of ``chunk`` bytes (all at once: None), each after
+        `READ` as a runtime would, taking events as they come (the application), so the
+        queue bound never stalls the loop."""
         pieces = [data] if chunk is None else [data[i : i + chunk] for i in range(0, len(data), chunk)] or [b""]
         for i, piece in enumerate(pieces):
-            self.buf += piece
             last = eof and i == len(pieces) - 1
-            while True:
+            for _ in range(10_000):
                 op = self.conn.next_read_operation()
                 if op is READ:
-                    n = self.conn.read_eof(self.buf) if last else self.conn.read(self.buf)
-                    self.buf = self.buf[n:]
-                    self.take()
-                    if n == 0 or not self.buf:
-                        if last and self.conn.next_read_operation() is READ:
-                            continue
-                        break
-                    continue
+                    assert (self.conn.read_eof(piece) if last else self.conn.read(piece)) == len(piece)
+                    break
                 if op is CLOSE:
-                    self.buf = b""
-                    break
+                    break  # the connection reads no more: the bytes are not wanted
+                assert self.conn.pending_events, "YIELD with nothing to take: output is piling up"
                 self.take()  # YIELD: the queue is full; the application takes events
-                if self.conn.next_read_operation() is not READ:
-                    break
             self.take()
+        while self.conn.next_read_operation() is not READ and self.conn.pending_events:
+            self.take()  # held frames that waited for room
 
     def take(self) -> None:
         while (event := self.conn.next_event()) is not None:

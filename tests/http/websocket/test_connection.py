@@ -112,8 +112,8 @@ def test_invalid_utf8_fails_fast_within_a_frame() -> None:
 def test_bytes_after_a_violation_are_discarded() -> None:
     peer = server()
     data = frame_bytes(0x81, b"hi") + client_frame(0x81, b"later")
-    n = peer.conn.read(data)
-    assert n == len(data)
+    assert peer.conn.read(data) == len(data)
+    assert peer.conn.read(b"more") == 0  # closed: not wanted
     assert peer.conn.next_event() == Closed(1002, "an unmasked frame from a client", by_peer=False)
     assert peer.conn.next_event() is None
 
@@ -142,23 +142,41 @@ def test_max_frame_size() -> None:
 def test_queue_bound_gives_backpressure() -> None:
     conn = WebSocketConnection(config=WebSocketConfig(max_queue=2))
     data = b"".join(client_frame(0x81, str(i).encode()) for i in range(5))
-    n = conn.read(data)
-    assert n == 2 * 7  # two messages, then the queue is full
-    assert conn.next_read_operation() is YIELD
+    assert conn.read(data) == len(data)  # all taken; three frames are held
+    assert conn.pending_events == 2 and conn.next_read_operation() is YIELD
     woken: list[bool] = []
     conn.yield_reader(lambda: woken.append(True))
-    assert conn.next_event() == Message("0")
-    assert woken == [True] and conn.next_read_operation() is READ
-    assert conn.read(data[n:]) == 7
+    got = [conn.next_event()]
+    assert woken == [True]
+    for _ in range(10):  # the held frames are parsed as room frees up
+        while (event := conn.next_event()) is not None:
+            got.append(event)
+        if conn.next_read_operation() is READ and not conn.pending_events:
+            break
+    assert got == [Message(str(i)) for i in range(5)]
 
 
 def test_output_bound_gives_backpressure() -> None:
     conn = WebSocketConnection(config=WebSocketConfig(max_pending_output=100))
     pings = client_frame(0x89, b"p" * 100) * 3
-    n = conn.read(pings)
-    assert n < len(pings) and conn.next_read_operation() is YIELD  # the pongs are not written
-    output(conn)
-    assert conn.next_read_operation() is READ
+    assert conn.read(pings) == len(pings)
+    assert conn.next_read_operation() is YIELD  # the first pong is not written yet
+    pongs = []
+    while conn.next_read_operation() is not READ:
+        pongs += [f.payload for f in parse_many(frame, [output(conn)[0]])]
+    pongs += [f.payload for f in parse_many(frame, [output(conn)[0]])]
+    assert pongs == [b"p" * 100] * 3
+
+
+def test_eof_after_held_frames_ends_after_them() -> None:
+    conn = WebSocketConnection(config=WebSocketConfig(max_queue=1))
+    conn.read_eof(client_frame(0x81, b"a") + client_frame(0x81, b"b"))
+    assert conn.next_event() == Message("a")
+    assert conn.pending_events == 0
+    # "b" is parsed from the held input once there is room; then the stream's end.
+    assert conn.next_read_operation() is CLOSE
+    assert conn.next_event() == Message("b")
+    assert conn.next_event() == Closed(1006, "the connection ended without a close frame")
 
 
 # -- messages, fragments, control frames ------------------------------------------------

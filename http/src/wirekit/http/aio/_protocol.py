@@ -406,9 +406,9 @@ class HttpProtocol(asyncio.Protocol):
         """Hand the transport over to ``new`` once a 101 response went out (call it from
         `Reqd.respond_with_upgrade`'s ``on_upgrade``): the bytes received after the
         request go to ``new.data_received``, and this protocol is done."""
-        transport = self.transport
-        assert transport is not None
-        buf, self._buf = self._buf, b""
+        transport, conn = self.transport, self.conn
+        assert transport is not None and conn is not None
+        buf, eof = conn.unconsumed, conn.held_eof
         self._closed = True
         self._cancel_timer()
         self._state.connections.discard(self)
@@ -418,6 +418,8 @@ class HttpProtocol(asyncio.Protocol):
             new.pause_writing()
         if buf:
             new.data_received(buf)
+        if eof or self._peer_eof:
+            new.eof_received()
         if self._reading_paused:
             self._reading_paused = False
             transport.resume_reading()

@@ -55,7 +55,6 @@ class WebSocketProtocol(asyncio.Protocol):
         self._on_pong = on_pong
         self.loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
-        self._buf = b""
         self._closed = False
         self._reading_paused = False
         self._writing_paused = False
@@ -79,14 +78,15 @@ class WebSocketProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._closed:
             return
-        self._buf = self._buf + data if self._buf else data
+        # Only after READ, as a rule; a chunk delivered after pause_reading is kept by
+        # the connection like any input it cannot use yet.
+        self.conn.read(data)
         self._pump_read()
         self._pump_write()
 
     def eof_received(self) -> bool:
         if not self._closed:
-            n = self.conn.read_eof(self._buf)
-            self._buf = self._buf[n:]
+            self.conn.read_eof()
             self._on_event()
             self._pump_write()
         return False  # the transport closes itself
@@ -113,26 +113,17 @@ class WebSocketProtocol(asyncio.Protocol):
 
     # -- moving bytes ------------------------------------------------------------------
     def _pump_read(self) -> None:
+        """Read from the socket while the connection wants bytes; else pause it."""
         conn = self.conn
-        while not self._closed:
-            op = conn.next_read_operation()
+        if not self._closed:
+            op = conn.next_read_operation()  # (may use input the connection held)
             if op is READ:
-                if not self._buf:
-                    self._resume_reading()
-                    break
-                n = conn.read(self._buf)
-                self._buf = self._buf[n:]
-                if n == 0:
-                    self._resume_reading()
-                    break
-                continue
-            if op is CLOSE:
-                self._buf = b""
-                break  # reading stops; the transport closes after the writer's `Close`
-            # YIELD: the application has not taken its messages (or output piles up)
-            self._pause_reading()
-            conn.yield_reader(self._wake_reader)
-            break
+                self._resume_reading()
+            elif op is CLOSE:
+                self._pause_reading()  # the transport closes after the writer's `Close`
+            else:  # YIELD: the application has not taken its messages (or output piles up)
+                self._pause_reading()
+                conn.yield_reader(self._wake_reader)
         if conn.pending_events:
             self._on_event()
 

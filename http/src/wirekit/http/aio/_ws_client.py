@@ -15,7 +15,7 @@ import os
 from collections.abc import AsyncIterator, Sequence
 from urllib.parse import urlsplit
 
-from .. import READ, BodyReader, FlushReason, HeaderInput, Headers, Response
+from .. import BodyReader, FlushReason, HeaderInput, Headers, Response
 from ..websocket import (
     Closed,
     ConnectionState,
@@ -248,13 +248,14 @@ async def connect(
     ws = WebSocket(conn, response, subprotocol)
     driver = ws.driver = WebSocketProtocol(conn, ws._wake, ping_interval, ping_timeout, on_pong=ws._pong)
     # The transport switches from HTTP to WebSocket; bytes after the 101 go with it.
-    buf, http.buf = http.buf, b""
+    buf, eof = http.cc.unconsumed, http.cc.held_eof
     http.closed = True
     transport.set_protocol(driver)
     driver.connection_made(transport)
     if buf:
         driver.data_received(buf)
+    if eof:
+        driver.eof_received()
     if http.paused:
         transport.resume_reading()
-    assert http.cc.next_read_operation() is not READ
     return ws

@@ -9,7 +9,7 @@
   `check_response` for a client.
 """
 
-from ._connection import Closed, ConnectionState, Message, WebSocketConfig, WebSocketConnection
+from ._connection import WebSocketConnection
 from ._deflate import (
     DeflateParams,
     accept_deflate_response,
@@ -17,6 +17,7 @@ from ._deflate import (
     negotiate_deflate,
     parse_extensions,
 )
+from ._events import Closed, ConnectionState, Message, WebSocketConfig
 from ._frames import (
     Frame,
     FrameHeader,

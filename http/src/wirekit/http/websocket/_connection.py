@@ -1,10 +1,12 @@
 """`WebSocketConnection`: the sans-IO RFC 6455 connection, for both roles.
 
 The same contract as `ServerConnection`: the runtime asks ``next_read_operation()``
-(`READ`, `YIELD`, `CLOSE`) and passes received bytes to ``read(data)``, which returns how
-many it consumed (the rest is presented again with the next bytes; ``read_eof`` at end of
-stream); it asks ``next_write_operation()`` (`Write(iovecs)`, `YIELD`, `Close(n)`) and
-reports ``report_write_result(n)``. ``yield_reader``/``yield_writer`` register wakeups.
+(`READ`, `YIELD`, `CLOSE`) and, on `READ`, hands the bytes it received to ``read(data)``
+(``read_eof`` at end of stream), which takes them all: what cannot be used yet (a frame
+cut by the chunk's end, frames waiting for room in the message queue) is kept by the
+connection (`HeldInput`); it asks ``next_write_operation()`` (`Write(iovecs)`, `YIELD`,
+`Close(n)`) and reports ``report_write_result(n)``. ``yield_reader``/``yield_writer``
+register wakeups.
 
 What the application sees: ``next_event()`` returns the received messages (`Message`,
 text as ``str``, binary as ``bytes``) and, last, `Closed` (the peer's code; 1005 when its
@@ -21,21 +23,21 @@ closes the transport. The server closes TCP first once the close handshake is do
 from __future__ import annotations
 
 import codecs
-import enum
 import os
 import zlib
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from wirekit.combinators import Done, Partial, fast_prefix, parse_prefix
 from wirekit.serializer import CLOSED, BytesLike, FlushReason, PeerClosed, Serializer, Writev
 from wirekit.serializer import Close as SClose
 
 from .._errors import LocalProtocolError
+from .._input import HeldInput
 from .._operations import CLOSE, READ, YIELD, Close, ReadOperation, WriteOperation
 from .._wakeups import Wakeups
 from ._deflate import Deflate, DeflateParams, MessageTooBig
+from ._events import Closed, ConnectionState, Message, WebSocketConfig, _message
 from ._frames import (
     FrameHeader,
     close_payload,
@@ -45,72 +47,10 @@ from ._frames import (
     write_frame,
 )
 
-__all__ = ["Closed", "Message", "ConnectionState", "WebSocketConfig", "WebSocketConnection"]
+__all__ = ["WebSocketConnection"]
 
 _HEADER = fast_prefix(frame_header)
 _utf8 = codecs.getincrementaldecoder("utf-8")
-
-
-@dataclass(frozen=True)
-class WebSocketConfig:
-    """Limits and buffer sizes of a WebSocket connection (sizes in bytes)."""
-
-    max_message_size: int = 16 * 1024 * 1024
-    """The largest message received (after decompression); larger: close 1009."""
-    max_frame_size: int | None = None
-    """The largest frame payload received (None: ``max_message_size``); larger: 1009."""
-    max_queue: int = 32
-    """Messages received and not yet taken with ``next_event``; at this many the
-    connection reads no further (backpressure) until the application takes one."""
-    max_pending_output: int = 1024 * 1024
-    """Output not yet written past which the connection reads no further (a peer that
-    sends pings and does not read the pongs)."""
-    write_buffer_size: int = 16 * 1024
-    """The serializer's buffer."""
-    fragment_size: int | None = None
-    """Send messages longer than this in frames of this size (None: one frame)."""
-
-    def __post_init__(self) -> None:
-        if self.max_message_size < 1 or self.max_queue < 1:
-            raise ValueError("max_message_size and max_queue must be at least 1")
-        if self.fragment_size is not None and self.fragment_size < 1:
-            raise ValueError("fragment_size must be at least 1")
-
-
-@dataclass(slots=True)
-class Message:
-    """A received message: ``str`` for a text message, ``bytes`` for a binary one."""
-
-    data: str | bytes
-
-
-def _message(data: str | bytes) -> Message:
-    """`Message(data)` without the dataclass ``__init__`` call (once per message)."""
-    m = _new_message(Message)
-    m.data = data
-    return m
-
-
-_new_message = object.__new__
-
-
-@dataclass(frozen=True)
-class Closed:
-    """The connection closed: ``code`` (1005 no status, 1006 no close frame) and
-    ``reason``; ``by_peer`` when the peer started the closing handshake or broke off,
-    False when we closed or failed the connection (``code`` is then the code we sent)."""
-
-    code: int
-    reason: str = ""
-    by_peer: bool = True
-
-
-class ConnectionState(enum.Enum):
-    """Where the closing handshake stands."""
-
-    OPEN = "open"
-    CLOSING = "closing"  # we sent a close frame and wait for the peer's
-    CLOSED = "closed"
 
 
 _OPEN, _CLOSING, _CLOSED = ConnectionState.OPEN, ConnectionState.CLOSING, ConnectionState.CLOSED
@@ -126,7 +66,7 @@ class _Fail(Exception):
         self.reason = reason
 
 
-class WebSocketConnection(Wakeups):
+class WebSocketConnection(HeldInput, Wakeups):
     """One WebSocket connection after the handshake, sans IO.
 
     Args:
@@ -158,7 +98,7 @@ class WebSocketConnection(Wakeups):
         self._events: deque[Message | Closed] = deque()
         self._messages = 0  # `Message`s in `_events`
         self.state = _OPEN
-        self._reading = True
+        self._in_open = True
         self._final: Closed | None = None  # the last event, once queued
         # The frame being received (`_header` None between frames).
         self._header: FrameHeader | None = None
@@ -177,37 +117,45 @@ class WebSocketConnection(Wakeups):
     # Reading
     # ---------------------------------------------------------------------------------
     def next_read_operation(self) -> ReadOperation:
-        """`READ`, `YIELD` (the message queue is full, or output piles up) or `CLOSE`."""
-        if not self._reading:
+        """`READ`, `YIELD` (the message queue is full, or output piles up) or `CLOSE`.
+        Input held back by backpressure is used here first, once there is room."""
+        if self._held:
+            self._resume_held()
+        if not self._in_open:
             return CLOSE
-        if self._messages >= self.config.max_queue or self._out.pending_bytes > self.config.max_pending_output:
+        if self._backpressure():
             return YIELD
         return READ
 
-    def read(self, data: BytesLike) -> int:
-        """Consume received bytes; returns how many (present the rest again with more).
-        Never raises on input: a violation fails the connection (a close frame, then
-        `Close`)."""
-        return self._read(data, False)
+    # `read(data)` and `read_eof(data)` come from `HeldInput`: every byte is taken (a
+    # frame cut by the chunk's end, or frames waiting for room in the queue, are kept);
+    # they never raise on input: a violation fails the connection (a close frame, then
+    # `Close`). After `read_eof` the connection closes (1006 unless the closing
+    # handshake was done).
 
-    def read_eof(self, data: BytesLike = b"") -> int:
-        """Like `read`, for the last bytes of the stream; the connection then closes
-        (1006 unless the closing handshake was done)."""
-        return self._read(data, True)
+    def _reading(self) -> bool:
+        return self._in_open and not self._backpressure()
+
+    def _input_closed(self) -> bool:
+        return not self._in_open
+
+    def _backpressure(self) -> bool:
+        return self._messages >= self.config.max_queue or self._out.pending_bytes > self.config.max_pending_output
 
     def _read(self, data: BytesLike, eof: bool) -> int:
+        """Parse what can be parsed now; returns the bytes used (`HeldInput` keeps the rest)."""
         off = 0
         n = len(data)
-        if self._reading:
+        if self._in_open:
             try:
                 off = self._frames(data, n)
             except _Fail as f:
                 self._fail(f.code, f.reason)
-                off = n  # nothing more is read: the rest is discarded
-        if not self._reading:
-            off = n
-        elif eof:
-            self._reading = False
+        if not self._in_open:
+            off = n  # nothing more is read: the rest is discarded
+        elif eof and (off == n or not self._backpressure()):
+            # The stream ended (frames held for want of room are parsed first, then this).
+            self._in_open = False
             self._finish(Closed(1006, "the connection ended without a close frame"))
             self._out.close()
             self._wake_writer()
@@ -223,7 +171,7 @@ class WebSocketConnection(Wakeups):
         masked = not self.client
         events = self._events
         output_full = self._out.pending_bytes > config.max_pending_output
-        while off < n and self._reading:
+        while off < n and self._in_open:
             header = self._header
             if header is None:
                 if self._messages >= max_queue or output_full:
@@ -401,7 +349,7 @@ class WebSocketConnection(Wakeups):
                 raise _Fail(1007, "a close reason that is not UTF-8") from None
             except ValueError as e:
                 raise _Fail(1002, str(e)) from None
-            self._reading = False
+            self._in_open = False
             if self.state is _OPEN:
                 # Echo the code (§5.5.1); an empty close is answered with an empty one.
                 write_frame(self._out, 0x80 | _CLOSE, close_payload(None if code == 1005 else code), self._key())
@@ -420,7 +368,7 @@ class WebSocketConnection(Wakeups):
 
     def _fail(self, code: int, reason: str) -> None:
         """Fail the connection (§7.1.7): a close frame with ``code``, then close."""
-        self._reading = False
+        self._in_open = False
         if self.state is _OPEN:
             write_frame(self._out, 0x80 | _CLOSE, close_payload(code, reason[:120]), self._key())
         self.state = _CLOSED
@@ -527,7 +475,7 @@ class WebSocketConnection(Wakeups):
             return
         write_frame(self._out, 0x80 | _CLOSE, payload, self._key())
         self.state = _CLOSING
-        if not self._reading:
+        if not self._in_open:
             self.state = _CLOSED
             self._out.close()
         self._wake_writer()
@@ -559,8 +507,8 @@ class WebSocketConnection(Wakeups):
             if not out.is_closed:
                 out.close()
             self._drained += out.drain()
-            if self._reading:
-                self._reading = False
+            if self._in_open:
+                self._in_open = False
                 self._finish(Closed(1006, "the connection was lost"))
             self.state = _CLOSED
             self._wake_reader()
@@ -574,8 +522,8 @@ class WebSocketConnection(Wakeups):
     def shutdown(self) -> None:
         """Abandon the connection now (no close frame): both directions close; the final
         event is `Closed` 1006 unless the handshake was done."""
-        if self._reading:
-            self._reading = False
+        if self._in_open:
+            self._in_open = False
             self._finish(Closed(1006, "the connection was shut down"))
         self.state = _CLOSED
         if not self._out.is_closed:
@@ -591,4 +539,4 @@ class WebSocketConnection(Wakeups):
     @property
     def is_closed(self) -> bool:
         """True when both directions are closed and the output is all written."""
-        return not self._reading and self._out.is_closed and not self._out.has_pending_output
+        return not self._in_open and self._out.is_closed and not self._out.has_pending_output
