@@ -163,7 +163,10 @@ async def _drive(port: int, size: int, connections: int, seconds: float) -> floa
     deadline = loop.time() + seconds
     counts: list[int] = []
     start = loop.time()
-    await asyncio.gather(*(_one(port, frame, answer, deadline, counts) for _ in range(connections)))
+    # Bounded: a server that stops answering is reported as failed, not waited for.
+    await asyncio.wait_for(
+        asyncio.gather(*(_one(port, frame, answer, deadline, counts) for _ in range(connections))), seconds + 30
+    )
     return sum(counts) / (loop.time() - start)
 
 
@@ -215,7 +218,7 @@ def bench_echo(seconds: float, loops: list[str], connections: int, rounds: int) 
                     try:
                         small = _run(_drive(port, 32, connections, seconds))
                         big = _run(_drive(port, 16384, connections, seconds))
-                    except (OSError, AssertionError, asyncio.IncompleteReadError) as e:
+                    except (OSError, AssertionError, asyncio.IncompleteReadError, TimeoutError) as e:
                         failed[name] = f"{type(e).__name__}: {e}"
                         continue
                     samples[name].append((small, big))
