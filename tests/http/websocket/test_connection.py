@@ -398,3 +398,48 @@ def test_random_key_per_frame() -> None:
         conn.send_binary(os.urandom(8))
     keys = {f.header.key for f in parse_many(frame, [output(conn)[0]])}
     assert len(keys) == 4
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=400), st.booleans(), st.booleans(), st.sampled_from([None, 1, 7]))
+def test_random_input_never_raises(data: bytes, client: bool, deflate: bool, chunk: int | None) -> None:
+    # Whatever arrives, the connection never raises to the runtime: it delivers messages,
+    # or fails with a close frame whose code may be sent, and closes.
+    conn = WebSocketConnection(client=client, deflate=DeflateParams() if deflate else None, config=WebSocketConfig(max_message_size=200))
+    peer = Peer(conn)
+    peer.feed(data, chunk, eof=True)
+    assert peer.closed is not None and conn.next_read_operation() is CLOSE
+    sent, closing = output(conn)
+    assert closing
+    frames = list(parse_many(frame, [sent]))
+    closes = [f for f in frames if f.header.opcode == 0x8]
+    assert len(closes) <= 1 and (not closes or frames[-1] is closes[0])
+    if closes and closes[0].payload:
+        code = int.from_bytes(closes[0].payload[:2], "big")
+        assert code in (1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011) or 3000 <= code < 5000
+        assert peer.closed.code == code or peer.closed.by_peer
+
+
+random_frames = st.lists(
+    st.tuples(
+        st.sampled_from([0x00, 0x01, 0x02, 0x80, 0x81, 0x82, 0x88, 0x89, 0x8A, 0xC1, 0x41, 0xC0, 0x83, 0x09]),
+        st.binary(max_size=150) | st.text(max_size=40).map(str.encode),
+        st.booleans(),
+    ),
+    max_size=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(random_frames, st.booleans(), st.sampled_from([None, 1, 5]))
+def test_random_frames_never_raise(frames: list[tuple[int, bytes, bool]], deflate: bool, chunk: int | None) -> None:
+    data = b"".join(frame_bytes(b0, payload, KEY if masked else None) for b0, payload, masked in frames)
+    conn = WebSocketConnection(deflate=DeflateParams() if deflate else None, config=WebSocketConfig(max_message_size=100))
+    peer = Peer(conn)
+    peer.feed(data, chunk, eof=True)
+    assert peer.closed is not None and conn.next_read_operation() is CLOSE
+    assert all(isinstance(e, Message) for e in peer.events[:-1])
+    sent, closing = output(conn)
+    assert closing
+    opcodes = [f.header.opcode for f in parse_many(frame, [sent])]
+    assert opcodes.count(0x8) <= 1 and set(opcodes) <= {0x8, 0xA}
