@@ -18,10 +18,11 @@ import asyncio
 import contextlib
 import enum
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .. import FlushReason, LocalProtocolError, Reqd, Response
 from ..websocket import (
+    ClientHello,
     Closed,
     ConnectionState,
     HandshakeError,
@@ -53,9 +54,8 @@ class _Phase(enum.Enum):
 class _WebSocketCycle:
     """One WebSocket session with the app."""
 
-    def __init__(self, reqd: Reqd, scope: Scope, protocol: HttpProtocol, hello: Any) -> None:
+    def __init__(self, reqd: Reqd, protocol: HttpProtocol, hello: ClientHello) -> None:
         self.reqd = reqd
-        self.scope = scope
         self.protocol = protocol
         self.hello = hello
         self.loop = asyncio.get_running_loop()
@@ -64,7 +64,7 @@ class _WebSocketCycle:
         self.conn: WebSocketConnection | None = None
         self.driver: WebSocketProtocol | None = None
         self._waiter: asyncio.Future[None] | None = None
-        self.disconnect_sent = False
+        self.disconnected: Message | None = None  # the websocket.disconnect given to the app
         self.response_status = 200
         self.response_headers: list[tuple[bytes, bytes]] = []
         self.response_body: list[bytes] = []
@@ -93,14 +93,14 @@ class _WebSocketCycle:
                 if event is not None:
                     if isinstance(event, Closed):
                         self.phase = _Phase.CLOSED
-                        self.disconnect_sent = True
-                        return {"type": "websocket.disconnect", "code": event.code, "reason": event.reason}
+                        self.disconnected = {"type": "websocket.disconnect", "code": event.code, "reason": event.reason}
+                        return dict(self.disconnected)
                     data = event.data
                     if type(data) is str:
                         return {"type": "websocket.receive", "text": data}
                     return {"type": "websocket.receive", "bytes": data}
-                if self.disconnect_sent:
-                    return {"type": "websocket.disconnect", "code": 1006, "reason": ""}
+                if self.disconnected is not None:
+                    return dict(self.disconnected)  # asked again: the same answer
             elif (self.phase is not _Phase.CONNECTING and self.phase is not _Phase.RESPONDING) or self.protocol.disconnected.done():
                 return {"type": "websocket.disconnect", "code": 1006, "reason": ""}
             await self._wait()
@@ -226,7 +226,7 @@ def serve_websocket(app: ASGIApp, reqd: Reqd, scope: Scope, protocol: HttpProtoc
     scope.pop("method", None)
     scope["subprotocols"] = hello.subprotocols
     scope["extensions"] = {"websocket.http.response": {}}
-    cycle = _WebSocketCycle(reqd, scope, protocol, hello)
+    cycle = _WebSocketCycle(reqd, protocol, hello)
     protocol.disconnected.add_done_callback(lambda _: cycle._wake())  # gone before the accept
     task = asyncio.get_running_loop().create_task(_run(app, scope, cycle))
     running.add(task)
