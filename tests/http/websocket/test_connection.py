@@ -111,9 +111,10 @@ def test_invalid_utf8_fails_fast_within_a_frame() -> None:
 
 def test_bytes_after_a_violation_are_discarded() -> None:
     peer = server()
-    data = frame_bytes(0x81, b"hi") + client_frame(0x81, b"later")
-    assert peer.conn.read(data) == len(data)
-    assert peer.conn.read(b"more") == 0  # closed: not wanted
+    data = client_frame(0x81, b"ok") + frame_bytes(0x81, b"hi") + client_frame(0x81, b"later")
+    assert peer.conn.read(data) == 8  # the first frame; the rest is not wanted
+    assert peer.conn.read(b"more") == 0  # closed
+    assert peer.conn.next_event() == Message("ok")
     assert peer.conn.next_event() == Closed(1002, "an unmasked frame from a client", by_peer=False)
     assert peer.conn.next_event() is None
 

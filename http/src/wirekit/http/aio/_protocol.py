@@ -51,7 +51,11 @@ class ServedConnection(Protocol):
     """What the server's sweep and shutdown call on a connection: an `HttpProtocol`, or
     the protocol that took its transport over after an upgrade (a WebSocket)."""
 
-    disconnected: asyncio.Future[None]  # resolved once the peer stops sending or is gone
+    @property
+    def disconnected(self) -> asyncio.Future[None]:
+        """Resolved once the peer stops sending or is gone."""
+        ...
+
 
     def check_deadline(self, now: float) -> None: ...
     def shutdown_gracefully(self) -> None: ...

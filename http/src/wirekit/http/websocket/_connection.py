@@ -101,6 +101,7 @@ class WebSocketConnection(HeldInput, Wakeups):
         self._in_open = True
         self._final: Closed | None = None  # the last event, once queued
         # The frame being received (`_header` None between frames).
+        self._pos = 0  # where the frame being parsed starts, in the current `_read`
         self._header: FrameHeader | None = None
         self._remaining = 0
         self._got = 0  # payload bytes of this frame so far (the masking key's phase)
@@ -144,16 +145,18 @@ class WebSocketConnection(HeldInput, Wakeups):
 
     def _read(self, data: BytesLike, eof: bool) -> int:
         """Parse what can be parsed now; returns the bytes used (`HeldInput` keeps the rest)."""
-        off = 0
-        n = len(data)
-        if self._in_open:
-            try:
-                off = self._frames(data, n)
-            except _Fail as f:
-                self._fail(f.code, f.reason)
         if not self._in_open:
-            off = n  # nothing more is read: the rest is discarded
-        elif eof and (off == n or not self._backpressure()):
+            return 0  # nothing more is read
+        n = len(data)
+        self._pos = 0
+        try:
+            off = self._frames(data, n)
+        except _Fail as f:
+            self._fail(f.code, f.reason)
+            return self._pos  # up to the frame that failed; the rest is not wanted
+        if not self._in_open:
+            return off  # a close frame ended the input
+        if eof and (off == n or not self._backpressure()):
             # The stream ended (frames held for want of room are parsed first, then this).
             self._in_open = False
             self._finish(Closed(1006, "the connection ended without a close frame"))
@@ -172,6 +175,7 @@ class WebSocketConnection(HeldInput, Wakeups):
         events = self._events
         output_full = self._out.pending_bytes > config.max_pending_output
         while off < n and self._in_open:
+            self._pos = off
             header = self._header
             if header is None:
                 if self._messages >= max_queue or output_full:
