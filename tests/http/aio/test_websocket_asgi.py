@@ -318,3 +318,50 @@ def test_unanswered_keepalive_ping_closes_with_1011() -> None:
             assert frames[1].payload[:2] == (1011).to_bytes(2, "big")
 
     arun(main())
+
+
+def test_native_handler_accept_websocket() -> None:
+    from wirekit.http import Reqd
+    from wirekit.http import Response as HttpResponse
+    from wirekit.http.aio import WebSocket, accept_websocket
+
+    closed: list[tuple[int | None, str | None]] = []
+
+    async def echo(ws: WebSocket) -> None:
+        try:
+            async for message in ws:
+                if message == "fail":
+                    raise RuntimeError("the session fails")
+                await ws.send(message)
+        finally:
+            closed.append((ws.close_code, ws.close_reason))
+
+    def handler(reqd: Reqd) -> None:
+        if reqd.is_upgrade:
+            accept_websocket(reqd, echo, subprotocol="v1" if b"v1" in (reqd.request.headers.get(b"sec-websocket-protocol") or b"") else None)  # type: ignore[union-attr]
+        else:
+            reqd.respond_with_bytes(HttpResponse(200), b"plain")
+
+    async def main() -> None:
+        async with running(handler) as server:
+            async with connect(url(server), subprotocols=["v1"]) as ws:  # type: ignore[list-item]
+                assert ws.subprotocol == "v1"
+                await ws.send("one")
+                assert await ws.recv() == "one"
+                await ws.send(b"\x00" * 100_000)
+                assert await ws.recv() == b"\x00" * 100_000
+            async with connect(url(server)) as ws:
+                await ws.send("fail")  # the session raises: 1011
+                with pytest.raises(ConnectionClosed) as info:
+                    await ws.recv()
+                assert info.value.rcvd is not None and info.value.rcvd.code == 1011
+            conn = await RawConnection.open(server.address)
+            assert (await conn.request(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")).body == b"plain"
+            response = await conn.request(
+                b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                b"Sec-WebSocket-Key: short\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            )
+            assert response.status == 400
+        assert closed[0] == (1000, "")
+
+    arun(main())

@@ -3,7 +3,8 @@
 `serve` / `Server` run a server for an ASGI 3 app, a native handler (a callable taking a
 `Reqd`), or the built-in demo; `Client` is an asyncio HTTP/1.1 client with keep-alive
 pools; `connect` opens a WebSocket (`WebSocket`: ``send``, ``recv``, ``ping``, ``close``,
-``async for``). This is the only part of wirekit.http that imports asyncio: the protocol just moves
+``async for``), and `accept_websocket` gives native handlers the same object on the
+server side. This is the only part of wirekit.http that imports asyncio: the protocol just moves
 bytes between sockets and the sans-IO connections.
 """
 
@@ -15,6 +16,7 @@ from ._protocol import HttpProtocol, ServerState
 from ._server import AppError, Server, load_app, run, serve
 from ._simple import SimpleHandler, simple_handler
 from ._ws_client import WebSocket, WebSocketClosed, connect
+from ._ws_native import accept_websocket
 
 __all__ = [
     "ASGIApp",
@@ -29,6 +31,7 @@ __all__ = [
     "SimpleHandler",
     "WebSocket",
     "WebSocketClosed",
+    "accept_websocket",
     "asgi_handler",
     "connect",
     "demo_handler",

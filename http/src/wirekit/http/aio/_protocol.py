@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any, Protocol, cast
 
@@ -41,7 +42,7 @@ from .. import (
 from .._status import reason_phrase
 from ._config import ServeConfig
 
-__all__ = ["HttpProtocol", "ServedConnection", "ServerState"]
+__all__ = ["HttpProtocol", "ServedConnection", "ServerState", "protocol_of"]
 
 access_logger = logging.getLogger("wirekit.access")
 error_logger = logging.getLogger("wirekit.error")
@@ -190,6 +191,7 @@ class HttpProtocol(asyncio.Protocol):
         state.add(self)
         self._handler = self._make_handler(self)
         self.conn = ServerConnection(self._handle, self._log_rejection, self._http_config)
+        _PROTOCOL_OF[self.conn] = self  # (`protocol_of`: for handlers that take the socket over)
         self._arm_timer()
         if state.retiring:
             self.shutdown_gracefully()  # accepted just before the server stopped accepting
@@ -488,6 +490,16 @@ class HttpProtocol(asyncio.Protocol):
             stamp = time.strftime("%d/%b/%Y:%H:%M:%S %z")
             line = f"{bytes(method).decode('latin-1')} {request.target.decode('latin-1')} {request.version}"
             access_logger.info('%s - - [%s] "%s" %d -', client, stamp, line, int(response.status))
+
+
+# The protocol serving each connection, for a native handler that takes the socket over
+# after an upgrade (`wirekit.http.aio.accept_websocket`).
+_PROTOCOL_OF: weakref.WeakKeyDictionary[ServerConnection, HttpProtocol] = weakref.WeakKeyDictionary()
+
+
+def protocol_of(conn: ServerConnection) -> HttpProtocol | None:
+    """The `HttpProtocol` that runs ``conn`` (None: not this runtime's connection)."""
+    return _PROTOCOL_OF.get(conn)
 
 
 def _address(client: tuple[str, int] | None) -> str:
