@@ -62,6 +62,34 @@ _SIZED_STATUSES = frozenset(range(200, 1000)) - {204, 304}
 _CONNECTION_LINES = {None: b"", b"close": b"connection: close\r\n", b"keep-alive": b"connection: keep-alive\r\n"}
 
 
+def _framing_fields(headers: Headers, status: int) -> tuple[int | None, Headers]:
+    """A response's own Content-Length (checked) and its headers with the framing fields
+    the connection owns taken out or normalised (a copy when anything changes).
+
+    Raises:
+        LocalProtocolError: an invalid Content-Length.
+    """
+    length: int | None = None
+    if b"content-length" not in headers and b"transfer-encoding" not in headers:
+        return length, headers
+    if b"content-length" in headers:
+        try:  # parsed by the grammar, once per distinct value
+            length = content_length(headers)
+        except RemoteProtocolError as e:
+            raise LocalProtocolError(e.message) from None
+    # The connection owns Transfer-Encoding; 204 (and 1xx) carry no length at all.
+    headers = headers.copy()
+    headers.remove(b"transfer-encoding")
+    if status == 204:
+        headers.remove(b"content-length")
+        length = None
+    elif length is not None and headers.get_all(b"content-length") != [b"%d" % length]:
+        # One field, one value (RFC 9110 §8.6: a recipient may collapse identical values;
+        # a sender sends one): "5, 5" or a repeated line becomes "5", where the first was.
+        headers.set(b"content-length", b"%d" % length)
+    return length, headers
+
+
 class Reqd:
     """A request descriptor: the request, its body, and how to respond.
 
@@ -120,42 +148,15 @@ class Reqd:
     # -- responding --------------------------------------------------------------------
     def _head(self, response: Response) -> tuple[bool, int | None, Headers]:
         """(no body allowed, the response's own Content-Length, headers to send)."""
-        if self._state is not _WAITING:
-            raise LocalProtocolError("a response was already started for this request")
-        if self._conn._out.is_closed:  # shut down or the peer went away (maybe output pending)
-            raise LocalProtocolError("the connection is closed")
         status = response.status
-        if status < 200:
-            raise LocalProtocolError(
-                "interim (1xx) responses are sent by the connection; use respond_with_upgrade for 101"
-            )
+        self._check_respond(status)
         request = self.request
-        if request is not None and request.method is _METHOD_CONNECT and status < 300:
-            # RFC 9110 §9.3.6: a 2xx to CONNECT turns the connection into a tunnel.
-            raise LocalProtocolError("a 2xx to CONNECT opens a tunnel: use respond_with_upgrade(..., status=200)")
         is_head = request is not None and request.method is _METHOD_HEAD
         no_body = is_head or status in (204, 304)
         headers = response.headers
-        length: int | None = None
         if field_lines(headers)[1] == PLAIN:
-            return no_body, length, headers  # nothing for the connection to check or fix
-        if b"content-length" in headers or b"transfer-encoding" in headers:
-            if b"content-length" in headers:
-                try:  # parsed by the grammar, once per distinct value
-                    length = content_length(headers)
-                except RemoteProtocolError as e:
-                    raise LocalProtocolError(e.message) from None
-            # The connection owns Transfer-Encoding; 204 (and 1xx) carry no length at all.
-            headers = headers.copy()
-            headers.remove(b"transfer-encoding")
-            if status == 204:
-                headers.remove(b"content-length")
-                length = None
-            elif length is not None and headers.get_all(b"content-length") != [b"%d" % length]:
-                # One field, one value (RFC 9110 §8.6: a recipient may collapse identical
-                # values; a sender sends one): "5, 5" or a repeated line becomes "5",
-                # where the first one was.
-                headers.set(b"content-length", b"%d" % length)
+            return no_body, None, headers  # nothing for the connection to check or fix
+        length, headers = _framing_fields(headers, status)
         options = _options(response.headers)
         if b"close" in options:
             self.persistent = False
@@ -166,6 +167,26 @@ class Reqd:
                 headers = headers.copy()
             headers.remove(b"connection")
         return no_body, length, headers
+
+    def _check_respond(self, status: int) -> None:
+        """Whether a response with ``status`` may start now.
+
+        Raises:
+            LocalProtocolError: a response was already started, the connection is closed,
+                a 1xx, or a 2xx to CONNECT (an upgrade).
+        """
+        if self._state is not _WAITING:
+            raise LocalProtocolError("a response was already started for this request")
+        if self._conn._out.is_closed:  # shut down or the peer went away (maybe output pending)
+            raise LocalProtocolError("the connection is closed")
+        if status < 200:
+            raise LocalProtocolError(
+                "interim (1xx) responses are sent by the connection; use respond_with_upgrade for 101"
+            )
+        request = self.request
+        if request is not None and request.method is _METHOD_CONNECT and status < 300:
+            # RFC 9110 §9.3.6: a 2xx to CONNECT turns the connection into a tunnel.
+            raise LocalProtocolError("a 2xx to CONNECT opens a tunnel: use respond_with_upgrade(..., status=200)")
 
     def _connection_option(self) -> bytes | None:
         """The Connection option the response must carry: ``close`` (and the request is

@@ -222,7 +222,7 @@ def serve_websocket(app: ASGIApp, reqd: Reqd, scope: Scope, protocol: HttpProtoc
         reqd.respond_with_bytes(Response(e.status, reject_headers(e)), f"{e}\n".encode())
         return
     scope["type"] = "websocket"
-    scope["scheme"] = "ws"
+    scope["scheme"] = "wss" if scope["scheme"] == "https" else "ws"
     scope.pop("method", None)
     scope["subprotocols"] = hello.subprotocols
     scope["extensions"] = {"websocket.http.response": {}}
