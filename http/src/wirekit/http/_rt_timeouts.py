@@ -45,6 +45,7 @@ class _Shim:
         }
         self.key: tuple[TimeoutKind, int] | None = None
         self.since = 0.0
+        self.fired = False
 
     def _kind(self) -> TimeoutKind | None:
         conn = self.conn
@@ -59,7 +60,7 @@ class _Shim:
         return None
 
     def deadline(self, now: float) -> Deadline | None:
-        kind = self._kind()
+        kind = None if self.fired else self._kind()
         if kind is None:
             self.key = None
             return None
@@ -72,6 +73,7 @@ class _Shim:
         d = self.deadline(now)
         if d is None or now < d.at:
             return
+        self.fired = True
         if d.kind is TimeoutKind.HEAD:
             self.conn.report_exn(RemoteProtocolError("request head timed out", Status.REQUEST_TIMEOUT))
         else:

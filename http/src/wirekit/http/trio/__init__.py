@@ -1,0 +1,13 @@
+"""wirekit.http.trio: a trio runtime for `wirekit.http` connections (``pip install
+'wirekit-http[trio]'``).
+
+`Server` / `serve` run a native request handler, each connection a reader, a writer and
+a timer task over a `ServerConnection`; `connect` opens a client `Connection`
+(keep-alive, pipelining) over a `ClientConnection`. Both use the same `Driver`.
+"""
+
+from ._client import ClientResponse, Connection, PendingResponse, connect
+from ._driver import LINGER, Driver
+from ._server import Server, serve, spawn
+
+__all__ = ["LINGER", "ClientResponse", "Connection", "Driver", "PendingResponse", "Server", "connect", "serve", "spawn"]
