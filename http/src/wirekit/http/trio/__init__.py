@@ -1,8 +1,8 @@
 """wirekit.http.trio: a trio runtime for `wirekit.http` connections (``pip install
 'wirekit-http[trio]'``).
 
-`Server` / `serve` run a native request handler, each connection a reader, a writer and
-a timer task over a `ServerConnection`; `connect` opens a client `Connection`
+`Server` / `serve` run a native request handler, each connection one task (a `Driver`)
+over a `ServerConnection`; `connect` opens a client `Connection`
 (keep-alive, pipelining) over a `ClientConnection`. Both use the same `Driver`.
 """
 

@@ -5,7 +5,7 @@
         pending = [conn.send("GET", f"/bytes/{n}") for n in range(10)]  # pipelined
         bodies = [(await p.result()).body for p in pending]
 
-The connection's reader and writer tasks (`Driver`) run in the nursery that `connect`
+The connection's task (`Driver`) runs in the nursery that `connect`
 opens. A response body is collected as it arrives, unless the request was sent with
 ``stream=True``: then it is read as `ClientResponse.iter_chunks` asks, and while nobody
 asks the connection stops reading (backpressure). A request body given as an async
@@ -31,7 +31,7 @@ from .. import (
     Response,
     Version,
 )
-from ._driver import Driver
+from ._driver import Driver, own
 
 __all__ = ["ClientResponse", "Connection", "PendingResponse", "connect"]
 
@@ -260,8 +260,9 @@ class Connection:
 async def connect(host: str, port: int, config: Config | None = None) -> AsyncIterator[Connection]:
     """Open a connection to ``host:port``; it is closed when the block ends."""
     stream = await trio.open_tcp_stream(host, port)
+    sock = own(stream.socket)
     cc = ClientConnection(config)
-    driver = Driver(cc, stream.socket)
+    driver = Driver(cc, sock)
     connection = Connection(cc, f"{host}:{port}".encode("idna"))
     try:
         async with trio.open_nursery() as nursery:
@@ -273,4 +274,4 @@ async def connect(host: str, port: int, config: Config | None = None) -> AsyncIt
     finally:
         if not cc.is_closed:
             cc.shutdown()
-        stream.socket.close()
+        sock.close()

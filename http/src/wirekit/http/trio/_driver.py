@@ -1,38 +1,43 @@
-"""The two loops that drive one connection (server or client) over a trio socket.
+"""The loop that drives one connection (server or client) in one trio task.
 
-The reader task asks ``next_read_operation()``: on `READ` it passes held input to
-``read`` (``read_eof`` after the peer's EOF) or receives more; on `YIELD` it registers a
-wakeup and waits for it; on `Close` it ends. The writer task asks
-``next_write_operation()``: a `Write` is one ``sendmsg`` of at most ``IOV_MAX`` buffers
-(trio waits while the socket is full: that wait is the backpressure that holds flush
-callbacks, and with them streaming producers), then ``report_write_result``; `YIELD`
-waits for a wakeup; `Close` shuts the sending side down and ends the connection. A
-timer task sleeps until the connection's deadline (asked again after every operation)
-and calls ``timeout``.
+Each turn asks for the next write operation and the next read operation and performs
+what can be done without waiting: a `Write` is one non-blocking ``sendmsg`` of at most
+``IOV_MAX`` buffers, then ``report_write_result``; a `READ` with held input calls
+``read`` (``read_eof`` after the peer's EOF). When neither can progress the task waits,
+in a cancel scope whose deadline is the connection's next deadline, for what they wait
+on: the socket writable (a short write: while it is full nothing is read either, so a
+client that does not read stops being served -- backpressure), else readable (the reader
+said `READ`), else only a wakeup. The connection's wakeup callbacks cancel that scope (from
+another thread, through ``run_sync_soon``); an expired deadline calls ``timeout``.
 
-Wakeup callbacks set a `trio.Event`; one fired from another thread (a handler working
-there) is passed to the trio thread with ``run_sync_soon``.
+The socket is a plain non-blocking stdlib socket owned by the driver (taken from trio's
+with ``detach``), so a turn that needs no waiting costs no trip through the scheduler; a
+busy connection still checkpoints every `TURNS` turns so others are served.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+import socket
 import threading
 from collections.abc import Callable
 from typing import Protocol
 
 import trio
-from wirekit.serializer import IOV_MAX, BytesLike, PeerClosed
+from wirekit.serializer import BytesLike, PeerClosed, socket_writev
 
 from .. import CLOSED, READ, YIELD, Close, ReadOperation, Write, WriteOperation
 from .._rt_timeouts import Timed
 
-__all__ = ["LINGER", "Driver"]
+__all__ = ["LINGER", "Driver", "own"]
 
 LINGER = 2.0
 """Seconds a closed connection keeps reading (and discarding) what the peer still sends."""
 
 RECV_SIZE = 65536
+TURNS = 64
+"""Turns a connection runs without waiting before it lets other tasks run."""
 
 
 class _Connection(Protocol):
@@ -46,121 +51,136 @@ class _Connection(Protocol):
     def report_exn(self, exc: Exception) -> None: ...
 
 
-class Driver:
-    """Moves bytes between ``sock`` and ``conn`` (see the module docstring)."""
+def own(sock: trio.socket.SocketType) -> socket.socket:
+    """Take the OS socket out of a trio socket (which is left closed), non-blocking,
+    with ``TCP_NODELAY``."""
+    plain = socket.socket(sock.family, sock.type, sock.proto, fileno=sock.detach())
+    plain.setblocking(False)
+    with contextlib.suppress(OSError):
+        plain.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return plain
 
-    def __init__(self, conn: _Connection, sock: trio.socket.SocketType, timers: Timed | None = None) -> None:
+
+class Driver:
+    """Moves bytes between ``sock`` (see `own`) and ``conn``; ``timers``: the
+    connection's deadlines (servers)."""
+
+    def __init__(self, conn: _Connection, sock: socket.socket, timers: Timed | None = None) -> None:
         self.conn = conn
         self.sock = sock
         self.timers = timers
         self.buf = b""  # input received and not consumed yet (empty with the new contract)
         self.eof = False  # the peer sent EOF
         self.reset = False  # the peer reset the connection
+        self._writev = socket_writev(sock)
         self._token = trio.lowlevel.current_trio_token()
         self._thread = threading.get_ident()
-        self._timer: trio.CancelScope | None = None
+        self._woken = False
+        self._waiting: trio.CancelScope | None = None
 
-    def _waker(self, event: trio.Event) -> Callable[[], None]:
-        def wake() -> None:
-            if threading.get_ident() == self._thread:
-                event.set()
-            else:
-                self._token.run_sync_soon(event.set)
-
-        return wake
-
-    def refresh(self) -> None:
-        """Point the timer at the connection's current deadline."""
-        if self.timers is not None and self._timer is not None:
-            deadline = self.timers.deadline(trio.current_time())
-            self._timer.deadline = math.inf if deadline is None else deadline.at
+    def _wake(self) -> None:
+        """The connection's wakeup callback (both directions)."""
+        if threading.get_ident() != self._thread:
+            self._token.run_sync_soon(self._wake)
+            return
+        self._woken = True
+        if self._waiting is not None:
+            self._waiting.cancel()
 
     async def run(self) -> bool:
         """Serve until the writer says `Close`; whether the peer may still be sending
-        (then the caller lingers)."""
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(self.reader)
-            if self.timers is not None:
-                nursery.start_soon(self.timer)
-            await self.writer()
-            nursery.cancel_scope.cancel()
-        return not self.eof and not self.reset
-
-    async def reader(self) -> None:
-        conn = self.conn
-        eof_fed = False
+        (then call `linger`)."""
+        conn, sock, timers = self.conn, self.sock, self.timers
+        eof_fed = read_closed = False
+        turns = 0
         while True:
-            op = conn.next_read_operation()
-            if op is READ:
-                if self.buf or self.eof:
-                    n = conn.read_eof(self.buf) if self.eof else conn.read(self.buf)
-                    self.buf = self.buf[n:]
-                    self.refresh()
-                    if n or (self.eof and not eof_fed):
-                        eof_fed = self.eof
-                        continue
-                    if self.eof:
-                        return  # nothing more will come
-                try:
-                    data = await self.sock.recv(RECV_SIZE)
-                except OSError as exc:
-                    self.reset = True
-                    conn.report_write_result(CLOSED)  # pending output is dropped: flushes fire
-                    conn.report_exn(exc)
-                    return
-                if data:
-                    self.buf = self.buf + data if self.buf else data
-                else:
-                    self.eof = True
-            elif op is YIELD:
-                event = trio.Event()
-                conn.yield_reader(self._waker(event))
-                await event.wait()
-            else:  # Close (or Upgrade, which these runtimes do not hand over)
-                return
-
-    async def writer(self) -> None:
-        conn, sock = self.conn, self.sock
-        while True:
+            self._woken = progress = want_read = want_write = False
             op = conn.next_write_operation()
             if type(op) is Write:
-                iovecs = op.iovecs
-                try:
-                    n: int | PeerClosed = await sock.sendmsg(iovecs[:IOV_MAX] if len(iovecs) > IOV_MAX else iovecs)
-                except OSError:
-                    n = CLOSED  # the peer is gone: what is left is drained
-                conn.report_write_result(n)
-                self.refresh()
+                n = self._writev(op.iovecs)  # one sendmsg, IOV_MAX iovecs at most
+                if n is CLOSED or n:
+                    conn.report_write_result(n)
+                    progress = True
+                else:
+                    want_write = True
             elif type(op) is Close:
                 try:
-                    sock.shutdown(trio.socket.SHUT_WR)
+                    sock.shutdown(socket.SHUT_WR)
                 except OSError:
                     self.reset = True
-                return
-            else:
-                event = trio.Event()
-                conn.yield_writer(self._waker(event))
-                self.refresh()
-                await event.wait()
+                return not self.eof and not self.reset
+            else:  # Yield (or Upgrade, which these runtimes do not hand over)
+                conn.yield_writer(self._wake)
+            if not read_closed:
+                rop = conn.next_read_operation()
+                if rop is READ:
+                    if self.buf or self.eof:
+                        n = conn.read_eof(self.buf) if self.eof else conn.read(self.buf)
+                        self.buf = self.buf[n:]
+                        if n or (self.eof and not eof_fed):
+                            eof_fed = self.eof
+                            progress = True
+                        elif self.eof:
+                            read_closed = True  # nothing more will come
+                        else:
+                            want_read = True  # part of a message: more bytes needed
+                    else:
+                        want_read = True
+                elif rop is YIELD:
+                    conn.yield_reader(self._wake)
+                else:  # Close (or Upgrade)
+                    read_closed = True
+            at = math.inf
+            if timers is not None:
+                now = trio.current_time()
+                deadline = timers.deadline(now)
+                if deadline is not None:
+                    if now >= deadline.at:
+                        timers.timeout(now)
+                        continue
+                    at = deadline.at
+            if progress or self._woken:
+                turns += 1
+                if turns >= TURNS:
+                    turns = 0
+                    await trio.lowlevel.checkpoint()
+                continue
+            turns = 0
+            with trio.CancelScope(deadline=at) as self._waiting:
+                if want_write:
+                    await trio.lowlevel.wait_writable(sock)
+                elif want_read:
+                    await trio.lowlevel.wait_readable(sock)
+                    self._recv()
+                else:
+                    await trio.sleep_forever()
+            self._waiting = None
 
-    async def timer(self) -> None:
-        timers = self.timers
-        assert timers is not None
-        while True:
-            with trio.CancelScope() as self._timer:
-                self.refresh()
-                await trio.sleep_forever()
-            self._timer = None
-            now = trio.current_time()
-            deadline = timers.deadline(now)
-            if deadline is not None and now >= deadline.at:
-                timers.timeout(now)
+    def _recv(self) -> None:
+        try:
+            data = self.sock.recv(RECV_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self.reset = self.eof = True
+            conn = self.conn
+            conn.report_write_result(CLOSED)  # pending output is dropped: flushes fire
+            conn.report_exn(exc)
+            return
+        if data:
+            self.buf = self.buf + data if self.buf else data
+        else:
+            self.eof = True
 
     async def linger(self) -> None:
         """Read and discard until the peer closes too, or `LINGER` seconds."""
         with trio.move_on_after(LINGER):
-            try:
-                while await self.sock.recv(RECV_SIZE):
-                    pass
-            except OSError:
-                pass
+            while True:
+                await trio.lowlevel.wait_readable(self.sock)
+                try:
+                    if not self.sock.recv(RECV_SIZE):
+                        return
+                except (BlockingIOError, InterruptedError):
+                    continue
+                except OSError:
+                    return

@@ -7,7 +7,7 @@
         ...
         server.stop()  # stop accepting, finish in-flight responses, close
 
-Handlers run inside the reader task (called from ``read``); one that needs to await
+Handlers run inside the connection's task (called from ``read``); one that needs to await
 starts a task with `spawn` and answers from it (the task belongs to the connection and
 is cancelled when the connection ends).
 """
@@ -25,7 +25,7 @@ import trio
 
 from .. import Config, ErrorHandler, RequestHandler, ServerConnection
 from .._rt_timeouts import timed
-from ._driver import Driver
+from ._driver import Driver, own
 
 __all__ = ["Server", "serve", "spawn"]
 
@@ -52,7 +52,7 @@ class Server:
     """A trio server for a native request handler.
 
     Args:
-        handler: called with a `Reqd` for each request, in the connection's reader task.
+        handler: called with a `Reqd` for each request, in the connection's task.
         host, port: where to listen (port 0: any free port; `run` reports the address).
         config: limits, buffer sizes and timeouts of each connection.
         error_handler: how requests that cannot be served are answered.
@@ -103,7 +103,7 @@ class Server:
         self._stop.set()
 
     async def _serve_stream(self, stream: trio.SocketStream) -> None:
-        sock = stream.socket
+        sock = own(stream.socket)
         conn = ServerConnection(self.handler, self.error_handler, self.config)
         driver = Driver(conn, sock, timed(conn))
         self.connections.add(conn)
