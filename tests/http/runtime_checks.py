@@ -569,3 +569,61 @@ def check_graceful_stop(server: Running) -> None:
 
 def nginx_available() -> bool:
     return shutil.which("nginx") is not None
+
+
+# ------------------------------------------------------------------------------------
+# For the client tests
+# ------------------------------------------------------------------------------------
+ORIGIN = """
+server {
+    listen 127.0.0.1:{port};
+    keepalive_requests 1000;
+    location / { root {dir}/html; }
+}
+"""
+BIG_FILE = bytes(range(256)) * 20_000  # 5 MB
+
+
+@contextlib.contextmanager
+def nginx_origin() -> Iterator[Nginx]:
+    """nginx serving ``/hello.txt`` and ``/big.bin`` (`BIG_FILE`) as static files."""
+    with Nginx(ORIGIN, files={"hello.txt": b"hello from nginx\n", "big.bin": BIG_FILE}) as nginx:
+        yield nginx
+
+
+def nginx_connections(nginx: Nginx) -> list[str]:
+    """The nginx connection serial of each request in its access log."""
+    return [fields[1] for fields in nginx.access_log()]
+
+
+@contextlib.contextmanager
+def canned_server(answer: bytes | None, close: bool = True) -> Iterator[tuple[str, int]]:
+    """A raw server for one connection: reads a request head, writes ``answer`` (none:
+    stays silent), then closes (or keeps the socket open until the block ends)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    done = threading.Event()
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            sock, _ = listener.accept()
+            with sock:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    more = sock.recv(65536)
+                    if not more:
+                        return
+                    data += more
+                if answer is not None:
+                    sock.sendall(answer)
+                if not close or answer is None:
+                    done.wait(TIMEOUT)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        host, port = listener.getsockname()[:2]
+        yield str(host), int(port)
+    finally:
+        done.set()
+        listener.close()
+        thread.join(5)
