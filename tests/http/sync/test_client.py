@@ -50,7 +50,7 @@ def test_streamed_download_against_nginx() -> None:
 def test_chunked_upload_echoed() -> None:
     data = [bytes([i]) * 7000 for i in range(50)]
     with sync_server() as server, Connection(*server.address, timeout=10) as conn:
-        response = conn.request("PUT", "/echo", {"content-type": "x/y"}, iter(data))
+        response = conn.request("PUT", "/echo", [("content-type", "x/y")], iter(data))
         assert response.status == 200 and response.body == b"".join(data)
         assert response.headers.get(b"transfer-encoding") == b"chunked"
         assert response.headers.get(b"content-type") == b"x/y"

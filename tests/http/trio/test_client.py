@@ -80,7 +80,7 @@ def test_chunked_upload_echoed() -> None:
 
         async def main() -> None:
             async with connect(*server.address) as conn:
-                response = await conn.request("PUT", "/echo", {"content-type": "x/y"}, upload())
+                response = await conn.request("PUT", "/echo", [("content-type", "x/y")], upload())
                 assert response.status == 200 and response.body == b"".join(data)
                 assert response.headers.get(b"transfer-encoding") == b"chunked"
                 assert response.headers.get(b"content-type") == b"x/y"
