@@ -171,12 +171,12 @@ class _Connection:
                     conn.yield_reader(self._wake)
                 else:  # Close (or Upgrade)
                     read_closed = True
-            now = time.monotonic()
+            if progress or self.woken:
+                continue
+            now = time.monotonic()  # (asked before every wait: only a wait outlasts it)
             deadline = timers.deadline(now)
             if deadline is not None and now >= deadline.at:
                 timers.timeout(now)
-                continue
-            if progress or self.woken:
                 continue
             wanted = (_IN if want_read else 0) | (_OUT if want_write else 0)
             if wanted != events:
@@ -186,20 +186,21 @@ class _Connection:
             for fd, ready in poller.poll(wait):
                 if fd == self.wake_r:
                     _drain(fd)
-                elif ready & _IN and want_read and not self._recv():
+                elif ready & _IN and want_read and self._recv_now() is None:
                     return False  # reset by the peer
 
-    def _recv(self) -> bool:
-        """Take what the socket has; False if the peer reset the connection."""
+    def _recv_now(self) -> bool | None:
+        """Take what the socket has: whether there was anything (bytes or EOF); None if
+        the peer reset the connection."""
         try:
             data = self.sock.recv(RECV_SIZE)
         except (BlockingIOError, InterruptedError):
-            return True
+            return False
         except OSError as exc:
             conn = self.conn
             conn.report_write_result(CLOSED)  # pending output is dropped: flushes fire
             conn.report_exn(exc)
-            return False
+            return None
         if data:
             self.buf = self.buf + data if self.buf else data
         else:

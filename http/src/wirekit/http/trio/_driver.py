@@ -7,8 +7,10 @@ what can be done without waiting: a `Write` is one non-blocking ``sendmsg`` of a
 in a cancel scope whose deadline is the connection's next deadline, for what they wait
 on: the socket writable (a short write: while it is full nothing is read either, so a
 client that does not read stops being served -- backpressure), else readable (the reader
-said `READ`), else only a wakeup. The connection's wakeup callbacks cancel that scope (from
-another thread, through ``run_sync_soon``); an expired deadline calls ``timeout``.
+said `READ`; one ``recv`` is tried first, as under load the bytes are often there), else
+only a wakeup. The connection's wakeup callbacks cancel that scope (from another thread,
+through ``run_sync_soon``). The deadline is asked before every wait (so after the turn's
+operations); once passed, ``timeout`` is called and the loop goes on.
 
 The socket is a plain non-blocking stdlib socket owned by the driver (taken from trio's
 with ``detach``), so a turn that needs no waiting costs no trip through the scheduler; a
@@ -130,8 +132,17 @@ class Driver:
                     conn.yield_reader(self._wake)
                 else:  # Close (or Upgrade)
                     read_closed = True
+            if progress or self._woken:
+                turns += 1
+                if turns >= TURNS:
+                    turns = 0
+                    await trio.lowlevel.checkpoint()
+                continue
+            if want_read and not want_write and self._recv():
+                turns += 1  # (counted as a turn: a client that always has bytes waiting)
+                continue  # the next bytes were there already: no wait
             at = math.inf
-            if timers is not None:
+            if timers is not None:  # (only a wait can outlast a deadline)
                 now = trio.current_time()
                 deadline = timers.deadline(now)
                 if deadline is not None:
@@ -139,12 +150,6 @@ class Driver:
                         timers.timeout(now)
                         continue
                     at = deadline.at
-            if progress or self._woken:
-                turns += 1
-                if turns >= TURNS:
-                    turns = 0
-                    await trio.lowlevel.checkpoint()
-                continue
             turns = 0
             with trio.CancelScope(deadline=at) as self._waiting:
                 if want_write:
@@ -156,21 +161,23 @@ class Driver:
                     await trio.sleep_forever()
             self._waiting = None
 
-    def _recv(self) -> None:
+    def _recv(self) -> bool:
+        """Take what the socket has; whether there was anything (bytes, EOF, a reset)."""
         try:
             data = self.sock.recv(RECV_SIZE)
         except (BlockingIOError, InterruptedError):
-            return
+            return False
         except OSError as exc:
             self.reset = self.eof = True
             conn = self.conn
             conn.report_write_result(CLOSED)  # pending output is dropped: flushes fire
             conn.report_exn(exc)
-            return
+            return True
         if data:
             self.buf = self.buf + data if self.buf else data
         else:
             self.eof = True
+        return True
 
     async def linger(self) -> None:
         """Read and discard until the peer closes too, or `LINGER` seconds."""
