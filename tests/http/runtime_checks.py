@@ -11,6 +11,8 @@ The app (`make_app`):
 | ``POST``/``PUT /echo`` | 200, the body streamed back chunk by chunk, each read only once the previous chunk was written (backpressure) |
 | ``GET /stream/N`` | 200, ``N`` chunks ``chunk i\\n`` (chunked) |
 | ``GET /big/N`` | 200, ``N`` bytes with ``Content-Length``, produced 64 KiB at a time as the previous piece is written |
+| ``GET /iov/N`` | 200, ``N`` six-digit numbers, each its own buffer (``schedule``) |
+| ``GET /fail`` | the handler raises (500) |
 | ``GET /later`` | 200 ``later``, answered 0.3 s later from elsewhere (another thread / a task) |
 | anything else | 404, body not read |
 
@@ -94,6 +96,15 @@ def make_app(later: Later, stats: Stats) -> Callable[[Reqd], None]:
             writer.close()
         elif target.startswith(b"/big/"):
             big(reqd, int(target[5:]))
+        elif target.startswith(b"/iov/"):
+            # N separate buffers queued without copying: more iovecs than one sendmsg takes.
+            n = int(target[5:])
+            writer = reqd.respond_with_streaming(Response(200, [(b"content-length", b"%d" % (n * 6))]))
+            for i in range(n):
+                writer.schedule(b"%06d" % i)
+            writer.close()
+        elif target == b"/fail":
+            raise RuntimeError("the handler failed")
         elif target == b"/later":
             later(reqd, 0.3, lambda: reqd.respond_with_bytes(Response(200), b"later"))
         else:
@@ -422,6 +433,18 @@ def check_pipelining(server: Running) -> None:
     assert len(responses) == 20
     for i, response in enumerate(responses):
         assert response.status == 200 and response.body == b"".join(b"chunk %d\n" % k for k in range(i))
+
+
+def check_iov_max(server: Running) -> None:
+    """A response made of 5000 separate buffers (more than IOV_MAX, 1024 on Linux, can
+    go in one sendmsg) arrives whole; so does a response to a handler that raised (500),
+    and the connection then closes."""
+    with connect(server) as sock:
+        sock.sendall(get("/iov/5000") + get("/fail") + get("/"))
+        responses = parse_responses(recv_all(sock))
+    assert responses[0].body == b"".join(b"%06d" % i for i in range(5000))
+    assert [r.status for r in responses] == [200, 500]
+    assert responses[1].header(b"connection") == b"close"
 
 
 def check_half_close_after_pipelining(server: Running) -> None:

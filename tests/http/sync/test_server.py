@@ -40,6 +40,10 @@ def test_pipelining(server: Running) -> None:
     checks.check_pipelining(server)
 
 
+def test_iov_max_and_a_failing_handler(server: Running) -> None:
+    checks.check_iov_max(server)
+
+
 def test_half_close_after_pipelining(server: Running) -> None:
     checks.check_half_close_after_pipelining(server)
 
