@@ -12,6 +12,7 @@ both, each with its ratio.
 
     uv run python benchmarks/run.py runtimes                 # the full run
     uv run python benchmarks/bench_runtimes.py --seconds 1 --rounds 1   # a quick look
+    uv run python benchmarks/bench_runtimes.py --no-pin      # server and wrk not pinned
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script, or from run.py
+from benchmarks import bench_server
 from benchmarks.bench_server import HERE, PY, Result, Scenario, ServerSpec, running, wrk
 
 SERVERS = [
@@ -45,7 +47,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each wrk run")
     parser.add_argument("--rounds", type=int, default=3, help="runs of every server per scenario")
+    parser.add_argument(
+        "--no-pin", action="store_true",
+        help="let the scheduler place server and wrk (pinned, a server shares CPU 0 with whatever else runs there)",
+    )
     args = parser.parse_args(argv)
+    if args.no_pin:
+        bench_server._pin = lambda cpu: []
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
     runs: dict[tuple[str, str], list[Result]] = {}
@@ -61,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
                     runs.setdefault((spec.name, sc.name), []).append(result)
                     requests = result.rps * args.seconds
                     cpu.setdefault((spec.name, sc.name), []).append(used / requests if requests else float("nan"))
-    print(f"wrk -t1, {args.seconds:g} s per run, {args.rounds} interleaved rounds, median; server on CPU 0, wrk on CPU 1")
+    placement = "not pinned" if args.no_pin else "server on CPU 0, wrk on CPU 1"
+    print(f"wrk -t1, {args.seconds:g} s per run, {args.rounds} interleaved rounds, median; {placement}")
     print(f"{'scenario':30} {'server':13} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>7} {'vs h11':>7} {'CPU us/req':>10} {'vs h11':>7}")
     problems = 0
     for sc in SCENARIOS:
