@@ -158,7 +158,7 @@ def connection_close_sent(result: Result) -> None:
 
 def upgraded(result: Result) -> None:
     assert result.rt.read_upgraded and result.rt.write_upgraded
-    assert result.rt.inbox == b"\x81\x00"
+    assert result.rt.unread == b"\x81\x00"
 
 
 def in_order(result: Result) -> None:

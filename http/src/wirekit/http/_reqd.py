@@ -18,7 +18,7 @@ from ._writer import _STATUS_LINES, PLAIN, field_lines, head_bytes, status_line
 if TYPE_CHECKING:
     from ._server import ServerConnection
 
-__all__ = ["ErrorHandler", "Reqd", "RequestHandler", "default_error_handler"]
+__all__ = ["ErrorHandler", "Reqd", "RequestHandler", "ResponseState", "default_error_handler"]
 
 # Bodies at least this large are scheduled (zero-copy) instead of copied.
 SCHEDULE_THRESHOLD = 4096
@@ -67,6 +67,13 @@ class Reqd:
     `respond_with_upgrade`. The connection frames the response correctly whatever the
     headers say: no body for HEAD, 204 and 304; ``Content-Length`` added or checked;
     chunked to HTTP/1.1 clients and close-delimited to HTTP/1.0 when the length is unknown.
+
+    Attributes: ``request`` (None only for a connection-level error), ``request_body``
+    (a `BodyReader`), ``response`` (set once a response is started), ``response_state``
+    (a `ResponseState`: WAITING until a ``respond_with_*`` call), ``handler_called``
+    (whether the request or error handler has been called for it: a pipelined request
+    waits for the ones before it), ``persistent`` (whether the connection stays open
+    after it), ``error`` (why it failed, if it did).
     """
 
     __slots__ = (
@@ -76,12 +83,12 @@ class Reqd:
         "_state",
         "_writer",
         "error",
+        "handler_called",
         "input_done",
         "persistent",
         "request",
         "request_body",
         "response",
-        "started",
     )
 
     def __init__(
@@ -106,7 +113,7 @@ class Reqd:
         self._writer: BodyWriter | None = None
         self.response: Response | None = None
         self.input_done = body.is_complete  # (a body that came with the head, or none)
-        self.started = False  # whether a handler was called for it
+        self.handler_called = False  # whether its handler (or the error handler) ran
 
     # -- responding --------------------------------------------------------------------
     def _head(self, response: Response) -> tuple[bool, int | None, Headers]:
