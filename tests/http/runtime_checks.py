@@ -650,3 +650,62 @@ def canned_server(answer: bytes | None, close: bool = True) -> Iterator[tuple[st
         done.set()
         listener.close()
         thread.join(5)
+
+
+# ------------------------------------------------------------------------------------
+# Timeouts (the connection's deadlines, applied by the runtime)
+# ------------------------------------------------------------------------------------
+TIMEOUTS = Config(timeout_header=0.5, timeout_keep_alive=0.5, timeout_body=0.5, timeout_write=0.5)
+"""Short timeouts for the timeout checks (the servers get this config)."""
+
+
+def _timed(sock: socket.socket) -> tuple[bytes, float]:
+    started = time.monotonic()
+    data = recv_all(sock)
+    return data, time.monotonic() - started
+
+
+def check_header_timeout(server: Running) -> None:
+    """A request head that stops half-way: 408, then the server closes; not before
+    the header timeout, and well within a few seconds."""
+    with connect(server) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: t\r\nX-Slow:")
+        data, elapsed = _timed(sock)
+    responses = parse_responses(data)
+    assert [r.status for r in responses] == [408] and responses[0].header(b"connection") == b"close"
+    assert 0.4 <= elapsed < 5, elapsed
+
+
+def check_idle_timeout(server: Running) -> None:
+    """A connection that sends nothing, and one idle after a response: both closed
+    quietly (no bytes) after the keep-alive timeout."""
+    with connect(server) as sock:
+        data, elapsed = _timed(sock)
+    assert data == b"" and 0.4 <= elapsed < 5, (data, elapsed)
+    with connect(server) as sock:
+        sock.sendall(get("/"))
+        first = sock.recv(65536)
+        assert parse_responses(first)[0].body == b"Hello, world!"
+        data, elapsed = _timed(sock)
+    assert data == b"" and 0.4 <= elapsed < 5, (data, elapsed)
+
+
+def check_body_timeout(server: Running) -> None:
+    """A body that stalls after its first bytes (the echo already answering): the
+    server closes, and the response is never complete."""
+    with connect(server) as sock:
+        sock.sendall(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n" + b"b" * 10)
+        data, elapsed = _timed(sock)
+    responses = parse_responses(data)
+    assert len(responses) == 1 and not responses[0].complete, data
+    assert 0.4 <= elapsed < 5, elapsed
+
+
+def check_write_timeout(server: Running) -> None:
+    """A client that asks for 100 MB and never reads: once the socket is full and the
+    write timeout passes, the server drops the connection."""
+    with connect(server) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        sock.sendall(get("/big/100000000"))
+        assert wait_until(lambda: server.connections() == 1, timeout=2)
+        assert wait_until(lambda: server.connections() == 0, timeout=8), "the stalled writer was not dropped"

@@ -66,3 +66,25 @@ def test_client_resets(server: Running) -> None:
 
 def test_graceful_stop(server: Running) -> None:
     checks.check_graceful_stop(server)
+
+
+@pytest.fixture
+def short_timeouts() -> Iterator[Running]:
+    with sync_server(checks.TIMEOUTS) as running:
+        yield running
+
+
+def test_header_timeout(short_timeouts: Running) -> None:
+    checks.check_header_timeout(short_timeouts)
+
+
+def test_idle_timeout(short_timeouts: Running) -> None:
+    checks.check_idle_timeout(short_timeouts)
+
+
+def test_body_timeout(short_timeouts: Running) -> None:
+    checks.check_body_timeout(short_timeouts)
+
+
+def test_write_timeout(short_timeouts: Running) -> None:
+    checks.check_write_timeout(short_timeouts)

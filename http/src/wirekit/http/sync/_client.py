@@ -190,8 +190,7 @@ class Connection:
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.cc = ClientConnection(config)
         self._writev = socket_writev(self.sock)
-        self._buf = b""
-        self._eof = self._eof_fed = self._read_closed = self._write_closed = False
+        self._eof = self._read_closed = self._write_closed = False
         self._poller = select.poll()
         self._poller.register(self.sock, 0)
         self._events = 0
@@ -274,18 +273,8 @@ class Connection:
             if not self._read_closed:
                 rop = cc.next_read_operation()
                 if rop is READ:
-                    if self._buf or self._eof:
-                        n = cc.read_eof(self._buf) if self._eof else cc.read(self._buf)
-                        self._buf = self._buf[n:]
-                        if n or (self._eof and not self._eof_fed):
-                            self._eof_fed = self._eof
-                            progress = True
-                        elif self._eof:
-                            self._read_closed = True
-                        else:
-                            want_read = True
-                    else:
-                        want_read = cc.in_flight > 0  # an unexpected close is noticed then
+                    # (an idle connection's close is noticed with the next request)
+                    want_read = cc.in_flight > 0 and not self._eof
                 elif rop is not YIELD:
                     self._read_closed = True
             if done():
@@ -305,6 +294,7 @@ class Connection:
                 self._events = wanted
             if self._poller.poll(int(left * 1000) + 1) and want_read:
                 self._recv()
+                last = time.monotonic()
 
     def _recv(self) -> None:
         try:
@@ -317,9 +307,10 @@ class Connection:
             self._read_closed = self._write_closed = True
             return
         if data:
-            self._buf = self._buf + data if self._buf else data
+            self.cc.read(data)  # it takes every byte, keeping what it cannot use yet
         else:
             self._eof = True
+            self.cc.read_eof()
 
     @property
     def reusable(self) -> bool:

@@ -3,10 +3,12 @@
 
 The loop of a connection thread asks for the next write operation and the next read
 operation, performs what it can without blocking (one ``sendmsg`` of at most ``IOV_MAX``
-buffers, one ``read``/``read_eof`` of held input), and when neither can progress it waits
-in ``poll`` for what they wait on: the socket readable (reader said `READ`), writable
-(the last write was short), a wakeup from another thread (`caller`), or the connection's
-next deadline, on which it calls ``timeout``. Handlers run on the connection's thread
+buffers), and when neither can progress it waits in ``poll`` for what they wait on: the
+socket readable (the reader said `READ`: what arrives goes to ``read``, EOF to
+``read_eof``; the connection keeps what it cannot use yet, so the runtime holds no
+input), writable (the last write was short), a wakeup from another thread (`caller`), or
+the connection's deadline (asked before every wait), on which it calls ``timeout`` and
+goes on. Handlers run on the connection's thread
 (called from inside ``read``), so the connection is only ever touched by that thread.
 
 Backpressure comes from the same loop: while the socket takes no more, no `Write`
@@ -44,7 +46,6 @@ from .. import (
     ServerConnection,
     Write,
 )
-from .._rt_timeouts import timed
 
 __all__ = ["LINGER", "Server", "caller", "serve"]
 
@@ -87,11 +88,8 @@ class _Connection:
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.conn = ServerConnection(server.handler, server.error_handler, server.config)
-        self.timers = timed(self.conn)
         self.writev = socket_writev(sock)  # one sendmsg, IOV_MAX iovecs at most
-        self.buf = b""  # input received and not consumed yet (empty with the new contract)
         self.eof = False  # the client sent EOF
-        self.eof_fed = False
         self.calls: deque[Callable[[], None]] = deque()  # from other threads (`caller`)
         self.wake_r, self.wake_w = _pipe()
         self.woken = False
@@ -126,7 +124,7 @@ class _Connection:
 
     def _serve(self) -> bool:
         """Pump both directions until the writer says `Close`; whether to linger."""
-        conn, sock, timers = self.conn, self.sock, self.timers
+        conn, sock = self.conn, self.sock
         poller = select.poll()
         poller.register(self.wake_r, select.POLLIN)
         poller.register(sock, 0)
@@ -155,18 +153,7 @@ class _Connection:
             if not read_closed:
                 rop = conn.next_read_operation()
                 if rop is READ:
-                    if self.buf or self.eof:
-                        n = conn.read_eof(self.buf) if self.eof else conn.read(self.buf)
-                        self.buf = self.buf[n:]
-                        if n or (self.eof and not self.eof_fed):
-                            self.eof_fed = self.eof
-                            progress = True
-                        elif self.eof:
-                            read_closed = True  # nothing more will come
-                        else:
-                            want_read = True  # part of a message: more bytes needed
-                    else:
-                        want_read = True
+                    want_read = not self.eof  # (after EOF it soon says Close)
                 elif rop is YIELD:
                     conn.yield_reader(self._wake)
                 else:  # Close (or Upgrade)
@@ -174,9 +161,9 @@ class _Connection:
             if progress or self.woken:
                 continue
             now = time.monotonic()  # (asked before every wait: only a wait outlasts it)
-            deadline = timers.deadline(now)
+            deadline = conn.deadline(now)
             if deadline is not None and now >= deadline.at:
-                timers.timeout(now)
+                conn.timeout(now)
                 continue
             wanted = (_IN if want_read else 0) | (_OUT if want_write else 0)
             if wanted != events:
@@ -190,8 +177,8 @@ class _Connection:
                     return False  # reset by the peer
 
     def _recv_now(self) -> bool | None:
-        """Take what the socket has: whether there was anything (bytes or EOF); None if
-        the peer reset the connection."""
+        """Pass what the socket has to the connection (the reader said `READ`): whether
+        there was anything (bytes or EOF); None if the peer reset the connection."""
         try:
             data = self.sock.recv(RECV_SIZE)
         except (BlockingIOError, InterruptedError):
@@ -202,9 +189,10 @@ class _Connection:
             conn.report_exn(exc)
             return None
         if data:
-            self.buf = self.buf + data if self.buf else data
+            self.conn.read(data)  # it takes every byte, keeping what it cannot use yet
         else:
             self.eof = True
+            self.conn.read_eof()
         return True
 
     def _linger(self) -> None:

@@ -2,8 +2,9 @@
 
 Each turn asks for the next write operation and the next read operation and performs
 what can be done without waiting: a `Write` is one non-blocking ``sendmsg`` of at most
-``IOV_MAX`` buffers, then ``report_write_result``; a `READ` with held input calls
-``read`` (``read_eof`` after the peer's EOF). When neither can progress the task waits,
+``IOV_MAX`` buffers, then ``report_write_result``. What arrives while the reader says
+`READ` goes to ``read`` (EOF to ``read_eof``); the connection keeps what it cannot use
+yet, so the driver holds no input. When neither can progress the task waits,
 in a cancel scope whose deadline is the connection's next deadline, for what they wait
 on: the socket writable (a short write: while it is full nothing is read either, so a
 client that does not read stops being served -- backpressure), else readable (the reader
@@ -29,8 +30,7 @@ from typing import Protocol
 import trio
 from wirekit.serializer import BytesLike, PeerClosed, socket_writev
 
-from .. import CLOSED, READ, YIELD, Close, ReadOperation, Write, WriteOperation
-from .._rt_timeouts import Timed
+from .. import CLOSED, READ, YIELD, Close, Deadline, ReadOperation, Write, WriteOperation
 
 __all__ = ["LINGER", "Driver", "own"]
 
@@ -40,6 +40,13 @@ LINGER = 2.0
 RECV_SIZE = 65536
 TURNS = 64
 """Turns a connection runs without waiting before it lets other tasks run."""
+
+
+class Timed(Protocol):
+    """A connection that reports deadlines (a `ServerConnection`)."""
+
+    def deadline(self, now: float) -> Deadline | None: ...
+    def timeout(self, now: float) -> None: ...
 
 
 class _Connection(Protocol):
@@ -71,7 +78,6 @@ class Driver:
         self.conn = conn
         self.sock = sock
         self.timers = timers
-        self.buf = b""  # input received and not consumed yet (empty with the new contract)
         self.eof = False  # the peer sent EOF
         self.reset = False  # the peer reset the connection
         self._writev = socket_writev(sock)
@@ -93,7 +99,7 @@ class Driver:
         """Serve until the writer says `Close`; whether the peer may still be sending
         (then call `linger`)."""
         conn, sock, timers = self.conn, self.sock, self.timers
-        eof_fed = read_closed = False
+        read_closed = False
         turns = 0
         while True:
             self._woken = progress = want_read = want_write = False
@@ -116,18 +122,7 @@ class Driver:
             if not read_closed:
                 rop = conn.next_read_operation()
                 if rop is READ:
-                    if self.buf or self.eof:
-                        n = conn.read_eof(self.buf) if self.eof else conn.read(self.buf)
-                        self.buf = self.buf[n:]
-                        if n or (self.eof and not eof_fed):
-                            eof_fed = self.eof
-                            progress = True
-                        elif self.eof:
-                            read_closed = True  # nothing more will come
-                        else:
-                            want_read = True  # part of a message: more bytes needed
-                    else:
-                        want_read = True
+                    want_read = not self.eof  # (after EOF it soon says Close)
                 elif rop is YIELD:
                     conn.yield_reader(self._wake)
                 else:  # Close (or Upgrade)
@@ -162,7 +157,8 @@ class Driver:
             self._waiting = None
 
     def _recv(self) -> bool:
-        """Take what the socket has; whether there was anything (bytes, EOF, a reset)."""
+        """Pass what the socket has to the connection (the reader said `READ`); whether
+        there was anything (bytes, EOF, a reset)."""
         try:
             data = self.sock.recv(RECV_SIZE)
         except (BlockingIOError, InterruptedError):
@@ -174,9 +170,10 @@ class Driver:
             conn.report_exn(exc)
             return True
         if data:
-            self.buf = self.buf + data if self.buf else data
+            self.conn.read(data)  # it takes every byte, keeping what it cannot use yet
         else:
             self.eof = True
+            self.conn.read_eof()
         return True
 
     async def linger(self) -> None:

@@ -24,7 +24,6 @@ from typing import Any
 import trio
 
 from .. import Config, ErrorHandler, RequestHandler, ServerConnection
-from .._rt_timeouts import timed
 from ._driver import Driver, own
 
 __all__ = ["Server", "serve", "spawn"]
@@ -105,7 +104,7 @@ class Server:
     async def _serve_stream(self, stream: trio.SocketStream) -> None:
         sock = own(stream.socket)
         conn = ServerConnection(self.handler, self.error_handler, self.config)
-        driver = Driver(conn, sock, timed(conn))
+        driver = Driver(conn, sock, conn)
         self.connections.add(conn)
         try:
             async with trio.open_nursery() as nursery:
