@@ -29,6 +29,7 @@ import hashlib
 import os
 import queue
 import re
+import resource
 import shutil
 import socket
 import struct
@@ -567,6 +568,22 @@ def check_client_resets(server: Running) -> None:
     with connect(server) as sock:
         sock.sendall(get("/", "Connection: close"))
         assert parse_responses(recv_all(sock))[0].body == b"Hello, world!"
+
+
+def check_reset_while_the_handler_works(server: Running) -> None:
+    """A client resets while its handler is still working elsewhere (``/later``, the
+    last request: the server reads no more from it): the server waits for the handler
+    without spinning (little CPU time meanwhile), then the connection goes away."""
+    with connect(server) as sock:
+        sock.sendall(get("/later", "Connection: close"))
+        time.sleep(0.05)
+        reset(sock)
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    time.sleep(0.25)  # the handler answers 0.3 s after the request
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    assert used < 0.02, f"{used:.3f} s of CPU while waiting for the handler"
+    assert wait_until(lambda: server.connections() == 0, timeout=5), server.connections()
 
 
 def check_graceful_stop(server: Running) -> None:

@@ -64,6 +64,10 @@ def test_client_resets(server: Running) -> None:
     checks.check_client_resets(server)
 
 
+def test_reset_while_the_handler_works(server: Running) -> None:
+    checks.check_reset_while_the_handler_works(server)
+
+
 def test_graceful_stop(server: Running) -> None:
     checks.check_graceful_stop(server)
 

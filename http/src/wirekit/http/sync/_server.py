@@ -57,6 +57,7 @@ LINGER = 2.0
 RECV_SIZE = 65536
 _IN = select.POLLIN | select.POLLHUP | select.POLLERR
 _OUT = select.POLLOUT
+_GONE = select.POLLHUP | select.POLLERR
 _local = threading.local()
 
 
@@ -173,7 +174,9 @@ class _Connection:
             for fd, ready in poller.poll(wait):
                 if fd == self.wake_r:
                     _drain(fd)
-                elif ready & _IN and want_read and self._recv_now() is None:
+                elif ready & _IN and (want_read or ready & _GONE) and self._recv_now() is None:
+                    # (poll reports a reset even when not asked: without this recv, a
+                    # connection whose handler is still working would spin)
                     return False  # reset by the peer
 
     def _recv_now(self) -> bool | None:
