@@ -17,6 +17,9 @@ from wirekit.http import Config, LocalProtocolError, Reqd, Response
 
 from tests.http.runtime import EchoApp, Result, check_splits, get, parse_responses
 
+# Every test here runs with the common paths and caches, and in the oracle mode.
+pytestmark = pytest.mark.usefixtures("both_paths")
+
 Handler = Callable[[Reqd], None]
 AppFactory = Callable[[], Handler]
 

@@ -18,7 +18,7 @@ from wirekit.serializer import Close as SClose
 
 from . import _grammar as g
 from ._body import BodyReader, BodyWriter, ChunkedDecoder, CloseDecoder, Decoder, FixedDecoder
-from ._config import Config
+from ._config import DEFAULT_CONFIG, Config
 from ._errors import LocalProtocolError, RemoteProtocolError
 from ._framing import (
     BodyKind,
@@ -95,7 +95,7 @@ class ClientConnection(HeldInput, Wakeups):
     """One HTTP/1.1 client connection, sans IO (see the module docstring)."""
 
     def __init__(self, config: Config | None = None) -> None:
-        self._config = config = config or Config()
+        self._config = config = config or DEFAULT_CONFIG
         self._out = Serializer(config.response_buffer_size)
         self._waiting: deque[Respd] = deque()  # requests whose response has not ended
         self._unsent: deque[Respd] = deque()  # requests written only after the current body

@@ -7,8 +7,9 @@ so a limit is described once, here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Final
 
-__all__ = ["Config"]
+__all__ = ["DEFAULT_CONFIG", "Config"]
 
 
 @dataclass(frozen=True)
@@ -91,3 +92,7 @@ class Config:
                 raise ValueError(f"Config.{name} must be positive")
         if self.max_request_line > self.max_header_bytes:
             raise ValueError("Config.max_request_line cannot exceed max_header_bytes")
+
+
+DEFAULT_CONFIG: Final = Config()
+"""The defaults, shared by every connection made without a config (it is immutable)."""

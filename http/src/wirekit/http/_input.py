@@ -42,35 +42,53 @@ class HeldInput:
         raise NotImplementedError
 
     def read(self, data: BytesLike) -> int:
-        """Take bytes received from the peer; returns ``len(data)`` (all are taken), or
-        0 once the reader has closed (the bytes are not wanted; nothing is kept).
+        """Take bytes received from the peer; returns ``len(data)``: all are taken.
+        Once the reader has closed the bytes are not wanted: it returns how many were
+        used (0 if it had closed before) and keeps nothing.
 
-        Call it only after `next_read_operation` returned `READ`. Whatever cannot be
-        used yet is kept and used before any later input; handlers of the requests (or
+        Call it after `next_read_operation` returned `READ`. Whatever cannot be used yet
+        is kept and used before any later input; handlers of the requests (or
         responses) completed by these bytes run inside this call."""
-        return self._feed(data, False)
+        if self._held:
+            return self._feed(data, False)
+        # The usual case (nothing held), without the extra call.
+        n = len(data)
+        self._received += n
+        used = self._read(data, False)
+        if used < n:
+            return self._keep(data, used, False)
+        return n
 
     def read_eof(self, data: BytesLike = b"") -> int:
         """Like `read`, for the last bytes of the stream (possibly none): the peer sends
-        nothing more. Returns ``len(data)`` (0 once the reader has closed)."""
+        nothing more. Returns what `read` returns."""
         return self._feed(data, True)
 
     def _feed(self, data: BytesLike, eof: bool) -> int:
-        if self._input_closed():
-            return 0
         n = len(data)
         self._received += n
-        if self._held:
-            data = self._held + data
+        held = self._held
+        if held:
+            data = held + data
             eof = eof or self._held_eof
             self._held = b""
         used = self._read(data, eof)
-        if used < len(data) and not self._input_closed():
-            # A copy: the runtime may reuse its receive buffer.
-            self._held = bytes(data[used:])
-            self._held_eof = eof
-            self._held_blocked = self._reading()
+        if used < len(data):
+            # What `read` reports counts only this call's bytes (the held ones were
+            # taken by an earlier call).
+            return max(0, self._keep(data, used, eof) - len(held))
         return n
+
+    def _keep(self, data: BytesLike, used: int, eof: bool) -> int:
+        """Keep ``data[used:]`` for later, unless the reader has closed (then the rest
+        is not wanted); returns the bytes taken."""
+        if self._input_closed():
+            return used
+        # A copy: the runtime may reuse its receive buffer.
+        self._held = bytes(data[used:])
+        self._held_eof = eof
+        self._held_blocked = self._reading()
+        return len(data)
 
     def _resume_held(self) -> None:
         """Use held input the connection can take now (from ``next_read_operation``)."""

@@ -26,6 +26,8 @@ SCHEDULE_THRESHOLD = 4096
 # smaller ones are copied, so that pipelined responses coalesce into one buffer.
 COPY_LIMIT = 1024
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+# False: every response takes the general path (the oracle mode, `_oracle`).
+_FAST = True
 
 
 
@@ -210,7 +212,8 @@ class Reqd:
         conn = self._conn
         n = len(data)
         if (
-            framing in (PLAIN, n)  # no framing field, or the right Content-Length
+            _FAST
+            and framing in (PLAIN, n)  # no framing field, or the right Content-Length
             and status in _SIZED_STATUSES
             and self._state is _WAITING
             and not conn._closing  # (the output only closes once the connection is closing)

@@ -43,7 +43,7 @@ from ._body import (
     _take,
     empty_body,
 )
-from ._config import Config
+from ._config import DEFAULT_CONFIG, Config
 from ._errors import LocalProtocolError, RemoteProtocolError
 from ._framing import BodyKind, request_framing
 from ._heads import REQUEST_HEAD, head_error, parse_head
@@ -83,6 +83,9 @@ _HEAD_TIMEOUT = TimeoutKind.HEAD
 _BODY_TIMEOUT = TimeoutKind.BODY
 _IDLE_TIMEOUT = TimeoutKind.IDLE
 _WRITE_TIMEOUT = TimeoutKind.WRITE
+# False: the common paths (a whole head in one match, a small body taken with its head,
+# the usual retirement of an answered request) give way to the general ones (`_oracle`).
+_FAST = True
 
 
 class ServerConnection(HeldInput, Wakeups):
@@ -106,7 +109,7 @@ class ServerConnection(HeldInput, Wakeups):
     ) -> None:
         self._handler = request_handler
         self._error_handler = error_handler or default_error_handler
-        self._config = config = config or Config()
+        self._config = config = config or DEFAULT_CONFIG
         self._out = Serializer(config.response_buffer_size)
         # A list, not a deque: it is short (bounded by max_pipelined_requests) and an
         # empty deque already holds a 0.5 KiB block, per connection.
@@ -263,7 +266,7 @@ class ServerConnection(HeldInput, Wakeups):
         config = self._config
         cap = config.max_header_bytes
         got = None
-        if self._head_parse is None:  # the usual case: a whole head, one match
+        if self._head_parse is None and _FAST:  # the usual case: a whole head, one match
             got = REQUEST_HEAD(data, off, n if n - off <= cap else off + cap)
         if got is None:
             got, self._head_parse, error = parse_head(self._head_parse, data, off, n, eof, config)
@@ -299,7 +302,8 @@ class ServerConnection(HeldInput, Wakeups):
         if kind is _KIND_NONE:
             reqd = Reqd(self, request, framing, _NO_BODY)
         elif (
-            kind is _KIND_FIXED
+            _FAST
+            and kind is _KIND_FIXED
             and off + used + framing.length <= n
             and framing.length <= config.request_body_buffer_size
             and not framing.expect_continue
@@ -425,7 +429,8 @@ class ServerConnection(HeldInput, Wakeups):
         body = reqd.request_body
         queue = self._queue
         if (
-            reqd.input_done
+            _FAST
+            and reqd.input_done
             and reqd.persistent
             and not self._closing
             and queue

@@ -121,10 +121,35 @@ class HttpProtocol(asyncio.Protocol):
         self._close_after_first = False  # retiring: answer the first request, then close
         self.client: tuple[str, int] | None = None
         self.server: tuple[str, int] | None = None
-        # Resolved once the client stops sending (EOF) or the connection closes.
-        self.disconnected: asyncio.Future[None] = self.loop.create_future()
-        # Resolved once the connection is gone (`connection_lost`): nothing more goes out.
-        self.lost: asyncio.Future[None] = self.loop.create_future()
+        # The `disconnected` and `lost` futures, made when first asked for (most native
+        # handlers never ask: two futures per idle connection are ~0.4 KiB).
+        self._disconnected: asyncio.Future[None] | None = None
+        self._lost: asyncio.Future[None] | None = None
+        self._client_gone = False  # EOF or closed: `disconnected` is resolved
+        self._transport_gone = False  # connection_lost: `lost` is resolved
+
+    @property
+    def disconnected(self) -> asyncio.Future[None]:
+        """Resolved once the client stops sending (EOF) or the connection closes."""
+        if self._disconnected is None:
+            self._disconnected = self.loop.create_future()
+            if self._client_gone:
+                self._disconnected.set_result(None)
+        return self._disconnected
+
+    @property
+    def lost(self) -> asyncio.Future[None]:
+        """Resolved once the connection is gone (`connection_lost`): nothing more goes out."""
+        if self._lost is None:
+            self._lost = self.loop.create_future()
+            if self._transport_gone:
+                self._lost.set_result(None)
+        return self._lost
+
+    def _mark_disconnected(self) -> None:
+        self._client_gone = True
+        if self._disconnected is not None and not self._disconnected.done():
+            self._disconnected.set_result(None)
 
     # -- asyncio.Protocol ----------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -173,8 +198,7 @@ class HttpProtocol(asyncio.Protocol):
             return False  # the end of a lingering close: the transport closes
         # The client sends nothing more: ASGI apps waiting in receive() get http.disconnect
         # (responses still go out to a half-closed client).
-        if not self.disconnected.done():
-            self.disconnected.set_result(None)
+        self._mark_disconnected()
         conn = self.conn
         if conn is not None and not self._closed:
             conn.read_eof()
@@ -186,10 +210,10 @@ class HttpProtocol(asyncio.Protocol):
         self._closed = True
         if self.transport is not None:
             self._state.lingering.discard(self.transport)
-        if not self.disconnected.done():
-            self.disconnected.set_result(None)
-        if not self.lost.done():
-            self.lost.set_result(None)
+        self._mark_disconnected()
+        self._transport_gone = True
+        if self._lost is not None and not self._lost.done():
+            self._lost.set_result(None)
         self._cancel_timer()
         self._state.connections.discard(self)
         conn = self.conn
@@ -345,8 +369,7 @@ class HttpProtocol(asyncio.Protocol):
         if self._closed:
             return
         self._closed = True
-        if not self.disconnected.done():
-            self.disconnected.set_result(None)
+        self._mark_disconnected()
         self._cancel_timer()
         self._state.connections.discard(self)
         transport = self.transport
