@@ -44,8 +44,8 @@ def servers(loop: str) -> list[ServerSpec]:
     uvicorn = [PY, "-m", "uvicorn", "apps:asgi_app", "--no-access-log", "--log-level", "warning", "--loop", loop, "--port", "{port}"]
     return [
         ServerSpec(f"bare asyncio protocol ({loop})", [PY, str(HERE / "bare_server.py"), "--loop", loop, "--port", "{port}"], echo=False),
-        ServerSpec(f"wirekit native demo ({loop})", [PY, "-m", "wirekit.http", "serve", "--loop", loop, "--port", "{port}"]),
-        ServerSpec(f"wirekit + ASGI app ({loop})", [PY, "-m", "wirekit.http", "serve", "apps:asgi_app", "--loop", loop, "--port", "{port}"]),
+        ServerSpec(f"wirekit native demo ({loop})", [PY, "-m", "wirekit.http", "serve", "--no-access-log", "--loop", loop, "--port", "{port}"]),
+        ServerSpec(f"wirekit + ASGI app ({loop})", [PY, "-m", "wirekit.http", "serve", "apps:asgi_app", "--no-access-log", "--loop", loop, "--port", "{port}"]),
         ServerSpec(f"uvicorn + h11 ({loop})", [*uvicorn, "--http", "h11"]),
         ServerSpec(f"uvicorn + httptools ({loop})", [*uvicorn, "--http", "httptools"]),
     ]

@@ -52,7 +52,7 @@ def wrk_round(port: int, seconds: float, connections: int) -> tuple[int, int]:
 
 
 def soak(app: str | None, goal: int, round_seconds: float, connections: int, warmup: float = 5.0) -> tuple[Soak, int]:
-    argv = [PY, "-m", "wirekit.http", "serve", *([app] if app else []), "--loop", "asyncio", "--port", "{port}"]
+    argv = [PY, "-m", "wirekit.http", "serve", *([app] if app else []), "--no-access-log", "--loop", "asyncio", "--port", "{port}"]
     result = Soak()
     with running(ServerSpec("wirekit serve", argv)) as (port, proc):
         wrk_round(port, warmup, connections)  # warm up: caches, buffers, the allocator's pools

@@ -55,7 +55,9 @@ __all__ = [
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[3]  # the workspace root (tests import from it)
-STARTUP = re.compile(r"wirekit listening on http://(\[[^\]]+\]|[^\s:]+):(\d+)")
+STARTUP = re.compile(
+    r"wirekit listening on (?:(?P<scheme>https?)://(?P<host>\[[^\]]+\]|[^\s:]+):(?P<port>\d+)|unix:(?P<path>\S+))"
+)
 APPS = "tests.http.aio.apps"
 
 
@@ -294,6 +296,8 @@ class ServerProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self.host = ""
         self.port = 0
+        self.scheme = "http"
+        self.uds: str | None = None  # the socket path, when it listens on a unix socket
         self._kept: tuple[str, str] | None = None
 
     def __enter__(self) -> ServerProcess:
@@ -317,8 +321,12 @@ class ServerProcess:
         deadline = time.monotonic() + self.startup_timeout
         while True:
             m = STARTUP.search(self.stdout)
+            if m and m.group("path"):
+                self.uds = m.group("path")
+                return
             if m:
-                self.host, self.port = m.group(1).strip("[]"), int(m.group(2))
+                self.host, self.port = m.group("host").strip("[]"), int(m.group("port"))
+                self.scheme = m.group("scheme")
                 return
             if self.proc.poll() is not None:
                 raise AssertionError(f"the server exited ({self.proc.returncode}) before listening:\n{self.stderr}")
@@ -334,7 +342,7 @@ class ServerProcess:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     @property
     def address(self) -> tuple[str, int]:

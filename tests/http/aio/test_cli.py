@@ -40,7 +40,7 @@ def test_every_config_field_is_an_option(capsys: pytest.CaptureFixture[str]) -> 
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
     for f in dataclasses.fields(ServeConfig):
-        assert flag(f.name) in text, f.name
+        assert f.metadata.get("flag", flag(f.name)) in text, f.name
         assert str(f.metadata["help"]).split()[0] in text
     assert "APP" in text and "/stream/N" in text
 
@@ -151,7 +151,8 @@ def test_python_m_wirekit_http_serve_runs_the_demo() -> None:
 
         arun(fetch())
         assert server.stop(signal.SIGINT) == 0
-        assert server.stderr == "", "nothing is logged by default"
+        lines = server.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("INFO:wirekit.access:"), "only the access log by default"
 
 
 def test_the_wirekit_script() -> None:
@@ -178,7 +179,7 @@ def test_loop_option(loop: str) -> None:
         result = wirekit("serve", "--loop", "uvloop", "--port", "0")
         assert result.returncode == 2 and "uvloop" in result.stderr and result.stderr.count("\n") == 1
         return
-    with ServerProcess("--loop", loop) as server:
+    with ServerProcess("--loop", loop, "--no-access-log") as server:
 
         async def requests() -> None:
             conn = await RawConnection.open(server.address)
@@ -192,8 +193,8 @@ def test_loop_option(loop: str) -> None:
     assert server.stderr == "", server.stderr
 
 
-def test_access_log_option_logs_requests_in_common_log_format() -> None:
-    with ServerProcess("--access-log") as server:
+def test_access_log_logs_requests_in_common_log_format_with_size_and_duration() -> None:
+    with ServerProcess() as server:  # on by default
 
         async def requests() -> None:
             conn = await RawConnection.open(server.address)
@@ -205,7 +206,9 @@ def test_access_log_option_logs_requests_in_common_log_format() -> None:
         arun(requests())
         assert server.stop() == 0
     lines = [line for line in server.stderr.splitlines() if '" ' in line]
-    pattern = re.compile(r'127\.0\.0\.1 - - \[[^\]]+\] "(GET / HTTP/1\.1" 200|GET /bytes/7 HTTP/1\.1" 200|HEAD /nope HTTP/1\.1" 404) -$')
+    pattern = re.compile(
+        r'127\.0\.0\.1 - - \[[^\]]+\] "(GET / HTTP/1\.1" 200 13|GET /bytes/7 HTTP/1\.1" 200 7|HEAD /nope HTTP/1\.1" 404 0) \d+\.\d{3}ms$'
+    )
     assert len(lines) == 3 and all(pattern.search(line) for line in lines), server.stderr
 
 
@@ -227,3 +230,12 @@ def test_limit_concurrency_and_keep_alive_timeout_options() -> None:
 
         arun(main())
         assert server.stop() == 0
+
+
+def test_uvicorn_spellings_of_config_options() -> None:
+    args = build_parser().parse_args(
+        ["serve", "--h11-max-incomplete-event-size", "20000", "--timeout-graceful-shutdown", "3", "--header", "A:1", "--header", "B:2"]
+    )
+    assert http_config_from_args(args).max_header_bytes == 20000
+    config = config_from_args(args)
+    assert config.timeout_graceful == 3.0 and config.headers == ("A:1", "B:2")

@@ -39,7 +39,8 @@ def test_head_root_has_the_length_and_no_body() -> None:
 
 def test_exact_bytes_of_a_response() -> None:
     async def main() -> bytes:
-        async with running() as server:
+        # Without the Date and Server fields (on by default; tests/http/aio/test_headers.py).
+        async with running(date_header=False, server_header=False) as server:
             conn = await RawConnection.open(server.address)
             await conn.send(get("/", "Connection: close"))
             return await conn.rest()

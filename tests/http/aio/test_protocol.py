@@ -623,7 +623,7 @@ def test_max_requests_calls_the_server_back() -> None:
 
 
 CLF = re.compile(
-    r'^127\.0\.0\.1 - - \[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "(?P<line>[^"]*)" (?P<status>\d{3}) -$'
+    r'^127\.0\.0\.1 - - \[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "(?P<line>[^"]*)" (?P<status>\d{3}) (?P<size>\d+|-) \d+\.\d{3}ms$'
 )
 
 
@@ -646,9 +646,9 @@ def test_access_log_uses_the_common_log_format(caplog: pytest.LogCaptureFixture)
     ]
 
 
-def test_access_log_is_off_by_default(caplog: pytest.LogCaptureFixture) -> None:
+def test_access_log_can_be_turned_off(caplog: pytest.LogCaptureFixture) -> None:
     async def main() -> None:
-        _protocol, transport = connect()
+        _protocol, transport = connect(access_log=False)
         transport.send(get("/"))
         await settle()
 

@@ -408,6 +408,20 @@ _NEXT_CHUNK_LINE = fast_prefix(g.next_chunk_line)
 _TRAILER_SECTION = fast_prefix(g.trailer_section)
 
 
+# A chunk size has at most 16 hex digits (sizes up to 2**64 - 1).
+_MAX_SIZE_DIGITS = 16
+# The longest chunk-size line read as a whole (besides its extensions): the CRLF ending
+# the chunk before, more than 16 digits (so that "too large" is reported as such), CRLF.
+_SIZE_LINE = 2 + _MAX_SIZE_DIGITS + 2 + 2
+# What a state's step returns: the new position, the next state, the data bytes taken.
+_Step = tuple[int, "_Chunk", int]
+
+
+def _slice(data: BytesLike, off: int, n: int) -> bytes:
+    """``data[off:off + n]`` as bytes (a slice of a bytearray or memoryview is copied)."""
+    return data[off : off + n] if type(data) is bytes else bytes(data[off : off + n])
+
+
 class ChunkedDecoder(Decoder):
     """A chunked body (RFC 9112 §7.1): chunk-size lines, data, CRLF, trailers."""
 
@@ -446,102 +460,118 @@ class ChunkedDecoder(Decoder):
 
     def _check_line(self, digits: bytes, ext: bytes) -> None:
         """The limits on a chunk-size line: the size's digits and the extensions' bytes."""
-        if len(digits) > 16:
+        if len(digits) > _MAX_SIZE_DIGITS:
             raise RemoteProtocolError("chunk size too large")
         self._ext_budget -= len(ext)
         if self._ext_budget < 0:
             raise RemoteProtocolError("too many chunk-extension bytes")
 
     def feed(self, data: BytesLike, off: int, end: int, eof: bool, room: int, body: BodyReader) -> int:
+        # Size lines (with the chunks that are all here) are read in this loop, the
+        # common case; a chunk's data that spans reads (`_data`) and the trailer section
+        # (`_trailer_section`) have their own steps. The chunks' data found in this input
+        # is handed to ``body`` as one piece at the end.
         start = off
         state = self._state
-        # The data of the chunks in this input, handed over as one piece at the end.
         pieces: list[bytes] = []
-        push = pieces.append
-        copy = type(data) is not bytes  # slices of a bytearray or memoryview are copied out
         max_body = self._max_body
+        copy = type(data) is not bytes  # slices of a bytearray or memoryview are copied out
         try:
             while off < end or (eof and state is not _CHUNKS_DONE):
-                if state is _DATA:
-                    remaining = self._remaining
-                    n = end - off
-                    if n > remaining:
-                        n = remaining
-                    if n > room:
-                        n = room
-                    if n:
-                        push(bytes(data[off : off + n]) if copy else data[off : off + n])  # type: ignore[arg-type]
-                        off += n
-                        room -= n
-                        remaining -= n
-                        self._remaining = remaining
-                    if remaining:
-                        if eof and off == end:
-                            raise RemoteProtocolError("the input ended inside a chunk")
-                        break
-                    state = _DATA_END
-                elif state is _DATA_END or state is _LINE:
-                    # The first size line, or the CRLF ending a chunk and the next size line.
+                if state is _DATA_END or state is _LINE:
                     line = None
                     if self._parse is None:  # the usual case: the whole line is here, one match
-                        limit = off + 22 + self._ext_budget
-                        line = (_NEXT_CHUNK_LINE if state is _DATA_END else _CHUNK_LINE)(
-                            data, off, end if end <= limit else limit
-                        )
-                    if line is not None:
-                        (digits, ext), off = line
-                    else:
-                        got = self._step(
-                            g.next_chunk_line if state is _DATA_END else g.chunk_line, data, off, end, eof, 22 + self._ext_budget
-                        )
-                        if got is None:
+                        limit = off + _SIZE_LINE + self._ext_budget
+                        line = (_NEXT_CHUNK_LINE if state is _DATA_END else _CHUNK_LINE)(data, off, end if end <= limit else limit)
+                    if line is None:
+                        line = self._size_line(state, data, off, end, eof)
+                        if line is None:
                             break
-                        (digits, ext), used = got
-                        off += used
-                    if ext or len(digits) > 16:
+                    (digits, ext), off = line
+                    if ext or len(digits) > _MAX_SIZE_DIGITS:
                         self._check_line(digits, ext)
                     size = int(digits, 16)  # hex digits only: the grammar matched 1*HEXDIG
+                    if max_body is not None and size:
+                        self._count(size, max_body)
                     if not size:
                         state = _TRAILERS
-                        continue
-                    if max_body is not None:
-                        self._total += size
-                        if self._total > max_body:
-                            raise RemoteProtocolError("request body too large", Status.CONTENT_TOO_LARGE)
-                    if size <= room and off + size <= end:  # the whole chunk is here too
-                        push(bytes(data[off : off + size]) if copy else data[off : off + size])  # type: ignore[arg-type]
+                    elif size <= room and off + size <= end:  # the whole chunk is here too
+                        # (`_slice`, inlined: once per chunk)
+                        pieces.append(data[off : off + size] if copy is False else bytes(data[off : off + size]))  # type: ignore[arg-type]
                         off += size
                         room -= size
                         state = _DATA_END
                     else:
                         self._remaining = size
                         state = _DATA
-                elif state is _TRAILERS:
-                    got = None
-                    if self._parse is None:  # usually no trailers: one match
-                        cap = self._max_trailer_bytes
-                        got = _TRAILER_SECTION(data, off, end if end - off <= cap else off + cap)
-                    if got is not None:
-                        fields, off = got
-                    else:
-                        got = self._step(g.trailer_section, data, off, end, eof, self._max_trailer_bytes)
-                        if got is None:
-                            break
-                        fields, used = got
-                        off += used
-                    if len(fields) > self._max_headers:
-                        raise RemoteProtocolError("too many trailer fields", Status.REQUEST_HEADER_FIELDS_TOO_LARGE)
-                    for name, _ in fields:
-                        if name.lower() in FORBIDDEN_TRAILERS:
-                            raise RemoteProtocolError(f"{name.decode()} is not allowed in a trailer")
-                    state = _CHUNKS_DONE
-                    self.done = True
-                    self.trailers = Headers.from_wire(fields) if fields else None
+                    continue
+                step = (
+                    self._data(data, off, end, eof, room, pieces) if state is _DATA
+                    else self._trailer_section(data, off, end, eof) if state is _TRAILERS
+                    else None
+                )
+                if step is None:
                     break
-                else:
-                    break
+                off, state, taken = step
+                room -= taken
         finally:
             self._state = state
             if pieces:
                 body.push(pieces[0] if len(pieces) == 1 else b"".join(pieces))
         return off - start
+
+    def _size_line(self, state: _Chunk, data: BytesLike, off: int, end: int, eof: bool) -> tuple[Any, int] | None:
+        """LINE / DATA_END when the line is not all here: (the CRLF ending a chunk and) a
+        chunk-size line read incrementally: ((digits, extensions), position after it),
+        or None to wait for more input."""
+        rule = g.next_chunk_line if state is _DATA_END else g.chunk_line
+        got = self._step(rule, data, off, end, eof, _SIZE_LINE + self._ext_budget)
+        if got is None:
+            return None
+        value, used = got
+        return value, off + used
+
+    def _count(self, size: int, max_body: int) -> None:
+        """The body limit: ``size`` more bytes announced."""
+        self._total += size
+        if self._total > max_body:
+            raise RemoteProtocolError("request body too large", Status.CONTENT_TOO_LARGE)
+
+    def _data(
+        self, data: BytesLike, off: int, end: int, eof: bool, room: int, pieces: list[bytes]
+    ) -> _Step | None:
+        """DATA: the rest of a chunk's data, as much as is here and fits in ``room``."""
+        remaining = self._remaining
+        n = min(end - off, remaining, room)
+        if n:
+            pieces.append(_slice(data, off, n))
+            remaining -= n
+            self._remaining = remaining
+        if not remaining:
+            return off + n, _DATA_END, n
+        if eof and off + n == end:
+            raise RemoteProtocolError("the input ended inside a chunk")
+        return (off + n, _DATA, n) if n else None
+
+    def _trailer_section(self, data: BytesLike, off: int, end: int, eof: bool) -> _Step | None:
+        """TRAILERS: the trailer section (usually empty), checked; the body is done."""
+        got = None
+        if self._parse is None:  # usually no trailers: one match
+            cap = self._max_trailer_bytes
+            got = _TRAILER_SECTION(data, off, end if end - off <= cap else off + cap)
+        if got is not None:
+            fields, off = got
+        else:
+            got = self._step(g.trailer_section, data, off, end, eof, self._max_trailer_bytes)
+            if got is None:
+                return None
+            fields, used = got
+            off += used
+        if len(fields) > self._max_headers:
+            raise RemoteProtocolError("too many trailer fields", Status.REQUEST_HEADER_FIELDS_TOO_LARGE)
+        for name, _ in fields:
+            if name.lower() in FORBIDDEN_TRAILERS:
+                raise RemoteProtocolError(f"{name.decode()} is not allowed in a trailer")
+        self.done = True
+        self.trailers = Headers.from_wire(fields) if fields else None
+        return off, _CHUNKS_DONE, 0

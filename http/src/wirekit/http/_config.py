@@ -31,7 +31,11 @@ class Config:
 
     max_request_line: int = field(default=8192, metadata={"help": "longest request line (414 beyond)"})
     max_header_bytes: int = field(
-        default=65536, metadata={"help": "largest request head, request line included (431 beyond)"}
+        default=65536,
+        metadata={
+            "help": "largest request head, request line included (431 beyond)",
+            "aliases": ("--h11-max-incomplete-event-size",),
+        },
     )
     max_headers: int = field(default=100, metadata={"help": "most header fields in a head (431 beyond)"})
     max_chunk_extension_bytes: int = field(

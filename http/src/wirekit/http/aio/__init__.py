@@ -1,8 +1,9 @@
 """wirekit.http.aio: the asyncio runtime for `wirekit.http` connections.
 
 `serve` / `Server` run a server for an ASGI 3 app, a native handler (a callable taking a
-`Reqd`), or the built-in demo; `Client` is an asyncio HTTP/1.1 client with keep-alive
-pools. This is the only part of wirekit.http that imports asyncio: the protocol just moves
+`Reqd`), or the built-in demo (`WSGIAdapter` makes a WSGI app an ASGI one,
+`ProxyHeaders` applies a trusted proxy's X-Forwarded-For/-Proto); `Client` is an asyncio
+HTTP/1.1 client with keep-alive pools. This is the only part of wirekit.http that imports asyncio: the protocol just moves
 bytes between sockets and the sans-IO connections.
 """
 
@@ -11,8 +12,10 @@ from ._client import Client, ClientResponse
 from ._config import ServeConfig
 from ._demo import demo_handler
 from ._protocol import HttpProtocol, ServerState
-from ._server import AppError, Server, load_app, run, serve
+from ._proxy import ProxyHeaders
+from ._server import AppError, Server, StartupError, load_app, run, serve
 from ._simple import SimpleHandler, simple_handler
+from ._wsgi import WSGIAdapter
 
 __all__ = [
     "ASGIApp",
@@ -21,10 +24,13 @@ __all__ = [
     "ClientResponse",
     "HttpProtocol",
     "Lifespan",
+    "ProxyHeaders",
     "ServeConfig",
     "Server",
     "ServerState",
     "SimpleHandler",
+    "StartupError",
+    "WSGIAdapter",
     "asgi_handler",
     "demo_handler",
     "load_app",

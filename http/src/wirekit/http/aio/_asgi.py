@@ -22,6 +22,7 @@ from wirekit.serializer import SerializerClosedError
 
 from .. import BodyWriter, FlushReason, LocalProtocolError, Reqd, RequestHandler, Response
 from .._messages import Method, Version
+from ._headers import DefaultHeaders
 
 __all__ = ["ASGIApp", "AppTasks", "ClientDisconnected", "Lifespan", "asgi_handler"]
 
@@ -46,12 +47,20 @@ class _Cycle:
     """One request/response exchange with the app."""
 
     __slots__ = (
-        "body_done", "cancelled", "closed", "disconnected", "finished", "headers", "loop", "pending", "receiving", "reqd",
-        "started", "status", "writer",
+        "body_done", "cancelled", "closed", "defaults", "disconnected", "finished", "has_length", "headers", "loop",
+        "pending", "receiving", "reqd", "started", "status", "writer",
     )
 
-    def __init__(self, reqd: Reqd, loop: asyncio.AbstractEventLoop, disconnected: asyncio.Future[None]) -> None:
+    def __init__(
+        self,
+        reqd: Reqd,
+        loop: asyncio.AbstractEventLoop,
+        disconnected: asyncio.Future[None],
+        defaults: DefaultHeaders | None = None,
+    ) -> None:
         self.reqd = reqd
+        self.defaults = defaults
+        self.has_length = True  # whether the app's headers carry a Content-Length
         self.loop = loop
         self.disconnected = disconnected
         self.body_done = False
@@ -123,6 +132,8 @@ class _Cycle:
             # Copied as they are now; `Response` checks and normalises them (bytes, or str
             # as ISO-8859-1), and a list the connection has seen before costs one lookup.
             self.headers = list(message.get("headers", ()))
+            if self.defaults is not None:  # Date, Server, --header: the app's own win
+                self.has_length = self.defaults.add_to(self.headers)
             return
         if kind != "http.response.body":
             if kind == "http.response.trailers":
@@ -137,6 +148,9 @@ class _Cycle:
         try:
             writer = self.writer
             if writer is None and not more:
+                if not self.has_length and self.status not in (204, 304):
+                    # What the connection would add, said here so the access log knows it.
+                    self.headers.append((b"content-length", b"%d" % len(data)))
                 self.reqd.respond_with_bytes(Response(self.status, self.headers), data)
                 self._finish()  # only now: a response that failed to start gets a 500
                 return
@@ -184,7 +198,14 @@ class _Cycle:
                 self.reqd.report_exn(err)
 
 
-def _scope(reqd: Reqd, client: tuple[str, int] | None, server: tuple[str, int] | None, root_path: str, state: dict[str, Any] | None) -> Scope:
+def _scope(
+    reqd: Reqd,
+    client: tuple[str, int] | None,
+    server: tuple[str, int] | None,
+    root_path: str,
+    state: dict[str, Any] | None,
+    scheme: str = "http",
+) -> Scope:
     request = reqd.request
     assert request is not None
     target = request.target
@@ -204,12 +225,17 @@ def _scope(reqd: Reqd, client: tuple[str, int] | None, server: tuple[str, int] |
     if name is None:
         name = (method.value if isinstance(method, Method) else method).decode("ascii")
     path = raw_path.decode("latin-1")
+    if root_path:
+        # ASGI: ``path`` includes ``root_path`` (routers strip it). Behind a proxy that
+        # strips the prefix, the prefix is put back (as uvicorn does).
+        path = root_path + path
+        raw_path = root_path.encode("utf-8") + raw_path
     scope: Scope = {
         "type": "http",
         "asgi": _ASGI,
         "http_version": "1.0" if request.version is _HTTP_1_0 else "1.1",
         "method": name,
-        "scheme": "http",
+        "scheme": scheme,
         "path": unquote(path, encoding="utf-8", errors="surrogateescape") if "%" in path else path,
         "raw_path": raw_path,
         "query_string": query,
@@ -269,6 +295,8 @@ def asgi_handler(
     state: dict[str, Any] | None = None,
     lost: asyncio.Future[None] | None = None,
     tasks: AppTasks | None = None,
+    scheme: str = "http",
+    defaults: DefaultHeaders | None = None,
 ) -> RequestHandler:
     """A request handler (for one connection) that runs ``app`` for each request.
 
@@ -278,6 +306,8 @@ def asgi_handler(
     garbage collector), unless it waits in ``receive()``, which gives it
     ``http.disconnect``. Before its response starts, an app learns of the loss from
     ``receive()`` and ``send()``. ``tasks`` collects the app tasks of a whole server.
+    ``scheme`` is the scope's (``https`` over TLS); ``defaults`` are the fields added to
+    every response the app does not set itself (Date, Server).
     """
     loop = asyncio.get_running_loop()
     running: dict[asyncio.Task[None], _Cycle] = {}  # tasks need a reference until they finish
@@ -292,8 +322,8 @@ def asgi_handler(
                 b"WebSocket is not supported by this server\n",
             )
             return
-        cycle = _Cycle(reqd, loop, disconnected)
-        scope = _scope(reqd, client, server, root_path, state)
+        cycle = _Cycle(reqd, loop, disconnected, defaults)
+        scope = _scope(reqd, client, server, root_path, state, scheme)
         task = loop.create_task(_run(app, scope, cycle))
         running[task] = cycle
         task.add_done_callback(lambda t: running.pop(t, None))
@@ -371,13 +401,15 @@ class Lifespan:
         self._from_app: asyncio.Queue[Message] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.supported = True
+        self.error: BaseException | None = None  # what the app raised for the lifespan scope
 
     async def _main(self) -> None:
         scope = {"type": "lifespan", "asgi": _ASGI, "state": self.state}
         try:
             await self.app(scope, self._to_app.get, self._from_app.put)
-        except BaseException:
+        except BaseException as e:
             self.supported = False
+            self.error = e
             logger.info("the app does not support lifespan events; continuing without them")
             await self._from_app.put({"type": "lifespan.unsupported"})
         else:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -38,12 +37,15 @@ from .. import (
     Write,
     default_error_handler,
 )
+from .._reqd import ResponseState
 from .._status import reason_phrase
 from ._config import ServeConfig
+from ._logs import access_line
 
 __all__ = ["HttpProtocol", "ServerState"]
 
 access_logger = logging.getLogger("wirekit.access")
+_LOGGABLE = (ResponseState.COMPLETE, ResponseState.UPGRADED)
 error_logger = logging.getLogger("wirekit.error")
 
 
@@ -117,7 +119,7 @@ class HttpProtocol(asyncio.Protocol):
         self._closed = False
         self._peer_eof = False
         self._deadline = 0.0  # loop time of the connection's deadline (0: none)
-        self._to_log: list[Reqd] = []
+        self._to_log: list[tuple[Reqd, float]] = []  # (request, when its head was complete)
         self._close_after_first = False  # retiring: answer the first request, then close
         self.client: tuple[str, int] | None = None
         self.server: tuple[str, int] | None = None
@@ -216,6 +218,8 @@ class HttpProtocol(asyncio.Protocol):
             self._lost.set_result(None)
         self._cancel_timer()
         self._state.connections.discard(self)
+        if self._to_log:
+            self._flush_log(lost=True)
         conn = self.conn
         if conn is not None:
             # The peer is gone: pending output is dropped, so flush callbacks waiting for
@@ -258,7 +262,7 @@ class HttpProtocol(asyncio.Protocol):
         state = self._state
         state.requests += 1
         if state.config.access_log:
-            self._to_log.append(reqd)
+            self._to_log.append((reqd, self.loop.time()))
         assert self._handler is not None
         try:
             self._handler(reqd)
@@ -438,18 +442,14 @@ class HttpProtocol(asyncio.Protocol):
             self.transport.abort()
 
     # -- access log --------------------------------------------------------------------
-    def _flush_log(self) -> None:
-        """Log (common log format) the requests whose response has started."""
-        while self._to_log and self._to_log[0].response is not None:
-            reqd = self._to_log.pop(0)
-            request, response = reqd.request, reqd.response
-            if request is None or response is None:
-                continue
-            method = request.method if isinstance(request.method, bytes) else b"-"
-            client = self.client[0] if self.client else "-"
-            stamp = time.strftime("%d/%b/%Y:%H:%M:%S %z")
-            line = f"{bytes(method).decode('latin-1')} {request.target.decode('latin-1')} {request.version}"
-            access_logger.info('%s - - [%s] "%s" %d -', client, stamp, line, int(response.status))
+    def _flush_log(self, lost: bool = False) -> None:
+        """Log the requests whose response is complete (all of them once ``lost``)."""
+        now = self.loop.time()
+        while self._to_log and (lost or self._to_log[0][0].response_state in _LOGGABLE):
+            reqd, started = self._to_log.pop(0)
+            line = access_line(reqd, self.client, started, now)
+            if line is not None:
+                access_logger.info("%s", line)
 
 
 def _address(client: tuple[str, int] | None) -> str:

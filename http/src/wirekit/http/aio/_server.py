@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
-import inspect
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -22,59 +20,30 @@ import multiprocessing.synchronize
 import os
 import signal
 import socket
+import stat
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
 
 from .. import Config, RequestHandler
 from ._asgi import AppTasks, ASGIApp, Lifespan, asgi_handler
 from ._config import ServeConfig
 from ._demo import demo_handler
+from ._headers import DefaultHeaders, stamped
+from ._loading import App, AppError, is_asgi, load_app, load_env_file
+from ._logs import BODY_SIZES, LogConfigError, configure_logging
 from ._protocol import HttpProtocol, ServerState
+from ._proxy import ProxyHeaders
+from ._tls import TLSConfigError, ssl_context
 
-__all__ = ["AppError", "Server", "load_app", "run", "serve"]
+__all__ = ["App", "AppError", "Server", "StartupError", "is_asgi", "load_app", "run", "serve"]
 
 logger = logging.getLogger("wirekit.error")
-App = ASGIApp | RequestHandler
+STARTUP_FAILED = b"startup failed"  # a worker's message to the supervisor
 
 
-class AppError(Exception):
-    """An APP string that does not name an app (the message says what failed)."""
-
-
-def load_app(spec: str) -> App:
-    """Import ``module:attribute`` (the attribute may be dotted).
-
-    Raises:
-        AppError: with a one-line message naming the module or attribute that failed.
-    """
-    module_name, sep, attr = spec.partition(":")
-    if not sep or not module_name or not attr:
-        raise AppError(f"APP must look like 'module:attribute', got {spec!r}")
-    if "" not in sys.path and os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as e:
-        raise AppError(f"could not import module {module_name!r}: {e}") from None
-    target: Any = module
-    for part in attr.split("."):
-        try:
-            target = getattr(target, part)
-        except AttributeError:
-            raise AppError(f"module {module_name!r} has no attribute {attr!r}") from None
-    if not callable(target):
-        raise AppError(f"{spec!r} is not callable")
-    return target  # type: ignore[no-any-return]
-
-
-def is_asgi(app: Any) -> bool:
-    """ASGI apps are coroutine functions (or objects with one as ``__call__``)."""
-    if inspect.iscoroutinefunction(app):
-        return True
-    call = getattr(app, "__call__", None)  # noqa: B004 - the attribute itself is inspected
-    return call is not None and inspect.iscoroutinefunction(call)
+class StartupError(RuntimeError):
+    """The app's lifespan startup failed, or did not finish in time (exit code 3)."""
 
 
 class Server:
@@ -95,6 +64,14 @@ class Server:
         self.http_config = http_config
         self.sock = sock
         self.state = ServerState(self.config)
+        config = self.config
+        # Raises TLSConfigError (a ValueError) for unusable TLS options.
+        self.ssl = ssl_context(config)
+        self.scheme = "https" if self.ssl is not None else "http"
+        defaults = DefaultHeaders(config.date_header, config.server_header, config.headers)
+        # Stamping also tells the access log each whole body's size (see `stamped`).
+        self.defaults = defaults if defaults or config.access_log else None
+        self.url = ""
         self._server: asyncio.base_events.Server | None = None
         self._lifespan: Lifespan | None = None
         self._tasks = AppTasks()  # the ASGI app's request tasks
@@ -107,30 +84,71 @@ class Server:
         self._retire_task: asyncio.Task[None] | None = None
 
     def _make_handler(self) -> Callable[[HttpProtocol], RequestHandler]:
-        app = self.app
-        if app is None:
-            return lambda _protocol: demo_handler
+        app = self.app if self.app is not None else demo_handler
+        defaults = self.defaults
         if is_asgi(app):
             asgi_app: ASGIApp = app  # type: ignore[assignment]
-            root = self.config.root_path
+            config = self.config
+            if config.proxy_headers:
+                asgi_app = ProxyHeaders(asgi_app, config.forwarded_allow_ips)
+            root, scheme = config.root_path.rstrip("/"), self.scheme
 
             def make(protocol: HttpProtocol) -> RequestHandler:
                 state = self._lifespan.state if self._lifespan is not None else None
                 return asgi_handler(
                     asgi_app, protocol.client, protocol.server, protocol.disconnected, root, state,
-                    protocol.lost, self._tasks,
+                    protocol.lost, self._tasks, scheme, defaults,
                 )
 
             return make
         native: RequestHandler = app  # type: ignore[assignment]
+        if defaults is not None:
+            native = stamped(native, defaults, BODY_SIZES if self.config.access_log else None)
         return lambda _protocol: native
 
+    async def _startup(self) -> None:
+        """The ASGI lifespan startup, as ``--lifespan`` says, bounded by ``timeout_lifespan``.
+
+        Raises:
+            StartupError: the app reported a failure, raised (with ``--lifespan on``), or
+                took too long; the message is one line.
+        """
+        config = self.config
+        if self.app is None or not is_asgi(self.app) or config.lifespan == "off":
+            return
+        lifespan = self._lifespan = Lifespan(self.app)  # type: ignore[arg-type]
+        task = asyncio.ensure_future(lifespan.startup())
+        waited, step = 0.0, 5.0
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=min(step, config.timeout_lifespan - waited))
+            if done:
+                break
+            waited += step
+            if waited >= config.timeout_lifespan:
+                task.cancel()
+                raise StartupError(f"the app's lifespan startup did not finish within {config.timeout_lifespan:g} s")
+            # A slow startup is visible: the server is not listening yet.
+            logger.warning("waiting for the app's lifespan startup (%.0f s so far)", waited)
+        try:
+            task.result()
+        except RuntimeError as e:
+            detail = [line for line in str(e).splitlines() if line.strip()]
+            raise StartupError(detail[-1] if detail else "lifespan startup failed") from None
+        if config.lifespan == "on" and not lifespan.supported:
+            error = lifespan.error
+            why = f"{type(error).__name__}: {error}" if error is not None else "the app returned"
+            raise StartupError(f"--lifespan on, but the app's lifespan failed ({why})")
+
     async def start(self) -> tuple[str, int]:
-        """Run lifespan startup (ASGI), then listen; returns the bound (host, port)."""
+        """Run lifespan startup (ASGI), then listen; returns the bound (host, port), or
+        (path, 0) on a unix socket.
+
+        Raises:
+            StartupError: see `_startup`.
+            OSError: the address cannot be listened on.
+        """
         loop = asyncio.get_running_loop()
-        if self.app is not None and is_asgi(self.app):
-            self._lifespan = Lifespan(self.app)  # type: ignore[arg-type]
-            await self._lifespan.startup()
+        await self._startup()
         make = self._make_handler()
         state = self.state
         state.on_max_requests = self._retire
@@ -139,12 +157,21 @@ class Server:
             return HttpProtocol(make, state, self.http_config)
 
         config = self.config
+        tls = self.ssl
+        sock = self.sock
+        if sock is None and config.fd is not None:
+            sock = self.sock = socket.socket(fileno=config.fd)
         try:
-            if self.sock is not None:
-                self._server = await loop.create_server(factory, sock=self.sock, backlog=config.backlog)
+            if sock is not None and sock.family == socket.AF_UNIX:
+                self._server = await loop.create_unix_server(factory, sock=sock, backlog=config.backlog, ssl=tls)
+            elif sock is not None:
+                self._server = await loop.create_server(factory, sock=sock, backlog=config.backlog, ssl=tls)
+            elif config.uds is not None:
+                self._server = await loop.create_unix_server(factory, config.uds, backlog=config.backlog, ssl=tls)
+                os.chmod(config.uds, 0o666)  # a proxy running as another user connects
             else:
                 self._server = await loop.create_server(
-                    factory, config.host, config.port, backlog=config.backlog, reuse_address=True
+                    factory, config.host, config.port, backlog=config.backlog, reuse_address=True, ssl=tls
                 )
         except BaseException:
             # Started, then could not listen (the port is taken): the app's startup
@@ -153,7 +180,13 @@ class Server:
                 await self._lifespan.shutdown()
             raise
         sockname = self._server.sockets[0].getsockname()
-        self.address = (str(sockname[0]), int(sockname[1]))
+        if isinstance(sockname, tuple):
+            self.address = (str(sockname[0]), int(sockname[1]))
+            self.url = _url(self.address, self.scheme)
+        else:
+            path = sockname.decode() if isinstance(sockname, bytes) else str(sockname)
+            self.address = (path, 0)
+            self.url = f"unix:{path}"
         return self.address
 
     def _retire(self) -> None:
@@ -199,6 +232,9 @@ class Server:
                 await asyncio.wait_for(self._server.wait_closed(), timeout=1)
         if self._lifespan is not None:
             await self._lifespan.shutdown()
+        if self.config.uds is not None and self.sock is None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.config.uds)
         self._stopped.set()
 
     async def wait_stopped(self) -> None:
@@ -206,9 +242,9 @@ class Server:
         await self._stopped.wait()
 
 
-def _url(address: tuple[str, int]) -> str:
+def _url(address: tuple[str, int], scheme: str = "http") -> str:
     host, port = address
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
 
 
 async def serve(
@@ -231,7 +267,7 @@ async def serve(
             loop.add_signal_handler(sig, stop.set)
     # Announce only once the signals are handled: a SIGTERM sent as soon as the line
     # appears must stop the server gracefully, not kill it.
-    (announce or _print)(f"wirekit listening on {_url(address)}")
+    (announce or _print)(f"wirekit listening on {server.url or _url(address)}")
     stopper = loop.create_task(stop.wait())
     stopped = loop.create_task(server.wait_stopped())
     await asyncio.wait({stopper, stopped}, return_when=asyncio.FIRST_COMPLETED)
@@ -258,17 +294,38 @@ def _install_loop(kind: str) -> None:
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
-def _listening_socket(host: str, port: int, backlog: int) -> socket.socket:
+def _listening_socket(config: ServeConfig) -> socket.socket:
     """The supervisor's listening socket: every worker accepts from it (inherited at fork).
     One accept queue for all: a worker that stops accepting leaves the connections waiting
     in it to the others (with a socket per worker, the kernel would reset them)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(backlog)
+    if config.fd is not None:
+        sock = socket.socket(fileno=config.fd)
+    elif config.uds is not None:
+        with contextlib.suppress(FileNotFoundError):
+            if stat.S_ISSOCK(os.stat(config.uds).st_mode):
+                os.unlink(config.uds)  # left by a server that did not stop cleanly
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.bind(config.uds)
+        os.chmod(config.uds, 0o666)
+    else:
+        family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((config.host, config.port))
+    sock.listen(config.backlog)
     sock.setblocking(False)
     return sock
+
+
+def _load(spec: str | None, config: ServeConfig) -> App | None:
+    """The app (None: the demo), found as the config says.
+
+    Raises:
+        AppError: see `load_app`.
+    """
+    if not spec:
+        return None
+    return load_app(spec, config.factory, config.interface, config.app_dir)
 
 
 def _worker(
@@ -281,44 +338,70 @@ def _worker(
     retiring: multiprocessing.connection.Connection | None = None,
 ) -> None:
     """A worker process: serves the supervisor's listening socket ``sock``; when it
-    reaches ``limit_max_requests`` it sends its pid on ``retiring``."""
+    reaches ``limit_max_requests`` it sends its pid on ``retiring``. Exits with code 3
+    when the app's startup fails."""
     # Forked from the supervisor: drop its SIGTERM handler, so a SIGTERM that comes before
     # `serve` handles it ends this (idle) worker instead of being ignored.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    logging.basicConfig(level=logging.INFO if config.access_log else logging.WARNING, stream=sys.stderr)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor sends SIGTERM
     _install_loop(config.loop)
-    app = load_app(spec) if spec else None
-    if ready is not None:
-        ready.set()  # the supervisor may announce (connections already queue on `sock`)
+    app = _load(spec, config)
 
     def on_retire() -> None:
         if retiring is not None:
             with contextlib.suppress(OSError):
                 retiring.send_bytes(str(os.getpid()).encode())
 
-    asyncio.run(serve(app, config, http_config, sock=sock, announce=lambda line: None, on_retire=on_retire))
+    def announce(_line: str) -> None:
+        if ready is not None:
+            ready.set()  # started and serving: the supervisor may announce
+
+    try:
+        asyncio.run(serve(app, config, http_config, sock=sock, announce=announce, on_retire=on_retire))
+    except StartupError as e:
+        # The supervisor says it, once, and stops: another worker would fail too.
+        if retiring is not None:
+            with contextlib.suppress(OSError):
+                retiring.send_bytes(STARTUP_FAILED + str(e).encode())
+        os._exit(3)
 
 
 def run(spec: str | None, config: ServeConfig, http_config: Config | None = None) -> int:
     """Run the server(s) for the CLI (``http_config``: each connection's limits); returns
-    the exit code."""
-    logging.basicConfig(level=logging.INFO if config.access_log else logging.WARNING, stream=sys.stderr)
+    the exit code.
+
+    Raises:
+        AppError: the app cannot be loaded, ``--env-file``, ``--log-config`` or a TLS
+            option is unusable (one-line message).
+        StartupError: the app's lifespan startup failed (one worker).
+        OSError: the address cannot be listened on.
+    """
+    if config.env_file is not None:
+        load_env_file(config.env_file)
+    try:
+        # Only wirekit's loggers, before the app is imported: the app's own
+        # logging.basicConfig still takes effect.
+        configure_logging(config.log_level, config.log_config, config.access_log)
+        ssl_context(config)  # a TLS option that cannot work fails now, in one line
+    except (LogConfigError, TLSConfigError) as e:
+        raise AppError(str(e)) from None
     if config.workers == 1:
         _install_loop(config.loop)
-        app = load_app(spec) if spec else None
+        app = _load(spec, config)
         asyncio.run(serve(app, config, http_config))
         return 0
-    if spec:
-        load_app(spec)  # fail fast, with a clear message, before forking
-    listener = _listening_socket(config.host, config.port, config.backlog)
-    port = listener.getsockname()[1]
+    _load(spec, config)  # fail fast, with a clear message, before forking
+    listener = _listening_socket(config)
+    address = listener.getsockname()
+    where = f"unix:{config.uds}" if config.uds else _url((config.host, address[1]), "https" if config.is_ssl else "http")
     ctx = multiprocessing.get_context("fork")
     procs: dict[int, multiprocessing.process.BaseProcess] = {}
     leaving: list[multiprocessing.process.BaseProcess] = []  # retired, finishing requests
     # One pipe for all workers: a retiring worker writes its pid (a short message: atomic).
     retired_reader, retired_writer = ctx.Pipe(duplex=False)
     stopping = False
+    code = 0
+    retired_early: list[bytes] = []  # retirements that came while the workers started
 
     def start(i: int) -> multiprocessing.synchronize.Event:
         ready = ctx.Event()
@@ -334,16 +417,34 @@ def run(spec: str | None, config: ServeConfig, http_config: Config | None = None
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    def failed(message: bytes) -> bool:
+        nonlocal stopping, code
+        if not message.startswith(STARTUP_FAILED):
+            return False
+        if not stopping:
+            print(f"wirekit: {message[len(STARTUP_FAILED):].decode(errors='replace')}", file=sys.stderr, flush=True)
+        stopping, code = True, 3
+        return True
+
     readies = [start(i) for i in range(config.workers)]
-    for ready in readies:  # announce once every worker runs (or after 10 s)
-        ready.wait(10)
-    _print(f"wirekit listening on {_url((config.host, port))} ({config.workers} workers)")
+    # Announce once every worker finished its startup (or after the lifespan timeout).
+    deadline = time.monotonic() + config.timeout_lifespan + 10
+    while not stopping and not all(r.is_set() for r in readies) and time.monotonic() < deadline:
+        if retired_reader.poll(0.05):
+            message = retired_reader.recv_bytes()
+            if not failed(message):
+                retired_early.append(message)
+    if not stopping:
+        _print(f"wirekit listening on {where} ({config.workers} workers)")
     while not stopping:
         sentinels = [p.sentinel for p in procs.values()]
         with contextlib.suppress(InterruptedError):
             multiprocessing.connection.wait([retired_reader, *sentinels], timeout=0.2)
-        while not stopping and retired_reader.poll():
-            pid = int(retired_reader.recv_bytes())
+        while not stopping and (retired_early or retired_reader.poll()):
+            message = retired_early.pop() if retired_early else retired_reader.recv_bytes()
+            if failed(message):
+                break
+            pid = int(message)
             for i, p in list(procs.items()):
                 if p.pid == pid:
                     # Planned: the replacement starts now, while the old one finishes.
@@ -367,4 +468,7 @@ def run(spec: str | None, config: ServeConfig, http_config: Config | None = None
         if p.is_alive():
             p.kill()
     listener.close()
-    return 0
+    if config.uds is not None:
+        with contextlib.suppress(OSError):
+            os.unlink(config.uds)
+    return code
