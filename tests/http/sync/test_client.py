@@ -55,6 +55,10 @@ def test_chunked_upload_echoed() -> None:
         assert response.headers.get(b"transfer-encoding") == b"chunked"
         assert response.headers.get(b"content-type") == b"x/y"
         assert conn.request("POST", "/echo", body=b"plain").body == b"plain"
+        # Expect: 100-continue: the body waits for the server's 100, then goes.
+        expecting = conn.request("POST", "/echo", [("expect", "100-continue")], b"after 100")
+        assert (expecting.status, expecting.body) == (200, b"after 100")
+        assert conn.reusable
 
 
 def test_body_cut_short() -> None:
