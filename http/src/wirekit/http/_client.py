@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 from wirekit.combinators import Done, Fail, Partial, State, Unbuffered
 from wirekit.serializer import CLOSED, BytesLike, FlushReason, PeerClosed, Serializer, Writev
@@ -269,8 +270,7 @@ class ClientConnection(HeldInput, Wakeups):
                         self._close_reader(RemoteProtocolError("the server closed the connection") if self._waiting else None)
                     break
                 if not self._waiting:
-                    self._close_reader(None)
-                    self._fail_all(RemoteProtocolError("unexpected bytes from the server"))
+                    self._broken(RemoteProtocolError("unexpected bytes from the server"))
                     break
                 used = self._read_head(data, off, n, eof)
                 if used < 0:
@@ -284,8 +284,7 @@ class ClientConnection(HeldInput, Wakeups):
                 try:
                     used = decoder.feed(data, off, n, eof, body.room(self._config.request_body_buffer_size), body)
                 except RemoteProtocolError as e:
-                    self._close_reader(None)
-                    self._fail_all(e)
+                    self._broken(e)
                     break
                 off += used
                 if decoder.done:
@@ -298,7 +297,9 @@ class ClientConnection(HeldInput, Wakeups):
                 break
         return off
 
-    def _read_head(self, data: BytesLike, off: int, n: int, eof: bool) -> int:
+    def _parse_head(self, data: BytesLike, off: int, n: int, eof: bool) -> Done[Any] | None:
+        """A response head from ``data[off:n]``, or None: more input is needed (the parse
+        is kept), or it failed (everything waiting fails)."""
         config = self._config
         state = self._head_parse or Unbuffered.parse(g.response_head)
         avail = n - off
@@ -307,60 +308,48 @@ class ClientConnection(HeldInput, Wakeups):
         if isinstance(state, Partial):
             if capped:
                 self._head_parse = None
-                self._close_reader(None)
-                self._fail_all(RemoteProtocolError("response head too large", Status.BAD_GATEWAY))
-                return -1
+                self._broken(RemoteProtocolError("response head too large", Status.BAD_GATEWAY))
+                return None
             self._head_parse = state
-            return -1
+            return None
         self._head_parse = None
         if isinstance(state, Fail):
-            self._close_reader(None)
-            self._fail_all(RemoteProtocolError(f"malformed response: {state.error.message}", Status.BAD_GATEWAY, state.error.position))
-            return -1
+            self._broken(RemoteProtocolError(f"malformed response: {state.error.message}", Status.BAD_GATEWAY, state.error.position))
+            return None
         assert isinstance(state, Done)
+        return state
+
+    def _broken(self, error: Exception) -> None:
+        """The response stream cannot go on: stop reading, fail every request waiting."""
+        self._close_reader(None)
+        self._fail_all(error)
+
+    def _read_head(self, data: BytesLike, off: int, n: int, eof: bool) -> int:
+        state = self._parse_head(data, off, n, eof)
+        if state is None:
+            return -1
         ((major, minor), status, reason), fields = state.value
         if major != 1:
-            self._close_reader(None)
-            self._fail_all(RemoteProtocolError(f"HTTP/{major}.{minor} response", Status.BAD_GATEWAY))
+            self._broken(RemoteProtocolError(f"HTTP/{major}.{minor} response", Status.BAD_GATEWAY))
             return -1
         response = Response(status, Headers.from_wire(fields), Version.HTTP_1_1 if minor else Version.HTTP_1_0, reason)
         respd = self._waiting[0]
         if status < 200 and status != 101:
             # An interim response (100 Continue, 103 ...): the final one is still to come.
-            if status == 100 and respd._withheld is not None:
-                self._release(respd)
-            if respd._on_informational is not None:
-                try:
-                    respd._on_informational(response)
-                except Exception as exc:
-                    self._close_reader(None)
-                    self._fail_all(exc)
-                    return -1
-            return state.consumed
+            return state.consumed if self._interim(respd, response) else -1
         if respd._withheld is not None:
             self._drop_withheld(respd)
         try:
             kind, length = response_body_kind(respd.request.method, response)
         except RemoteProtocolError as e:
-            self._close_reader(None)
-            self._fail_all(e)
+            self._broken(e)
             return -1
         options = connection_options(response.headers)
         if b"close" in options or (response.version is Version.HTTP_1_0 and b"keep-alive" not in options) or kind is BodyKind.CLOSE:
             self._persistent = False
         respd.response = response
         if status == 101 or kind is BodyKind.TUNNEL:
-            respd.response_body = BodyReader(done=True)
-            self._reader = _Reader.UPGRADED
-            # It is answered; requests pipelined after it never will be (not HTTP any more).
-            self._waiting.popleft()
-            later = list(self._waiting)
-            self._waiting.clear()
-            self._unsent.clear()
-            self._call(respd)
-            for other in later:
-                other.fail(RemoteProtocolError("the connection switched protocols"))
-            self._wake_writer()  # its next operation is UPGRADE
+            self._switched(respd)
             return state.consumed
         if kind is BodyKind.NONE:
             respd.response_body = BodyReader(done=True)
@@ -371,6 +360,7 @@ class ClientConnection(HeldInput, Wakeups):
         if kind is BodyKind.FIXED:
             self._decoder = FixedDecoder(length)
         elif kind is BodyKind.CHUNKED:
+            config = self._config
             self._decoder = ChunkedDecoder(config.max_chunk_extension_bytes, config.max_header_bytes, config.max_headers, None)
         else:
             self._decoder = CloseDecoder()
@@ -378,13 +368,39 @@ class ClientConnection(HeldInput, Wakeups):
         self._call(respd)
         return state.consumed
 
+    def _interim(self, respd: Respd, response: Response) -> bool:
+        """A 1xx before the final response: 100 releases a withheld body; the request's
+        hook sees it. False if the hook failed (everything fails then)."""
+        if response.status == 100 and respd._withheld is not None:
+            self._release(respd)
+        if respd._on_informational is not None:
+            try:
+                respd._on_informational(response)
+            except Exception as exc:
+                self._broken(exc)
+                return False
+        return True
+
+    def _switched(self, respd: Respd) -> None:
+        """A 101 (or a 2xx to CONNECT): the connection is not HTTP any more."""
+        respd.response_body = BodyReader(done=True)
+        self._reader = _Reader.UPGRADED
+        # It is answered; requests pipelined after it never will be (not HTTP any more).
+        self._waiting.popleft()
+        later = list(self._waiting)
+        self._waiting.clear()
+        self._unsent.clear()
+        self._call(respd)
+        for other in later:
+            other.fail(RemoteProtocolError("the connection switched protocols"))
+        self._wake_writer()  # its next operation is UPGRADE
+
     def _call(self, respd: Respd) -> None:
         assert respd.response is not None and respd.response_body is not None
         try:
             respd._handler(respd.response, respd.response_body)
         except Exception as exc:
-            self._close_reader(None)
-            self._fail_all(exc)
+            self._broken(exc)
 
     def _response_done(self) -> None:
         if self._waiting:
@@ -393,8 +409,7 @@ class ClientConnection(HeldInput, Wakeups):
         if self._reader is _Reader.BODY or self._reader is _Reader.HEAD:
             self._reader = _Reader.HEAD
         if not self._persistent:
-            self._close_reader(None)
-            self._fail_all(RemoteProtocolError("the connection closed before this request was answered"))
+            self._broken(RemoteProtocolError("the connection closed before this request was answered"))
 
     def _close_reader(self, error: Exception | None) -> None:
         self._reader = _Reader.CLOSED
@@ -445,8 +460,7 @@ class ClientConnection(HeldInput, Wakeups):
     # ---------------------------------------------------------------------------------
     def report_exn(self, exc: Exception) -> None:
         """Fail every outstanding request with ``exc`` and close."""
-        self._close_reader(None)
-        self._fail_all(exc)
+        self._broken(exc)
         self.shutdown()
 
     def shutdown(self) -> None:

@@ -45,7 +45,7 @@ from ._body import (
 )
 from ._config import DEFAULT_CONFIG, Config
 from ._errors import LocalProtocolError, RemoteProtocolError
-from ._framing import BodyKind, request_framing
+from ._framing import BodyKind, RequestFraming, request_framing
 from ._heads import REQUEST_HEAD, head_error, parse_head
 from ._input import HeldInput
 from ._messages import _METHODS, HeaderInput, Headers, Request, Response, Version
@@ -86,6 +86,53 @@ _WRITE_TIMEOUT = TimeoutKind.WRITE
 # False: the common paths (a whole head in one match, a small body taken with its head,
 # the usual retirement of an answered request) give way to the general ones (`_oracle`).
 _FAST = True
+
+
+class _Link:
+    """What a `Reqd` uses of its connection, and nothing more: the output, the wakeups,
+    and the connection-level effects of what happens to a request (its response is
+    complete, it switched protocols, it failed). `Reqd` never touches the connection's
+    own state."""
+
+    __slots__ = ("_conn", "out")
+
+    def __init__(self, conn: ServerConnection) -> None:
+        self._conn = conn
+        self.out = conn._out  # the connection's output (for its whole life)
+
+    def closing(self) -> bool:
+        """Whether no request after the current ones will be served."""
+        return self._conn._closing
+
+    def wake_reader(self) -> None:
+        self._conn._wake_reader()
+
+    def wake_writer(self) -> None:
+        self._conn._wake_writer()
+
+    def response_complete(self, reqd: Reqd) -> None:
+        """``reqd``'s response is all in the output."""
+        self._conn._response_complete(reqd)
+
+    def upgrade(self, reqd: Reqd, on_upgrade: Callable[[], None]) -> None:
+        """``reqd`` was answered with a protocol switch."""
+        self._conn._upgrade(reqd, on_upgrade)
+
+    def stop_serving(self) -> None:
+        """No request after the current ones will be served (a request failed)."""
+        self._conn._closing = True
+
+    def answer_error(self, reqd: Reqd, error: Exception) -> None:
+        """Answer ``reqd`` (whose response has not started) through the error handler."""
+        self._conn._run_error_handler(reqd, error)
+
+    def receiving(self, reqd: Reqd) -> bool:
+        """Whether ``reqd``'s body is still arriving."""
+        return self._conn._receiving is reqd
+
+    def stop_reading(self, reqd: Reqd) -> None:
+        """Give up on the rest of ``reqd``'s body: close after the response."""
+        self._conn._stop_reading(reqd)
 
 
 class ServerConnection(HeldInput, Wakeups):
@@ -131,6 +178,7 @@ class ServerConnection(HeldInput, Wakeups):
         self._heads = 0  # request heads received whole (progress of the head clock)
         self._sent = 0  # bytes reported written (progress of the write clock)
         self._clock = Clock()
+        self._link = _Link(self)
 
     # ---------------------------------------------------------------------------------
     # Reading
@@ -216,32 +264,10 @@ class ServerConnection(HeldInput, Wakeups):
                     break
                 off += used
             elif reader is _IN_BODY:
-                reqd = self._receiving
-                decoder = self._decoder
-                assert reqd is not None and decoder is not None
-                body = reqd.request_body
-                room = body.room(config.request_body_buffer_size)
-                try:
-                    used = decoder.feed(data, off, n, eof, room, body)
-                except RemoteProtocolError as e:
-                    self._body_failed(reqd, e)
+                used = self._read_body(data, off, n, eof)
+                if used < 0:
                     break
                 off += used
-                if body.is_closed and not body.is_complete:
-                    self._discarded += used
-                    if self._discarded > config.max_drain_bytes:
-                        self._stop_reading(reqd)
-                        break
-                if decoder.done:
-                    self._receiving = None
-                    self._decoder = None
-                    self._reader = _AT_HEAD
-                    reqd.input_done = True
-                    body.finish(decoder.trailers)
-                    self._advance()
-                    continue
-                if used == 0:
-                    break
             else:
                 break
         if eof and self._reader is _AT_HEAD and not self._closing and off == n:
@@ -249,6 +275,34 @@ class ServerConnection(HeldInput, Wakeups):
         if self._queue or self._closing:
             self._advance()
         return off
+
+    def _read_body(self, data: BytesLike, off: int, n: int, eof: bool) -> int:
+        """Feed the body being received; the bytes used, or -1 to stop reading (the
+        buffer is full, more input is needed, or the body failed or is given up)."""
+        config = self._config
+        reqd = self._receiving
+        decoder = self._decoder
+        assert reqd is not None and decoder is not None
+        body = reqd.request_body
+        try:
+            used = decoder.feed(data, off, n, eof, body.room(config.request_body_buffer_size), body)
+        except RemoteProtocolError as e:
+            self._body_failed(reqd, e)
+            return -1
+        if body.is_closed and not body.is_complete:
+            self._discarded += used
+            if self._discarded > config.max_drain_bytes:
+                self._stop_reading(reqd)  # (the reader is closed: the loop stops)
+                return used if used else -1
+        if decoder.done:
+            self._receiving = None
+            self._decoder = None
+            self._reader = _AT_HEAD
+            reqd.input_done = True
+            body.finish(decoder.trailers)
+            self._advance()
+            return used
+        return used if used else -1
 
     def _input_ended(self) -> None:
         """The client sends nothing more (EOF between requests). EOF means "no more
@@ -300,7 +354,7 @@ class ServerConnection(HeldInput, Wakeups):
             return -1
         kind = framing.body
         if kind is _KIND_NONE:
-            reqd = Reqd(self, request, framing, _NO_BODY)
+            reqd = Reqd(self._link, request, framing, _NO_BODY)
         elif (
             _FAST
             and kind is _KIND_FIXED
@@ -311,45 +365,60 @@ class ServerConnection(HeldInput, Wakeups):
             # A small body that came whole with its head: it is complete from the start.
             start = off + used
             used += framing.length
-            reqd = Reqd(self, request, framing, BodyReader._whole(_take(data, start, off + used)))
+            reqd = Reqd(self._link, request, framing, BodyReader._whole(_take(data, start, off + used)))
             self._discarded = 0
         else:
-            body = BodyReader()
-            reqd = Reqd(self, request, framing, body)
-            body._on_schedule = reqd._send_continue
-            decoder: Decoder
-            if kind is _KIND_FIXED:
-                decoder = FixedDecoder(framing.length)
-            else:
-                decoder = ChunkedDecoder(
-                    config.max_chunk_extension_bytes, config.max_header_bytes, config.max_headers, config.max_body_bytes
-                )
-            if not framing.expect_continue and off + used < n:
-                # The body (or its start) came with the head, as small bodies do: take
-                # what is here (within the buffer bound) before the handler runs, so a
-                # body that is all here is complete when the handler first sees it.
-                try:
-                    used += decoder.feed(data, off + used, n, eof, config.request_body_buffer_size, body)
-                except RemoteProtocolError as e:
-                    # As if it came in pieces: the handler sees the request, then the error.
-                    self._receiving = reqd
-                    self._enqueue(reqd)
-                    if self._receiving is reqd:
-                        self._body_failed(reqd, e)
-                    return used
-                if decoder.done:
-                    reqd.input_done = True
-                    body.finish(decoder.trailers)
-            self._discarded = 0
-            if not reqd.input_done:
-                self._receiving = reqd
-                self._decoder = decoder
-                self._reader = _IN_BODY
+            got = self._receive_body(request, framing, data, off + used, n, eof)
+            if got is None:
+                return used  # the body failed at once: the request is queued with its error
+            reqd, taken = got
+            used += taken
         queue = self._queue  # (`_enqueue`, inlined: once per request)
         queue.append(reqd)
         if len(queue) == 1:
             self._start(reqd)
         return used
+
+    def _receive_body(
+        self, request: Request, framing: RequestFraming, data: BytesLike, off: int, n: int, eof: bool
+    ) -> tuple[Reqd, int] | None:
+        """Set up the reading of a request's body, taking what came with the head:
+        (its `Reqd`, the body bytes taken), or None when they already fail (the request
+        is then queued, to be answered with the error)."""
+        config = self._config
+        body = BodyReader()
+        reqd = Reqd(self._link, request, framing, body)
+        body._on_schedule = reqd._send_continue
+        decoder: Decoder
+        if framing.body is _KIND_FIXED:
+            decoder = FixedDecoder(framing.length)
+        else:
+            decoder = ChunkedDecoder(
+                config.max_chunk_extension_bytes, config.max_header_bytes, config.max_headers, config.max_body_bytes
+            )
+        taken = 0
+        if not framing.expect_continue and off < n:
+            # The body (or its start) came with the head, as small bodies do: take what
+            # is here (within the buffer bound) before the handler runs, so a body that is
+            # all here is complete when the handler first sees it.
+            try:
+                taken = decoder.feed(data, off, n, eof, config.request_body_buffer_size, body)
+            except RemoteProtocolError as e:
+                # As if it came in pieces: the handler sees the request, then the error.
+                self._receiving = reqd
+                self._enqueue(reqd)
+                if self._receiving is reqd:
+                    self._body_failed(reqd, e)
+                return None
+            if decoder.done:
+                reqd.input_done = True
+                body.finish(decoder.trailers)
+        self._discarded = 0
+        if not reqd.input_done:
+            self._receiving = reqd
+            self._decoder = decoder
+            self._reader = _IN_BODY
+        return reqd, taken
 
     def _body_failed(self, reqd: Reqd, error: RemoteProtocolError) -> None:
         """The body of ``reqd`` has bad framing (or ended early): report, then close."""
@@ -416,7 +485,7 @@ class ServerConnection(HeldInput, Wakeups):
         """A connection-level error: nothing more is read; the requests received before
         it are answered, then the error (which closes the connection)."""
         self._reader = _READ_CLOSED
-        self._enqueue(Reqd(self, request, None, empty_body(), error))
+        self._enqueue(Reqd(self._link, request, None, empty_body(), error))
 
     def _enqueue(self, reqd: Reqd) -> None:
         """Queue ``reqd`` behind the requests in flight; its handler runs when it is first."""

@@ -484,6 +484,13 @@ class Serializer(FixedWidthWriters):
                 if self._buf is not _NO_BUFFER:
                     self._give_back_buffers()
             return
+        self._shift_part(n)
+
+    def _shift_part(self, n: int) -> None:
+        # `shift` when only part of the output was written, or with reservations or
+        # flush callbacks waiting: whole iovecs go, the last one may be cut.
+        written = self._written
+        queue = self._queue
         limit = (self._holds[0]._offset if self._holds else self._received) - written
         if not 0 <= n <= limit:
             raise ValueError(f"shift({n}): between 0 and {limit} bytes can be shifted")
