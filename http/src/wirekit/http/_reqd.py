@@ -242,10 +242,7 @@ class Reqd:
             and request.method not in _SPECIAL_METHODS
         ):
             first = _STATUS_LINES.get((status, response.reason)) or status_line(status, response.reason)
-            if self.persistent and not self._continue and request.version is _HTTP_1_1:
-                persistence = b""  # what `_connection_option` says here, without the call
-            else:
-                persistence = _CONNECTION_LINES[self._connection_option()]
+            persistence = _CONNECTION_LINES[self._connection_option()]
             sized = b"content-length: %d\r\n\r\n" % n if framing == PLAIN else b"\r\n"
             out = link.out
             if n < SCHEDULE_THRESHOLD and type(data) is bytes:
