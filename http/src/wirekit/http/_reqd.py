@@ -10,7 +10,13 @@ from wirekit.serializer import BytesLike
 
 from ._body import BodyReader, BodyWriter
 from ._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
-from ._framing import BODYLESS_STATUSES, BodyKind, RequestFraming, connection_options, content_length
+from ._framing import (
+    BODYLESS_STATUSES,
+    BodyKind,
+    RequestFraming,
+    connection_options,
+    content_length,
+)
 from ._messages import HEAD_LINES, HeaderInput, Headers, Method, Request, Response, Version
 from ._status import Status, reason_phrase
 from ._writer import _STATUS_LINES, PLAIN, field_lines, head_bytes, status_line
