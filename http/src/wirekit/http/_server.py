@@ -64,6 +64,18 @@ class _Reader(enum.Enum):
     UPGRADED = "upgraded"
 
 
+# Every change of the reader's state, and why it happens. `_set_reader` refuses any
+# other; docs/http/state-machine.md is checked against this table by the tests.
+READER_TRANSITIONS: dict[tuple[_Reader, _Reader], str] = {
+    (_Reader.HEAD, _Reader.BODY): "a head with a body still to come",
+    (_Reader.BODY, _Reader.HEAD): "the body is complete",
+    (_Reader.HEAD, _Reader.CLOSED): "no more requests: Connection: close, end of stream, an error, a shutdown",
+    (_Reader.BODY, _Reader.CLOSED): "the body failed or is given up, the peer is gone, a shutdown",
+    (_Reader.HEAD, _Reader.UPGRADED): "a 101, or a 2xx to CONNECT",
+    (_Reader.BODY, _Reader.UPGRADED): "a 101 to a request whose body is still arriving",
+    (_Reader.UPGRADED, _Reader.CLOSED): "a shutdown after a protocol switch",
+}
+
 # Enum members bound to module names for the hot paths: on CPython 3.11 reading
 # `Enum.MEMBER` goes through the enum's metaclass (about 70 ns); a global is ~10 ns.
 _AT_HEAD = _Reader.HEAD
@@ -120,7 +132,7 @@ class _Link:
 
     def stop_serving(self) -> None:
         """No request after the current ones will be served (a request failed)."""
-        self._conn._closing = True
+        self._conn._stop_serving("a request failed")
 
     def answer_error(self, reqd: Reqd, error: Exception) -> None:
         """Answer ``reqd`` (whose response has not started) through the error handler."""
@@ -181,6 +193,21 @@ class ServerConnection(HeldInput, Wakeups):
         self._link = _Link(self)
 
     # ---------------------------------------------------------------------------------
+    # State changes: the reader's state and "no more requests" change only here
+    # ---------------------------------------------------------------------------------
+    def _set_reader(self, state: _Reader, why: str) -> None:
+        """Move the reader to ``state`` (``why``: the reason, as in `READER_TRANSITIONS`;
+        for the reader of this code). Setting the current state again changes nothing."""
+        if state is not self._reader:
+            assert (self._reader, state) in READER_TRANSITIONS, f"reader {self._reader.name} -> {state.name} ({why})"
+            self._reader = state
+
+    def _stop_serving(self, why: str) -> None:
+        """No request after the ones received will be served (``why``: the reason); the
+        output closes once they are answered (`_maybe_close_writer`)."""
+        self._closing = True
+
+    # ---------------------------------------------------------------------------------
     # Reading
     # ---------------------------------------------------------------------------------
     def next_read_operation(self) -> ReadOperation:
@@ -206,7 +233,7 @@ class ServerConnection(HeldInput, Wakeups):
                 wait = self._wait_before_head()
                 if wait is not READ:
                     if wait is CLOSE:
-                        self._reader = _READ_CLOSED
+                        self._set_reader(_READ_CLOSED, "no request after the current ones")
                         self._maybe_close_writer()
                     return wait
             if self._out.pending_bytes > self._config.max_pending_output:
@@ -297,7 +324,7 @@ class ServerConnection(HeldInput, Wakeups):
         if decoder.done:
             self._receiving = None
             self._decoder = None
-            self._reader = _AT_HEAD
+            self._set_reader(_AT_HEAD, "the body is complete")
             reqd.input_done = True
             body.finish(decoder.trailers)
             self._advance()
@@ -308,12 +335,12 @@ class ServerConnection(HeldInput, Wakeups):
         """The client sends nothing more (EOF between requests). EOF means "no more
         requests", not "abort": every request already received is still answered, the
         last one with ``connection: close``, and then the connection closes."""
-        self._reader = _READ_CLOSED
+        self._set_reader(_READ_CLOSED, "end of stream")
         queue = self._queue
         if queue:
             queue[-1].persistent = False
         else:
-            self._closing = True
+            self._stop_serving("end of stream")
 
     def _read_head(self, data: BytesLike, off: int, n: int, eof: bool) -> int:
         """Parse (part of) a request head; the bytes used, or -1 to wait or stop."""
@@ -417,19 +444,19 @@ class ServerConnection(HeldInput, Wakeups):
         if not reqd.input_done:
             self._receiving = reqd
             self._decoder = decoder
-            self._reader = _IN_BODY
+            self._set_reader(_IN_BODY, "a head with a body still to come")
         return reqd, taken
 
     def _body_failed(self, reqd: Reqd, error: RemoteProtocolError) -> None:
         """The body of ``reqd`` has bad framing (or ended early): report, then close."""
         self._receiving = None
         self._decoder = None
-        self._reader = _READ_CLOSED
+        self._set_reader(_READ_CLOSED, "the body failed")
         reqd.persistent = False
         reqd.input_done = True  # nothing more of it will be read: let the queue move on
         reqd.request_body.fail(error)
         if reqd.handler_called:
-            self._closing = True
+            self._stop_serving("a body failed")
             if reqd.response_state in (_WAITING, _STREAMING):
                 reqd.report_exn(error)
         else:
@@ -442,8 +469,8 @@ class ServerConnection(HeldInput, Wakeups):
         """Give up on the rest of a body nobody reads: close after the response."""
         self._receiving = None
         self._decoder = None
-        self._reader = _READ_CLOSED
-        self._closing = True
+        self._set_reader(_READ_CLOSED, "a body given up")
+        self._stop_serving("a body given up")
         reqd.persistent = False
         reqd.input_done = True
         self._advance()
@@ -463,7 +490,7 @@ class ServerConnection(HeldInput, Wakeups):
 
     def _run_error_handler(self, reqd: Reqd, error: Exception) -> None:
         reqd.persistent = False
-        self._closing = True
+        self._stop_serving("an error response")
         reqd.error = error
         status = reqd.error_status
 
@@ -484,7 +511,7 @@ class ServerConnection(HeldInput, Wakeups):
     def _fail(self, error: RemoteProtocolError, request: Request | None = None) -> None:
         """A connection-level error: nothing more is read; the requests received before
         it are answered, then the error (which closes the connection)."""
-        self._reader = _READ_CLOSED
+        self._set_reader(_READ_CLOSED, "a connection-level error")
         self._enqueue(Reqd(self._link, request, None, empty_body(), error))
 
     def _enqueue(self, reqd: Reqd) -> None:
@@ -556,9 +583,9 @@ class ServerConnection(HeldInput, Wakeups):
             if head._state is _COMPLETE and head.input_done:
                 del queue[0]
                 if not head.persistent:
-                    self._closing = True
+                    self._stop_serving("a response that closes the connection")
                     if self._reader is not _READ_UPGRADED:
-                        self._reader = _READ_CLOSED
+                        self._set_reader(_READ_CLOSED, "a response that closes the connection")
                     for later in queue:  # pipelined requests after a close are dropped
                         later.request_body.close()
                     queue.clear()
@@ -576,7 +603,7 @@ class ServerConnection(HeldInput, Wakeups):
             self._wake_writer()
 
     def _upgrade(self, reqd: Reqd, on_upgrade: Callable[[], None]) -> None:
-        self._reader = _READ_UPGRADED
+        self._set_reader(_READ_UPGRADED, "a protocol switch")
         self._upgraded = reqd
         self._on_upgrade = on_upgrade
 
@@ -613,8 +640,9 @@ class ServerConnection(HeldInput, Wakeups):
             if not out.is_closed:
                 out.close()
             self._drained += out.drain()
-            self._closing = True
-            self._reader = _READ_CLOSED if self._reader is not _READ_UPGRADED else self._reader
+            self._stop_serving("the peer is gone")
+            if self._reader is not _READ_UPGRADED:
+                self._set_reader(_READ_CLOSED, "the peer is gone")
             for reqd in self._queue:
                 reqd.request_body.fail(RemoteProtocolError("the connection closed"))
             self._queue.clear()
@@ -653,8 +681,8 @@ class ServerConnection(HeldInput, Wakeups):
 
     def shutdown(self) -> None:
         """Close both directions now: pending output is still offered, then `Close`."""
-        self._reader = _READ_CLOSED
-        self._closing = True
+        self._set_reader(_READ_CLOSED, "shutdown")
+        self._stop_serving("shutdown")
         for reqd in self._queue:
             reqd.request_body.fail(RemoteProtocolError("the connection was shut down"))
         self._queue.clear()
@@ -753,9 +781,9 @@ class ServerConnection(HeldInput, Wakeups):
 
     def close_when_idle(self) -> None:
         """Serve the requests already received, then close (graceful shutdown)."""
-        self._closing = True
+        self._stop_serving("graceful shutdown")
         if not self._queue:
-            self._reader = _READ_CLOSED
+            self._set_reader(_READ_CLOSED, "graceful shutdown")
         self._maybe_close_writer()
         self._wake_reader()
         self._wake_writer()

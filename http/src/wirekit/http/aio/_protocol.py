@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import Any, cast
+from typing import cast
 
 from .. import (
     CLOSED,
@@ -459,7 +459,3 @@ def _address(client: tuple[str, int] | None) -> str:
     host, port = client
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
-
-def describe(exc: BaseException) -> Any:
-    """A short description of an exception for logs."""
-    return f"{type(exc).__name__}: {exc}"
