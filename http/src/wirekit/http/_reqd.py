@@ -10,13 +10,19 @@ from wirekit.serializer import BytesLike
 
 from ._body import BodyReader, BodyWriter
 from ._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
-from ._framing import BodyKind, RequestFraming, connection_options, content_length
+from ._framing import (
+    BODYLESS_STATUSES,
+    BodyKind,
+    RequestFraming,
+    connection_options,
+    content_length,
+)
 from ._messages import HEAD_LINES, HeaderInput, Headers, Method, Request, Response, Version
 from ._status import Status, reason_phrase
 from ._writer import _STATUS_LINES, PLAIN, field_lines, head_bytes, status_line
 
 if TYPE_CHECKING:
-    from ._server import ServerConnection
+    from ._server import _Link
 
 __all__ = ["ErrorHandler", "Reqd", "RequestHandler", "ResponseState", "default_error_handler"]
 
@@ -56,8 +62,8 @@ _METHOD_HEAD = Method.HEAD
 _METHOD_CONNECT = Method.CONNECT
 # Requests whose responses are framed differently (no body; a tunnel).
 _SPECIAL_METHODS = frozenset({_METHOD_HEAD, _METHOD_CONNECT})
-# Final statuses whose responses carry a body and a Content-Length (not 204 or 304).
-_SIZED_STATUSES = frozenset(range(200, 1000)) - {204, 304}
+# Final statuses whose responses carry a body and a Content-Length.
+_SIZED_STATUSES = frozenset(range(200, 1000)) - BODYLESS_STATUSES
 # The field line for each `Reqd._connection_option`.
 _CONNECTION_LINES = {None: b"", b"close": b"connection: close\r\n", b"keep-alive": b"connection: keep-alive\r\n"}
 
@@ -107,9 +113,9 @@ class Reqd:
     """
 
     __slots__ = (
-        "_conn",
         "_continue",
         "_framing",
+        "_link",
         "_state",
         "_writer",
         "error",
@@ -123,13 +129,13 @@ class Reqd:
 
     def __init__(
         self,
-        conn: ServerConnection,
+        link: _Link,
         request: Request | None,
         framing: RequestFraming | None,
         body: BodyReader,
         error: Exception | None = None,
     ) -> None:
-        self._conn = conn
+        self._link = link
         self.request = request  # None only for a connection-level error
         self._framing = framing
         self.request_body = body
@@ -152,7 +158,7 @@ class Reqd:
         self._check_respond(status)
         request = self.request
         is_head = request is not None and request.method is _METHOD_HEAD
-        no_body = is_head or status in (204, 304)
+        no_body = is_head or status in BODYLESS_STATUSES
         headers = response.headers
         if field_lines(headers)[1] == PLAIN:
             return no_body, None, headers  # nothing for the connection to check or fix
@@ -177,7 +183,7 @@ class Reqd:
         """
         if self._state is not _WAITING:
             raise LocalProtocolError("a response was already started for this request")
-        if self._conn._out.is_closed:  # shut down or the peer went away (maybe output pending)
+        if self._link.out.is_closed:  # shut down or the peer went away (maybe output pending)
             raise LocalProtocolError("the connection is closed")
         if status < 200:
             raise LocalProtocolError(
@@ -193,7 +199,7 @@ class Reqd:
         then the last), ``keep-alive`` to an HTTP/1.0 client, or none."""
         # A final response before 100 Continue was sent means the body will not be read:
         # the connection closes after it (see `ServerConnection._response_complete`).
-        if not self.persistent or self._conn._closing or (self._continue and not self.input_done):
+        if not self.persistent or self._link.closing() or (self._continue and not self.input_done):
             self.persistent = False
             return b"close"
         request = self.request
@@ -207,7 +213,7 @@ class Reqd:
 
     def _write_body(self, data: BytesLike, n: int) -> None:
         """A whole body after its head: scheduled (zero-copy) if large, else copied."""
-        out = self._conn._out
+        out = self._link.out
         if n >= SCHEDULE_THRESHOLD:
             out.schedule(data)
         else:
@@ -230,24 +236,21 @@ class Reqd:
         lines, framing = HEAD_LINES.get(headers._key) or field_lines(headers)  # type: ignore[arg-type]
         status = response.status
         request = self.request
-        conn = self._conn
+        link = self._link
         n = len(data)
         if (
             _FAST
             and framing in (PLAIN, n)  # no framing field, or the right Content-Length
             and status in _SIZED_STATUSES
             and self._state is _WAITING
-            and not conn._closing  # (the output only closes once the connection is closing)
+            and not link.closing()  # (the output only closes once the connection is closing)
             and request is not None
             and request.method not in _SPECIAL_METHODS
         ):
             first = _STATUS_LINES.get((status, response.reason)) or status_line(status, response.reason)
-            if self.persistent and not self._continue and request.version is _HTTP_1_1:
-                persistence = b""  # what `_connection_option` says here, without the call
-            else:
-                persistence = _CONNECTION_LINES[self._connection_option()]
+            persistence = _CONNECTION_LINES[self._connection_option()]
             sized = b"content-length: %d\r\n\r\n" % n if framing == PLAIN else b"\r\n"
-            out = conn._out
+            out = link.out
             if n < SCHEDULE_THRESHOLD and type(data) is bytes:
                 whole = b"".join((first, lines, persistence, sized, data))
                 # Ours and immutable: a larger one is queued as it is, not copied again.
@@ -260,16 +263,16 @@ class Reqd:
                 self._write_body(data, n)
             self.response = response
             self._state = _COMPLETE  # (`_finish_response`, inlined: once per response)
-            conn._response_complete(self)
+            link.response_complete(self)
             return
         no_body, length, headers = self._head(response)
         extra = self._extra()
-        if response.status not in (204, 304):
+        if response.status not in BODYLESS_STATUSES:
             if length is None:
                 extra.append((b"content-length", b"%d" % n))
             elif length != n and not no_body:
                 raise LocalProtocolError(f"Content-Length is {length} but the body has {n} bytes")
-        self._conn._out.write(head_bytes(status_line(response.status, response.reason), headers, extra))
+        self._link.out.write(head_bytes(status_line(response.status, response.reason), headers, extra))
         if n and not no_body:
             self._write_body(data, n)
         self.response = response
@@ -302,13 +305,13 @@ class Reqd:
         extra = self._extra()
         if kind is _KIND_CHUNKED:
             extra.append((b"transfer-encoding", b"chunked"))
-        conn = self._conn
-        conn._out.write(head_bytes(status_line(response.status, response.reason), headers, extra))
+        link = self._link
+        link.out.write(head_bytes(status_line(response.status, response.reason), headers, extra))
         self.response = response
         self._state = _STREAMING
-        self._writer = BodyWriter(conn._out, kind, size, conn._wake_writer, self._body_closed)
+        self._writer = BodyWriter(link.out, kind, size, link.wake_writer, self._body_closed)
         if flush_headers_immediately:
-            conn._wake_writer()
+            link.wake_writer()
         return self._writer
 
     def respond_with_upgrade(
@@ -325,21 +328,21 @@ class Reqd:
         """
         if self._state is not _WAITING:
             raise LocalProtocolError("a response was already started for this request")
-        if self._conn._out.is_closed:
+        if self._link.out.is_closed:
             raise LocalProtocolError("the connection is closed")
         if self._framing is None or not self._framing.upgrade:
             raise LocalProtocolError("this request did not ask for an upgrade")
         if not (status == 101 or (200 <= status < 300 and self.request is not None and self.request.method is _METHOD_CONNECT)):
             raise LocalProtocolError("an upgrade answers with 101, or with a 2xx to CONNECT")
         response = Response(status, headers)
-        conn = self._conn
+        link = self._link
         sent = response.headers.copy()
         sent.remove(b"content-length")  # never in a 1xx or a 2xx to CONNECT (RFC 9110 §8.6,
         sent.remove(b"transfer-encoding")  # RFC 9112 §6.1)
-        conn._out.write(head_bytes(status_line(status, response.reason), sent, None))
+        link.out.write(head_bytes(status_line(status, response.reason), sent, None))
         self.response = response
         self._state = _UPGRADED
-        conn._upgrade(self, on_upgrade)
+        link.upgrade(self, on_upgrade)
 
     def report_exn(self, exc: Exception) -> None:
         """Report that handling this request failed.
@@ -349,21 +352,22 @@ class Reqd:
         no last chunk) and the connection closes. Either way nothing more is read.
         """
         self.persistent = False
-        self._conn._closing = True
+        link = self._link
+        link.stop_serving()
         if self.error is None:
             self.error = exc
         if not self.request_body.is_closed:
             self.request_body.fail(exc)
         if self._state is _WAITING:
-            self._conn._run_error_handler(self, exc)
+            link.answer_error(self, exc)
         elif self._state is _STREAMING and self._writer is not None:
             self._writer.abort()
-        elif self._conn._receiving is self:
+        elif link.receiving(self):
             # Answered already, but its body is still arriving: stop reading it (the
             # failed body would otherwise buffer it until the reader stalls).
-            self._conn._stop_reading(self)
-        self._conn._wake_writer()
-        self._conn._wake_reader()
+            link.stop_reading(self)
+        link.wake_writer()
+        link.wake_reader()
 
     # -- internal ------------------------------------------------------------------------
     def _body_closed(self, complete: bool) -> None:
@@ -373,15 +377,15 @@ class Reqd:
 
     def _finish_response(self) -> None:
         self._state = _COMPLETE
-        self._conn._response_complete(self)
+        self._link.response_complete(self)
 
     def _send_continue(self) -> None:
         """Called when the handler first asks for the body: send 100 Continue if due."""
         if self._continue and self._state is _WAITING:
             self._continue = False
-            self._conn._out.write(CONTINUE)
-            self._conn._wake_writer()
-        self._conn._wake_reader()
+            self._link.out.write(CONTINUE)
+            self._link.wake_writer()
+        self._link.wake_reader()
 
     @property
     def is_upgrade(self) -> bool:

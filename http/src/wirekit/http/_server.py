@@ -64,6 +64,18 @@ class _Reader(enum.Enum):
     UPGRADED = "upgraded"
 
 
+# Every change of the reader's state, and why it happens. `_set_reader` refuses any
+# other; docs/http/state-machine.md is checked against this table by the tests.
+READER_TRANSITIONS: dict[tuple[_Reader, _Reader], str] = {
+    (_Reader.HEAD, _Reader.BODY): "a head with a body still to come",
+    (_Reader.BODY, _Reader.HEAD): "the body is complete",
+    (_Reader.HEAD, _Reader.CLOSED): "no more requests: Connection: close, end of stream, an error, a shutdown",
+    (_Reader.BODY, _Reader.CLOSED): "the body failed or is given up, the peer is gone, a shutdown",
+    (_Reader.HEAD, _Reader.UPGRADED): "a 101, or a 2xx to CONNECT",
+    (_Reader.BODY, _Reader.UPGRADED): "a 101 to a request whose body is still arriving",
+    (_Reader.UPGRADED, _Reader.CLOSED): "a shutdown after a protocol switch",
+}
+
 # Enum members bound to module names for the hot paths: on CPython 3.11 reading
 # `Enum.MEMBER` goes through the enum's metaclass (about 70 ns); a global is ~10 ns.
 _AT_HEAD = _Reader.HEAD
@@ -86,6 +98,53 @@ _WRITE_TIMEOUT = TimeoutKind.WRITE
 # False: the common paths (a whole head in one match, a small body taken with its head,
 # the usual retirement of an answered request) give way to the general ones (`_oracle`).
 _FAST = True
+
+
+class _Link:
+    """What a `Reqd` uses of its connection, and nothing more: the output, the wakeups,
+    and the connection-level effects of what happens to a request (its response is
+    complete, it switched protocols, it failed). `Reqd` never touches the connection's
+    own state."""
+
+    __slots__ = ("_conn", "out")
+
+    def __init__(self, conn: ServerConnection) -> None:
+        self._conn = conn
+        self.out = conn._out  # the connection's output (for its whole life)
+
+    def closing(self) -> bool:
+        """Whether no request after the current ones will be served."""
+        return self._conn._closing
+
+    def wake_reader(self) -> None:
+        self._conn._wake_reader()
+
+    def wake_writer(self) -> None:
+        self._conn._wake_writer()
+
+    def response_complete(self, reqd: Reqd) -> None:
+        """``reqd``'s response is all in the output."""
+        self._conn._response_complete(reqd)
+
+    def upgrade(self, reqd: Reqd, on_upgrade: Callable[[], None]) -> None:
+        """``reqd`` was answered with a protocol switch."""
+        self._conn._upgrade(reqd, on_upgrade)
+
+    def stop_serving(self) -> None:
+        """No request after the current ones will be served (a request failed)."""
+        self._conn._stop_serving("a request failed")
+
+    def answer_error(self, reqd: Reqd, error: Exception) -> None:
+        """Answer ``reqd`` (whose response has not started) through the error handler."""
+        self._conn._run_error_handler(reqd, error)
+
+    def receiving(self, reqd: Reqd) -> bool:
+        """Whether ``reqd``'s body is still arriving."""
+        return self._conn._receiving is reqd
+
+    def stop_reading(self, reqd: Reqd) -> None:
+        """Give up on the rest of ``reqd``'s body: close after the response."""
+        self._conn._stop_reading(reqd)
 
 
 class ServerConnection(HeldInput, Wakeups):
@@ -131,6 +190,22 @@ class ServerConnection(HeldInput, Wakeups):
         self._heads = 0  # request heads received whole (progress of the head clock)
         self._sent = 0  # bytes reported written (progress of the write clock)
         self._clock = Clock()
+        self._link = _Link(self)
+
+    # ---------------------------------------------------------------------------------
+    # State changes: the reader's state and "no more requests" change only here
+    # ---------------------------------------------------------------------------------
+    def _set_reader(self, state: _Reader, why: str) -> None:
+        """Move the reader to ``state`` (``why``: the reason, as in `READER_TRANSITIONS`;
+        for the reader of this code). Setting the current state again changes nothing."""
+        if state is not self._reader:
+            assert (self._reader, state) in READER_TRANSITIONS, f"reader {self._reader.name} -> {state.name} ({why})"
+            self._reader = state
+
+    def _stop_serving(self, why: str) -> None:
+        """No request after the ones received will be served (``why``: the reason); the
+        output closes once they are answered (`_maybe_close_writer`)."""
+        self._closing = True
 
     # ---------------------------------------------------------------------------------
     # Reading
@@ -158,7 +233,7 @@ class ServerConnection(HeldInput, Wakeups):
                 wait = self._wait_before_head()
                 if wait is not READ:
                     if wait is CLOSE:
-                        self._reader = _READ_CLOSED
+                        self._set_reader(_READ_CLOSED, "no request after the current ones")
                         self._maybe_close_writer()
                     return wait
             if self._out.pending_bytes > self._config.max_pending_output:
@@ -249,7 +324,7 @@ class ServerConnection(HeldInput, Wakeups):
         if decoder.done:
             self._receiving = None
             self._decoder = None
-            self._reader = _AT_HEAD
+            self._set_reader(_AT_HEAD, "the body is complete")
             reqd.input_done = True
             body.finish(decoder.trailers)
             self._advance()
@@ -260,12 +335,12 @@ class ServerConnection(HeldInput, Wakeups):
         """The client sends nothing more (EOF between requests). EOF means "no more
         requests", not "abort": every request already received is still answered, the
         last one with ``connection: close``, and then the connection closes."""
-        self._reader = _READ_CLOSED
+        self._set_reader(_READ_CLOSED, "end of stream")
         queue = self._queue
         if queue:
             queue[-1].persistent = False
         else:
-            self._closing = True
+            self._stop_serving("end of stream")
 
     def _read_head(self, data: BytesLike, off: int, n: int, eof: bool) -> int:
         """Parse (part of) a request head; the bytes used, or -1 to wait or stop."""
@@ -306,7 +381,7 @@ class ServerConnection(HeldInput, Wakeups):
             return -1
         kind = framing.body
         if kind is _KIND_NONE:
-            reqd = Reqd(self, request, framing, _NO_BODY)
+            reqd = Reqd(self._link, request, framing, _NO_BODY)
         elif (
             _FAST
             and kind is _KIND_FIXED
@@ -317,7 +392,7 @@ class ServerConnection(HeldInput, Wakeups):
             # A small body that came whole with its head: it is complete from the start.
             start = off + used
             used += framing.length
-            reqd = Reqd(self, request, framing, BodyReader._whole(_take(data, start, off + used)))
+            reqd = Reqd(self._link, request, framing, BodyReader._whole(_take(data, start, off + used)))
             self._discarded = 0
         else:
             got = self._receive_body(request, framing, data, off + used, n, eof)
@@ -339,7 +414,7 @@ class ServerConnection(HeldInput, Wakeups):
         is then queued, to be answered with the error)."""
         config = self._config
         body = BodyReader()
-        reqd = Reqd(self, request, framing, body)
+        reqd = Reqd(self._link, request, framing, body)
         body._on_schedule = reqd._send_continue
         decoder: Decoder
         if framing.body is _KIND_FIXED:
@@ -369,19 +444,19 @@ class ServerConnection(HeldInput, Wakeups):
         if not reqd.input_done:
             self._receiving = reqd
             self._decoder = decoder
-            self._reader = _IN_BODY
+            self._set_reader(_IN_BODY, "a head with a body still to come")
         return reqd, taken
 
     def _body_failed(self, reqd: Reqd, error: RemoteProtocolError) -> None:
         """The body of ``reqd`` has bad framing (or ended early): report, then close."""
         self._receiving = None
         self._decoder = None
-        self._reader = _READ_CLOSED
+        self._set_reader(_READ_CLOSED, "the body failed")
         reqd.persistent = False
         reqd.input_done = True  # nothing more of it will be read: let the queue move on
         reqd.request_body.fail(error)
         if reqd.handler_called:
-            self._closing = True
+            self._stop_serving("a body failed")
             if reqd.response_state in (_WAITING, _STREAMING):
                 reqd.report_exn(error)
         else:
@@ -394,8 +469,8 @@ class ServerConnection(HeldInput, Wakeups):
         """Give up on the rest of a body nobody reads: close after the response."""
         self._receiving = None
         self._decoder = None
-        self._reader = _READ_CLOSED
-        self._closing = True
+        self._set_reader(_READ_CLOSED, "a body given up")
+        self._stop_serving("a body given up")
         reqd.persistent = False
         reqd.input_done = True
         self._advance()
@@ -415,7 +490,7 @@ class ServerConnection(HeldInput, Wakeups):
 
     def _run_error_handler(self, reqd: Reqd, error: Exception) -> None:
         reqd.persistent = False
-        self._closing = True
+        self._stop_serving("an error response")
         reqd.error = error
         status = reqd.error_status
 
@@ -436,8 +511,8 @@ class ServerConnection(HeldInput, Wakeups):
     def _fail(self, error: RemoteProtocolError, request: Request | None = None) -> None:
         """A connection-level error: nothing more is read; the requests received before
         it are answered, then the error (which closes the connection)."""
-        self._reader = _READ_CLOSED
-        self._enqueue(Reqd(self, request, None, empty_body(), error))
+        self._set_reader(_READ_CLOSED, "a connection-level error")
+        self._enqueue(Reqd(self._link, request, None, empty_body(), error))
 
     def _enqueue(self, reqd: Reqd) -> None:
         """Queue ``reqd`` behind the requests in flight; its handler runs when it is first."""
@@ -508,9 +583,9 @@ class ServerConnection(HeldInput, Wakeups):
             if head._state is _COMPLETE and head.input_done:
                 del queue[0]
                 if not head.persistent:
-                    self._closing = True
+                    self._stop_serving("a response that closes the connection")
                     if self._reader is not _READ_UPGRADED:
-                        self._reader = _READ_CLOSED
+                        self._set_reader(_READ_CLOSED, "a response that closes the connection")
                     for later in queue:  # pipelined requests after a close are dropped
                         later.request_body.close()
                     queue.clear()
@@ -528,7 +603,7 @@ class ServerConnection(HeldInput, Wakeups):
             self._wake_writer()
 
     def _upgrade(self, reqd: Reqd, on_upgrade: Callable[[], None]) -> None:
-        self._reader = _READ_UPGRADED
+        self._set_reader(_READ_UPGRADED, "a protocol switch")
         self._upgraded = reqd
         self._on_upgrade = on_upgrade
 
@@ -565,8 +640,9 @@ class ServerConnection(HeldInput, Wakeups):
             if not out.is_closed:
                 out.close()
             self._drained += out.drain()
-            self._closing = True
-            self._reader = _READ_CLOSED if self._reader is not _READ_UPGRADED else self._reader
+            self._stop_serving("the peer is gone")
+            if self._reader is not _READ_UPGRADED:
+                self._set_reader(_READ_CLOSED, "the peer is gone")
             for reqd in self._queue:
                 reqd.request_body.fail(RemoteProtocolError("the connection closed"))
             self._queue.clear()
@@ -605,8 +681,8 @@ class ServerConnection(HeldInput, Wakeups):
 
     def shutdown(self) -> None:
         """Close both directions now: pending output is still offered, then `Close`."""
-        self._reader = _READ_CLOSED
-        self._closing = True
+        self._set_reader(_READ_CLOSED, "shutdown")
+        self._stop_serving("shutdown")
         for reqd in self._queue:
             reqd.request_body.fail(RemoteProtocolError("the connection was shut down"))
         self._queue.clear()
@@ -705,9 +781,9 @@ class ServerConnection(HeldInput, Wakeups):
 
     def close_when_idle(self) -> None:
         """Serve the requests already received, then close (graceful shutdown)."""
-        self._closing = True
+        self._stop_serving("graceful shutdown")
         if not self._queue:
-            self._reader = _READ_CLOSED
+            self._set_reader(_READ_CLOSED, "graceful shutdown")
         self._maybe_close_writer()
         self._wake_reader()
         self._wake_writer()

@@ -18,7 +18,7 @@ import contextlib
 import logging
 import weakref
 from collections.abc import Callable
-from typing import Any, Protocol, cast
+from typing import Protocol, cast
 
 from .. import (
     CLOSED,
@@ -509,7 +509,3 @@ def _address(client: tuple[str, int] | None) -> str:
     host, port = client
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
-
-def describe(exc: BaseException) -> Any:
-    """A short description of an exception for logs."""
-    return f"{type(exc).__name__}: {exc}"

@@ -57,7 +57,8 @@ def accept_websocket(
         RuntimeError: ``reqd`` is not served by the asyncio runtime of `wirekit serve`.
         ValueError: ``subprotocol`` was not offered by the client.
     """
-    protocol = protocol_of(reqd._conn)
+    # The request's connection (package-internal: a `Reqd` knows it through its link).
+    protocol = protocol_of(reqd._link._conn)
     request = reqd.request
     if protocol is None or request is None:
         raise RuntimeError("accept_websocket needs a request served by wirekit.http.aio")
