@@ -154,7 +154,7 @@ class Fused(Parser[Any]):
         return q is not None and q.lastindex is None and q.end() == end
 
     def enter(self, m: Machine) -> Parser[Any] | None:
-        if m.diag or m.trace is not None:
+        if m.general:
             return self.orig  # byte by byte, every failure (and label) on record
         pos = m.pos
         lim = m.lim

@@ -455,7 +455,7 @@ class _Choice(Parser[Any]):
         pos = m.pos
         table = self.table
         cands: tuple[Parser[Any], ...]
-        if table is not None and not m.diag and m.trace is None:
+        if table is not None and not m.general:
             if pos < m.lim:
                 cands = table[m.buf[pos]]
             elif m.complete:

@@ -66,7 +66,7 @@ class _ManyFrame(Frame):
         node = self.node
         cp = node.cp
         most = node.most
-        if cp.fused and not m.diag and m.trace is None:
+        if cp.fused and not m.general:
             match = cp.match  # type: ignore[attr-defined]
             extract = cp.extract  # type: ignore[attr-defined]
             if extract is None:
