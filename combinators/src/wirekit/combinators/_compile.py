@@ -63,10 +63,14 @@ def compile_parser(root: Parser[Any]) -> Parser[Any]:
     if root.leaf and root._c is None:
         root._c = root  # a primitive: nothing to link or fuse
         return root
-    if root._rt and root._c is None and all(c._c is not None for c in root.children()):
-        root._c = root  # made while parsing, from compiled parts: link it, nothing more
-        root.link()
-        return root
+    if root._rt and root._c is None:
+        for child in root.children():  # (a loop: no generator object, this runs per use)
+            if child._c is None:
+                break
+        else:
+            root._c = root  # made while parsing, from compiled parts: link it, nothing more
+            root.link()
+            return root
     order: list[Parser[Any]] = []
     todo: list[tuple[Parser[Any], bool]] = [(root, False)]
     while todo:

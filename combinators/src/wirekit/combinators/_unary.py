@@ -161,7 +161,9 @@ def _then(node: _Bind, m: Machine, start: int) -> Parser[Any] | None:
     nxt = node.f(m.value)
     if not isinstance(nxt, Parser):
         raise TypeError(f"bind: the function returned {type(nxt).__name__}, not a Parser")
-    c = compiled(nxt)
+    c = nxt._c  # usually compiled already (interned primitives, parsers built once)
+    if c is None or type(c) is _Ref:
+        c = compiled(nxt)
     if log is not None:
         log[(node, start + m.base)] = c
     # A primitive runs here (no trip through the machine loop); anything else goes back
