@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import Generator
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from wirekit.combinators import (
@@ -160,3 +161,31 @@ def _byte_value(b: bytes) -> int:
 
 def test_try_map_after_pure() -> None:
     check(pure(b"x").try_map(bytes.decode), b"", "x")
+
+
+def _no(_: Any) -> Any:
+    raise ValueError("rejected")
+
+
+@pytest.mark.parametrize(
+    ("primitive", "data"),
+    [
+        (take(2), b"aa12"),
+        (take_while1(DIGITS), b"aa12"),
+        (BE.any_int16, b"aa12"),
+        (string(b"12"), b"aa12"),
+        (any_char, b"aa1"),
+        (pure(b"x"), b"aa"),
+    ],
+)
+def test_try_map_rejection_over_a_primitive_and_over_a_fused_block_agree(
+    primitive: Parser[Any], data: bytes
+) -> None:
+    # A primitive child takes the path that saves no failure records (its success changes
+    # none); the same child behind a map is a fused block, which saves and restores them.
+    # Both must report the loop's stop, the rejection and the other alternative.
+    fused = primitive.map(lambda v: v)
+    expected = Err(2, ["'a'", "'zz'", "rejected"])
+    for inner in (primitive, fused):
+        p = many(char(b"a")) >> (inner.try_map(_no) | string(b"zz"))
+        check(p, data, expect_error=expected)

@@ -92,6 +92,20 @@ class TryMap(_Unary):
     def enter(self, m: Machine) -> Parser[Any] | None:
         pos = m.pos
         if self.inl:
+            cp = self.cp
+            if cp.clean:
+                # A primitive's success (or suspension) leaves the failure records as they
+                # are: nothing to save for a rejection to restore.
+                try:
+                    cp.enter(m)
+                except Suspend:
+                    m.stack.append(self.frame(pos, (m.err_pos - pos, m.err_list), (pos, m.last_ok, m.skipped)))
+                    raise
+                if m.ok:
+                    msg = _convert(m, self, pos)
+                    if msg is not None:
+                        _reject(m, pos, msg)
+                return None
             # The records as they are now, kept in locals: a failure restores them.
             err_pos, err_list, last_ok, skipped = m.err_pos, m.err_list, m.last_ok, m.skipped
             stack = m.stack

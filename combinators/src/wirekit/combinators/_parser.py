@@ -47,6 +47,10 @@ class Parser(Generic[T_co]):
     # of nested calls (a primitive, or a wrapper of one ``depth`` levels deep).
     inl = False
     depth = 0  # at most INLINE_DEPTH
+    # A primitive whose ``enter`` only finishes (never hands back a continuation) and
+    # touches the failure records only when it fails: a success or a suspension leaves
+    # ``err_pos``, ``err_list``, ``last_ok`` and ``skipped`` as they were.
+    clean = False
 
     def __init__(self) -> None:
         self._c: Parser[Any] | None = None
@@ -235,6 +239,7 @@ class _Pure(Parser[T]):
     __slots__ = ("value",)
     leaf = True
     inl = True
+    clean = True
 
     def __init__(self, value: T) -> None:
         super().__init__()

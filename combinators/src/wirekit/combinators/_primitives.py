@@ -110,6 +110,7 @@ class Satisfy(Parser[Any]):
     __slots__ = ("keep", "label", "table")
     leaf = True
     inl = True
+    clean = True
 
     def __init__(self, table: bytes, label: Label, keep: bool = True) -> None:
         super().__init__()
@@ -141,6 +142,7 @@ class Str(Parser[bytes]):
     __slots__ = ("ci", "folded", "s")
     leaf = True
     inl = True
+    clean = True
 
     def __init__(self, s: bytes, ci: bool) -> None:
         super().__init__()
@@ -182,6 +184,7 @@ class TakeWhile(Parser[Any]):
     __slots__ = ("keep", "label", "least", "rx", "table")
     leaf = True
     inl = True
+    clean = True
 
     def __init__(self, table: bytes, least: int, keep: bool, label: Label) -> None:
         super().__init__()
@@ -221,6 +224,7 @@ class Take(Parser[Any]):
     __slots__ = ("keep", "move", "n")
     leaf = True
     inl = True
+    clean = True
 
     def __init__(self, n: int, keep: bool, move: bool = True) -> None:
         super().__init__()
