@@ -448,7 +448,13 @@ class _Choice(Parser[Any]):
         from ._compile import dispatch_table
 
         self.cps = tuple(compiled(p) for p in self.alternatives)
-        self.table = None if self._rt else dispatch_table(self.alternatives, self.cps)
+        table = None if self._rt else dispatch_table(self.alternatives, self.cps)
+        if table is not None:
+            # Entries naming every alternative are `cps` itself: `enter` tells a cut by
+            # identity.
+            cps = self.cps
+            table = [cps if t == cps else t for t in table]
+        self.table = table
         # A choice enters at most one alternative itself (the only candidate, when that
         # one may be entered directly), so it may be entered directly too, a bounded
         # number of levels deep.
@@ -469,24 +475,21 @@ class _Choice(Parser[Any]):
                 from ._machine import Suspend
 
                 raise Suspend(self)
-            if len(cands) < len(self.cps):
+            if cands is not self.cps:  # (entries naming every alternative are `cps`)
                 # The others cannot start with this byte; say so if the parse fails here.
                 m.skipped = (pos, self, m.marks, cands)
         else:
             cands = self.cps
-        if not cands:
+        n = len(cands)
+        if not n:
+            m.ok = False
             if self.msg is not None:
-                m.ok = False
                 if m.err_pos <= pos:
                     _replace(m, pos, self)
             else:
-                m.ok = False
-                for alt in self.alternatives:
-                    m.note(pos, alt)
-                if not self.alternatives:
-                    m.note(pos, self)
+                m.note_all(pos, self.alternatives or (self,))
             return None
-        if len(cands) == 1:
+        if n == 1:
             # Only one alternative can match: a tail call (a primitive is entered here,
             # saving a trip through the machine loop).
             c = cands[0]
