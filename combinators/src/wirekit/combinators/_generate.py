@@ -8,7 +8,7 @@ from collections.abc import Callable, Generator
 from typing import Any
 
 from ._machine import Frame, Machine, NoReplay
-from ._parser import Parser, _Ref, compiled
+from ._parser import Parser, compiled
 
 __all__ = ["Generate"]
 
@@ -25,7 +25,6 @@ class Generate(Parser[Any]):
     def enter(self, m: Machine) -> Parser[Any] | None:
         f = _GenFrame()
         f.start = m.pos
-        f.node = self
         log = m.log
         if m.diag:
             # A diagnostic re-run replays what the generator yielded the first time.
@@ -56,9 +55,8 @@ class _Tail:
 
 
 class _GenFrame(Frame):
-    __slots__ = ("gen", "i", "node", "steps")
+    __slots__ = ("gen", "i", "steps")
 
-    node: Generate
     gen: Generator[Parser[Any], Any, Any] | None
     steps: list[Any]
     i: int
@@ -86,8 +84,11 @@ class _GenFrame(Frame):
             if not isinstance(nxt, Parser):
                 gen.close()
                 raise TypeError(f"generate: yielded {type(nxt).__name__}, not a Parser")
-            known = nxt._c
-            c = compiled(nxt) if known is None or type(known) is _Ref else known
+            c = nxt._c
+            if c is None:
+                c = compiled(nxt)
+            # (A `fix` reference is run as it is: it is not entered here, and the loop's
+            # step into its target costs less than resolving it on every yield.)
             steps.append(c)
             stack.append(self)
             if not c.inl:
