@@ -84,9 +84,8 @@ class _GenFrame(Frame):
             if not isinstance(nxt, Parser):
                 gen.close()
                 raise TypeError(f"generate: yielded {type(nxt).__name__}, not a Parser")
-            c = nxt._c
-            if c is None:
-                c = compiled(nxt)
+            known = nxt._c
+            c = compiled(nxt) if known is None else known
             # (A `fix` reference is run as it is: it is not entered here, and the loop's
             # step into its target costs less than resolving it on every yield.)
             steps.append(c)
