@@ -87,6 +87,20 @@ def test_isolate_inside_a_generator_with_count() -> None:
     check(record, b"\x00\x04\x02abcd", expect_error=Err(5, ["2 more bytes"]))
 
 
+def test_isolate_built_while_parsing_is_shared() -> None:
+    # isolate(n, p) made inside a bind is looked up, not built and linked for each use.
+    body = many(any_char)
+    made: list[Parser[Any]] = []
+
+    def field(n: int) -> Parser[list[bytes]]:
+        p = isolate(n, body)
+        made.append(p)
+        return p
+
+    check(many(any_uint8.bind(field)), b"\x02ab\x02cd", [[b"a", b"b"], [b"c", b"d"]])
+    assert len(made) > 2 and all(p is made[0] for p in made)
+
+
 def test_isolate_negative_length_is_a_parse_error() -> None:
     check(isolate(-1, take(1)), b"a", expect_error=Err(0, ["a length of at least 0 (got -1)"]))
 

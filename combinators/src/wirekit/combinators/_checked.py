@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ._machine import Frame, Machine, NoReplay, Suspend
+from ._machine import RUNNING, Frame, Machine, NoReplay, Suspend
 from ._parser import Parser, _Fail, _Unary
-from ._primitives import Take, length_error
+from ._primitives import _INTERNED, Take, _intern, length_error
 
 __all__ = ["Isolate", "TryMap", "isolate"]
 
@@ -75,7 +75,12 @@ def isolate(n: int, p: Parser[T]) -> Parser[T]:
     """
     if n < 0:
         return length_error("length", n)
-    return Isolate(n, p)
+    # Shared like the primitives (lengths read from the wire repeat), see `count`.
+    key = ("isolate", p, n, RUNNING[0] > 0)  # (made while parsing: linked, not fused)
+    hit = _INTERNED.get(key)
+    if hit is None:
+        hit = _intern(key, lambda: Isolate(n, p))
+    return hit
 
 
 class TryMap(_Unary):
