@@ -172,9 +172,9 @@ class _TryMapFrame(Frame):
 def _convert(m: Machine, node: TryMap, start: int) -> str | None:
     """Apply ``node.f`` to the match at ``start`` (in ``m.value``): None when it took the
     value, else the message of the `ValueError` it raised."""
-    key = (node, start + m.base)
     log = m.log
     if m.diag:
+        key = (node, start + m.base)
         if log is None or key not in log:
             raise NoReplay
         m.value = None
@@ -185,7 +185,7 @@ def _convert(m: Machine, node: TryMap, start: int) -> str | None:
     except ValueError as exc:
         msg = str(exc) or type(exc).__name__
     if log is not None:
-        log[key] = msg
+        log[(node, start + m.base)] = msg
     return msg
 
 
