@@ -39,7 +39,10 @@ class Generate(Parser[Any]):
         f.steps = steps
         if log is not None:
             log[(self, m.pos + m.base)] = steps
-        return f.advance(m, None)
+        # Registers as `resume` reads them: the generator is started with None.
+        m.ok = True
+        m.value = None
+        return f.resume(m)
 
     def expected(self) -> str:
         return getattr(self.fn, "__name__", "generate")
@@ -61,12 +64,18 @@ class _GenFrame(Frame):
     steps: list[Any]
     i: int
 
-    def advance(self, m: Machine, value: Any) -> Parser[Any] | None:
-        """Send ``value`` in and run what the generator yields. A yielded primitive is
-        entered here, its result sent straight back, saving a trip through the machine
-        loop; the frame stays below anything that does not finish at once."""
+    def resume(self, m: Machine) -> Parser[Any] | None:
+        """Send the result in ``m`` to the generator and run what it yields. A yielded
+        primitive is entered here, its result sent straight back, saving a trip through
+        the machine loop; the frame stays below anything that does not finish at once."""
         gen = self.gen
-        assert gen is not None
+        if not m.ok:
+            if gen is not None:
+                gen.close()
+            return None
+        if gen is None:
+            return self.replay(m)
+        value = m.value
         send = gen.send
         steps = self.steps
         stack = m.stack
@@ -114,12 +123,3 @@ class _GenFrame(Frame):
         m.stack.append(self)
         return step  # type: ignore[no-any-return]
 
-    def resume(self, m: Machine) -> Parser[Any] | None:
-        gen = self.gen
-        if not m.ok:
-            if gen is not None:
-                gen.close()
-            return None
-        if gen is None:
-            return self.replay(m)
-        return self.advance(m, m.value)
