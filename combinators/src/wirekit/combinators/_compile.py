@@ -161,13 +161,12 @@ class Fused(Parser[Any]):
         if m.general:
             return self.orig  # byte by byte, every failure (and label) on record
         pos = m.pos
-        lim = m.lim
-        r = self.match(m.buf, pos, lim)
-        if m.complete or self.decided(m.buf, pos, lim, r):
+        r = self.match(m.buf, pos, m.lim)
+        if m.complete or self.decided(m.buf, pos, m.lim, r):
             if r is not None:
                 m.pos = r.end()
                 ex = self.extract
-                m.value = None if ex is None or m.quiet else ex(r)
+                m.value = ex(r) if ex is not None and not m.quiet else None
                 m.ok = True
                 m.last_ok = (pos, self, m.marks)
             else:
