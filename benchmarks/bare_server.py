@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from typing import cast
 
 RESPONSE = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 13\r\n\r\nHello, world!"
 
 
 class Canned(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # A stream transport: uvloop's are not asyncio.Transport subclasses (no isinstance).
+        self.transport = cast(asyncio.Transport, transport)
         self.tail = b""
 
     def data_received(self, data: bytes) -> None:

@@ -58,11 +58,12 @@ class Scenario:
     connections: int
     script: str | None = None
     needs_echo: bool = False
+    latency: bool = True  # wrk measures no per-request latency when it pipelines
 
 
 SCENARIOS = [
     Scenario("keep-alive GET, 64 conns", "/", 64),
-    Scenario("16-deep pipelining, 16 conns", "/", 16, "pipeline.lua"),
+    Scenario("16-deep pipelining, 16 conns", "/", 16, "pipeline.lua", latency=False),
     Scenario("POST echo 16 KiB, 64 conns", "/echo", 64, "post16k.lua", needs_echo=True),
     Scenario("2053-byte response, 64 conns", "/bytes/2053", 64),
     Scenario("1000 conns latency", "/", 1000, "percentiles.lua"),
@@ -77,6 +78,8 @@ class Result:
     max: float = 0.0
     errors: int = 0
     percentiles: dict[float, float] = field(default_factory=dict)
+    failed: str | None = None  # why the run produced no measurement
+    listen_drops: int = 0  # SYNs/connections the kernel dropped at a full accept queue
 
 
 def free_port() -> int:
@@ -130,10 +133,15 @@ def wrk(port: int, scenario: Scenario, seconds: float) -> Result:
     if scenario.script:
         argv += ["-s", str(HERE / "wrk" / scenario.script)]
     argv.append(f"http://127.0.0.1:{port}{scenario.path}")
-    out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60).stdout
-    r = Result()
+    drops = listen_drops()
+    run = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
+    out = run.stdout
+    r = Result(listen_drops=listen_drops() - drops)
     if m := re.search(r"Requests/sec:\s+([\d.]+)", out):
         r.rps = float(m.group(1))
+    if not r.rps:
+        tail = (run.stderr or out).strip().splitlines()[-1:] or [f"exit {run.returncode}"]
+        r.failed = f"wrk measured nothing ({tail[0]})"
     if m := re.search(r"Latency\s+\S+\s+\S+\s+(\S+)", out):
         r.max = _ms(m.group(1))
     if m := re.search(r"\n\s+50%\s+(\S+)", out):
@@ -147,6 +155,20 @@ def wrk(port: int, scenario: Scenario, seconds: float) -> Result:
     for p, us in re.findall(r"PCT ([\d.]+) (\d+)", out):
         r.percentiles[float(p)] = int(us) / 1000
     return r
+
+
+def listen_drops() -> int:
+    """The kernel's count of connections dropped because a listen queue was full
+    (TcpExtListenDrops, which includes ListenOverflows); 0 where unknown."""
+    try:
+        lines = Path("/proc/net/netstat").read_text().splitlines()
+    except OSError:
+        return 0
+    for names, values in zip(lines[::2], lines[1::2], strict=False):
+        if names.startswith("TcpExt:"):
+            fields = dict(zip(names.split()[1:], values.split()[1:], strict=False))
+            return int(fields.get("ListenDrops", 0))
+    return 0
 
 
 def rss_kib(pid: int) -> int:
@@ -256,27 +278,33 @@ def main(argv: list[str] | None = None) -> None:
         except (OSError, RuntimeError, subprocess.SubprocessError) as e:
             failures[spec.name] = f"{type(e).__name__}: {e}"
     print(f"wrk -t1, {seconds:g} s per run; server on CPU 0, wrk on CPU 1; loops: {', '.join(loops)}")
-    for sc in scenarios:
-        print(f"\n### {sc.name}\n")
-        print("| server | req/s | p50 ms | p99 ms | max ms | errors | vs uvicorn+httptools | vs bare |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|")
-        for spec in specs:
-            r = results.get((spec.name, sc.name))
-            if r is None:
-                print(f"| {spec.name} | n/a | | | | | | |")
-                continue
-            loop = spec.name.rsplit("(", 1)[1].rstrip(")")
+    for loop in loops:
+        # One table per loop: both sides of every comparison run on the same event loop.
+        print(f"\n## event loop: {loop} (every server pinned to --loop {loop})")
+        loop_specs = [spec for spec in specs if spec.name.endswith(f"({loop})")]
+        for sc in scenarios:
+            print(f"\n### {sc.name}, {loop}\n")
+            print("| server | req/s | p50 ms | p99 ms | max ms | errors | listen drops | vs uvicorn+httptools | vs bare |")
+            print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
             ref = results.get((f"uvicorn + httptools ({loop})", sc.name))
             bare = results.get((f"bare asyncio protocol ({loop})", sc.name))
-            vs_ref = f"{r.rps / ref.rps:.2f}x" if ref and ref.rps else "-"
-            vs_bare = f"{r.rps / bare.rps:.2f}x" if bare and bare.rps else "-"
-            print(f"| {spec.name} | {r.rps:,.0f} | {r.p50:.2f} | {r.p99:.2f} | {r.max:.1f} | {r.errors} | {vs_ref} | {vs_bare} |")
-    print(f"\n### memory: server RSS per idle keep-alive connection ({memory_n} connections)\n")
-    print("| server | KiB per connection |")
-    print("|---|---:|")
-    for spec in specs:
-        value = f"{memory[spec.name]:.2f}" if spec.name in memory else "n/a"
-        print(f"| {spec.name} | {value} |")
+            for spec in loop_specs:
+                name = spec.name.rsplit(" (", 1)[0]
+                r = results.get((spec.name, sc.name))
+                if r is None or r.failed:
+                    why = r.failed if r is not None else failures.get(spec.name, "not run (no /echo)" if sc.needs_echo and not spec.echo else "not run")
+                    print(f"| {name} | FAILED: {why} | | | | | | | |")
+                    continue
+                vs_ref = f"{r.rps / ref.rps:.2f}x" if ref and not ref.failed else "-"
+                vs_bare = f"{r.rps / bare.rps:.2f}x" if bare and not bare.failed else "-"
+                lat = f"{r.p50:.2f} | {r.p99:.2f} | {r.max:.1f}" if sc.latency else "n/a | n/a | n/a"
+                print(f"| {name} | {r.rps:,.0f} | {lat} | {r.errors} | {r.listen_drops} | {vs_ref} | {vs_bare} |")
+        print(f"\n### memory, {loop}: server RSS per idle keep-alive connection ({memory_n} connections)\n")
+        print("| server | KiB per connection |")
+        print("|---|---:|")
+        for spec in loop_specs:
+            value = f"{memory[spec.name]:.2f}" if spec.name in memory else f"FAILED: {failures.get(spec.name, 'not measured')}"
+            print(f"| {spec.name.rsplit(' (', 1)[0]} | {value} |")
     for name, why in failures.items():
         print(f"\n{name}: failed: {why}")
     latency = {spec.name: results[(spec.name, SCENARIOS[-1].name)].percentiles for spec in specs if (spec.name, SCENARIOS[-1].name) in results}

@@ -2,8 +2,8 @@
 
 `Runtime` drives a `ServerConnection` or a `ClientConnection` the way a real runtime
 does: two loops, one per direction, that honour `Yield` (a loop only polls again after
-its ``yield_reader``/``yield_writer`` callback fired), present unconsumed input again
-together with new bytes, and collect everything written (optionally accepting only part
+its ``yield_reader``/``yield_writer`` callback fired), hand every received byte to
+the connection once (it keeps what it cannot use yet), and collect everything written (optionally accepting only part
 of each `Write`, or reporting the peer gone). It records the operations it saw.
 
 `EchoApp` is a request handler that reads every request's whole body and answers
@@ -113,6 +113,14 @@ class Runtime:
         self.write_paused = False
         """Do not poll the writer (a socket that is not writable)."""
 
+    @property
+    def unread(self) -> bytes:
+        """Input nobody used yet: what the connection holds, then what arrived since
+        (after `Upgrade`, the runtime took the connection's part into `inbox`)."""
+        if self.read_upgraded:
+            return bytes(self.inbox)
+        return self.conn.unconsumed + bytes(self.inbox)
+
     # -- feeding ----------------------------------------------------------------------
     def send(self, data: bytes) -> None:
         """Bytes arrive from the peer."""
@@ -158,22 +166,22 @@ class Runtime:
         if op is READ:
             self._log(self.read_ops, "read")
             if self.eof:
-                if self._eof_delivered and not self.inbox:
+                if self._eof_delivered:
                     return False
                 presented = len(self.inbox)
                 n = self.conn.read_eof(bytes(self.inbox))
-                first = not self._eof_delivered
                 self._eof_delivered = True
             elif self.inbox:
                 presented = len(self.inbox)
                 n = self.conn.read(bytes(self.inbox))
-                first = False
             else:
                 return False
-            assert 0 <= n <= presented, f"read consumed {n} of {presented} bytes"
+            # The connection takes every byte (it keeps what it cannot use yet), unless
+            # its reader closed: then the rest is not wanted.
+            assert n == presented or isinstance(self.conn.next_read_operation(), Close), f"read took {n} of {presented} bytes"
             self.reads.append((presented, n))
-            del self.inbox[:n]
-            return n > 0 or first
+            del self.inbox[:]
+            return True
         if isinstance(op, Yield):
             self._log(self.read_ops, "yield")
             self.reader_yielded = True
@@ -186,6 +194,9 @@ class Runtime:
         assert isinstance(op, Upgrade), op
         self._log(self.read_ops, "upgrade")
         self.read_upgraded = True
+        # What followed the upgrade request belongs to the new protocol: the runtime
+        # hands it over with the socket, ahead of anything received since.
+        self.inbox[0:0] = self.conn.unconsumed
         return True
 
     def write_step(self) -> bool:

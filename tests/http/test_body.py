@@ -150,10 +150,11 @@ def test_reader_on_schedule_hook() -> None:
     calls: list[int] = []
     body = BodyReader(on_schedule=lambda: calls.append(1))
     body.push(b"x")
-    body.schedule_read(Log().on_read, Log().on_eof)  # served from the buffer
-    assert calls == []
-    body.schedule_read(Log().on_read, Log().on_eof)
+    assert calls == []  # nothing asked yet
+    body.schedule_read(Log().on_read, Log().on_eof)  # served from the buffer: room again
     assert calls == [1]
+    body.schedule_read(Log().on_read, Log().on_eof)  # waits: the connection may read
+    assert calls == [1, 1]
 
 
 def test_empty_body() -> None:

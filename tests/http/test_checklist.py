@@ -17,6 +17,9 @@ from wirekit.http import Config, LocalProtocolError, Reqd, Response
 
 from tests.http.runtime import EchoApp, Result, check_splits, get, parse_responses
 
+# Every test here runs with the common paths and caches, and in the oracle mode.
+pytestmark = pytest.mark.usefixtures("both_paths")
+
 Handler = Callable[[Reqd], None]
 AppFactory = Callable[[], Handler]
 
@@ -158,7 +161,7 @@ def connection_close_sent(result: Result) -> None:
 
 def upgraded(result: Result) -> None:
     assert result.rt.read_upgraded and result.rt.write_upgraded
-    assert result.rt.inbox == b"\x81\x00"
+    assert result.rt.unread == b"\x81\x00"
 
 
 def in_order(result: Result) -> None:

@@ -21,6 +21,7 @@ from wirekit.http import (
     Request,
     Response,
     Version,
+    Write,
 )
 
 from tests.http.runtime import Runtime, WriteSize, half
@@ -358,7 +359,12 @@ def test_malformed_response(data: bytes) -> None:
     got = c.get()
     other = c.get()
     c.rt.send(data)
-    assert isinstance(got.error, RemoteProtocolError), got
+    # Reported once: to the error handler, or to the body's reader once the response
+    # handler has the response.
+    if got.response is None:
+        assert isinstance(got.error, RemoteProtocolError) and got.body_error is None, got
+    else:
+        assert isinstance(got.body_error, RemoteProtocolError) and got.error is None, got
     assert isinstance(other.error, RemoteProtocolError)
     assert c.rt.read_closed and c.rt.write_closed
 
@@ -429,7 +435,7 @@ def test_upgrade_response() -> None:
     pipelined = c.get("/after")
     c.rt.send(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x02hi")
     assert got.response is not None and got.response.status == 101 and got.error is None
-    assert c.rt.read_upgraded and c.rt.write_upgraded and c.rt.inbox == b"\x81\x02hi"
+    assert c.rt.read_upgraded and c.rt.write_upgraded and c.rt.unread == b"\x81\x02hi"
     assert isinstance(pipelined.error, RemoteProtocolError)  # never answered: not HTTP any more
     assert c.conn.in_flight == 0
     with pytest.raises(LocalProtocolError):
@@ -441,7 +447,7 @@ def test_connect_tunnel_response() -> None:
     got, _ = c.request(Request("CONNECT", "a:443", [("Host", "a:443")]))
     c.rt.send(b"HTTP/1.1 200 Connection Established\r\n\r\n\x16\x03")
     assert got.response is not None and got.response.status == 200
-    assert c.rt.read_upgraded and c.rt.inbox == b"\x16\x03"
+    assert c.rt.read_upgraded and c.rt.unread == b"\x16\x03"
 
 
 def test_response_body_backpressure() -> None:
@@ -495,3 +501,80 @@ def test_connect_tunnel_wakes_the_writer() -> None:
     c.request(Request("CONNECT", "a:443", [("Host", "a:443")]))
     c.rt.send(b"HTTP/1.1 200 Connection Established\r\n\r\n")
     assert c.rt.read_upgraded and c.rt.write_upgraded
+
+
+# -----------------------------------------------------------------------------------------
+# Interim responses and Expect: 100-continue
+# -----------------------------------------------------------------------------------------
+def _written(conn: ClientConnection) -> bytes:
+    out = b""
+    while isinstance(op := conn.next_write_operation(), Write):
+        out += b"".join(bytes(v) for v in op.iovecs)
+        conn.report_write_result(op.nbytes)
+    return out
+
+
+def _expecting(conn: ClientConnection, seen: list[object]) -> BodyWriter:
+    request = Request("PUT", "/up", [("Host", "a"), ("Content-Length", "5"), ("Expect", "100-continue")])
+    return conn.request(
+        request, lambda r, b: seen.append(int(r.status)), seen.append, lambda r: seen.append(("interim", int(r.status)))
+    )
+
+
+def test_interim_responses_reach_their_hook() -> None:
+    conn = ClientConnection()
+    seen: list[object] = []
+    conn.request(Request("GET", "/", [("Host", "a")]), lambda r, b: seen.append(int(r.status)), seen.append,
+                 lambda r: seen.append(("interim", int(r.status), r.headers.get(b"link"))))
+    _written(conn)
+    conn.read(b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n")
+    assert seen == [("interim", 103, b"</a.css>"), 204]
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_expect_100_continue_withholds_the_body_until_100(split: bool) -> None:
+    conn = ClientConnection()
+    seen: list[object] = []
+    flushed: list[object] = []
+    writer = _expecting(conn, seen)
+    writer.write(b"hello")
+    writer.flush(flushed.append)
+    writer.close()
+    head = _written(conn)
+    assert head.startswith(b"PUT /up HTTP/1.1\r\n") and head.endswith(b"\r\n\r\n")  # no body yet
+    assert flushed == []
+    cont = b"HTTP/1.1 100 Continue\r\n\r\n"
+    for piece in ([cont[:7], cont[7:]] if split else [cont]):
+        conn.read(piece)
+    assert seen == [("interim", 100)]
+    assert _written(conn) == b"hello" and len(flushed) == 1  # out, and its flush fired
+    conn.read(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n")
+    assert seen == [("interim", 100), 201] and conn.is_persistent
+
+
+def test_a_final_response_before_100_drops_the_body_and_closes() -> None:
+    conn = ClientConnection()
+    seen: list[object] = []
+    writer = _expecting(conn, seen)
+    writer.write(b"hel")
+    _written(conn)
+    conn.read(b"HTTP/1.1 417 Expectation Failed\r\nContent-Length: 0\r\n\r\n")
+    assert seen == [417] and not conn.is_persistent
+    assert _written(conn) == b""  # the body never goes out
+    with pytest.raises(LocalProtocolError):
+        writer.write(b"lo")
+    assert isinstance(conn.next_write_operation(), Close)
+
+
+def test_release_body_stops_waiting_for_100() -> None:
+    conn = ClientConnection()
+    seen: list[object] = []
+    writer = _expecting(conn, seen)
+    writer.write(b"hel")
+    _written(conn)
+    conn.release_body()  # the client's own timer expired (RFC 9110 §10.1.1)
+    writer.write(b"lo")
+    writer.close()
+    assert _written(conn) == b"hello"
+    conn.read(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+    assert seen == [("interim", 100), 200] and conn.is_persistent

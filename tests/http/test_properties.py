@@ -24,6 +24,9 @@ from wirekit.http import (
 
 from tests.http.runtime import EchoApp, Runtime, check_splits, parse_responses, run_server
 
+# Every test here runs with the common paths and caches, and in the oracle mode.
+pytestmark = pytest.mark.usefixtures("both_paths")
+
 SETTINGS = settings(
     deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )

@@ -607,7 +607,9 @@ def test_input_shrunk() -> None:
     rt = server(app)
     head = b"GET / HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\nAccept: application/json\r\n\r\n"
     rt.send(head[:30])
-    assert app.reqds == [] and len(rt.inbox) > 0  # the partial head is left to present again
+    # The connection keeps the partial head (the runtime holds nothing) and asks for more.
+    assert app.reqds == [] and rt.unread == head[:30]
+    assert rt.conn.next_read_operation() is READ and isinstance(rt.conn, ServerConnection) and rt.conn.head_in_progress
     rt.send(head[30:])
     req = app.last.request
     assert req is not None
@@ -673,12 +675,12 @@ def test_max_pipelined_requests_bounds_the_queue() -> None:
     app = Held()
     rt = server(app, Config(max_pipelined_requests=2))
     rt.send(b"".join(get(f"/{i}") for i in range(5)))
-    assert rt.reader_yielded and len(rt.inbox) == 3 * len(get("/0"))
+    assert rt.reader_yielded and len(rt.unread) == 3 * len(get("/0"))
     for i in range(5):
         app.reqds[i].respond_with_bytes(Response(200), b"%d" % i)
         rt.pump()
     assert [r.body for r in parse_responses(rt.take_output())] == [b"0", b"1", b"2", b"3", b"4"]
-    assert rt.inbox == b"" and rt.next_read == "read"
+    assert rt.unread == b"" and rt.next_read == "read"
 
 
 # -----------------------------------------------------------------------------------------
@@ -723,12 +725,12 @@ def test_backpressure_when_no_read_is_scheduled() -> None:
     rt = server(app, Config(request_body_buffer_size=10))
     rt.send(get("/", "Content-Length: 100", method="POST") + b"x" * 60)
     body = app.last.request_body
-    assert rt.reader_yielded and body.buffered == 10 and len(rt.inbox) == 50
+    assert rt.reader_yielded and body.buffered == 10 and len(rt.unread) == 50
     got: list[bytes] = []
     done: list[bool] = []
     read_all(body, got, lambda: done.append(True))
     rt.pump()
-    assert b"".join(got) == b"x" * 60 and rt.inbox == b""
+    assert b"".join(got) == b"x" * 60 and rt.unread == b""
     rt.send(b"y" * 40)
     assert done == [True] and b"".join(got) == b"x" * 60 + b"y" * 40
 
@@ -841,7 +843,7 @@ def test_respond_with_upgrade() -> None:
     assert rt.take_output() == b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
     assert log == ["upgraded"]
     assert rt.read_upgraded and rt.write_upgraded
-    assert rt.inbox == b"\x81\x05hello"  # left for the new protocol
+    assert rt.unread == b"\x81\x05hello"  # left for the new protocol
     assert isinstance(rt.conn, ServerConnection) and rt.conn.upgraded_request is not None
 
 
@@ -887,7 +889,7 @@ def test_connect_tunnel() -> None:
     rt = server(handler)
     rt.send(b"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n\x16\x03\x01")
     assert rt.take_output() == b"HTTP/1.1 200 OK\r\n\r\n"
-    assert log == ["tunnel"] and rt.inbox == b"\x16\x03\x01"
+    assert log == ["tunnel"] and rt.unread == b"\x16\x03\x01"
 
 
 # -----------------------------------------------------------------------------------------
@@ -1103,12 +1105,12 @@ def test_upgrade_request_async_keeps_the_following_bytes() -> None:
     rt = server(app)
     rt.send(UPGRADE_REQUEST + b"\x81\x05hello")
     # Bytes after an upgrade request are not parsed as HTTP while it is unanswered.
-    assert rt.inbox == b"\x81\x05hello" and rt.reader_yielded and not rt.read_closed
+    assert rt.unread == b"\x81\x05hello" and rt.reader_yielded and not rt.read_closed
     log: list[str] = []
     app.last.respond_with_upgrade([("Upgrade", "websocket"), ("Connection", "Upgrade")], lambda: log.append("up"))
     rt.pump()
     assert log == ["up"] and rt.read_upgraded and rt.write_upgraded
-    assert rt.inbox == b"\x81\x05hello"
+    assert rt.unread == b"\x81\x05hello"
     assert statuses(rt.take_output()) == [101]
 
 
@@ -1158,7 +1160,7 @@ def test_reader_closes_after_a_close_request() -> None:
     rt = server(app)
     rt.send(get("/1", "Connection: close") + b"GARBAGE\r\n\r\n")
     assert rt.read_closed and len(app.reqds) == 1
-    assert rt.inbox == b"GARBAGE\r\n\r\n"  # never parsed
+    assert rt.unread == b"GARBAGE\r\n\r\n"  # never parsed
     app.last.respond_with_bytes(Response(200))
     rt.pump()
     assert statuses(rt.take_output()) == [200] and rt.closed

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import re
 import shutil
@@ -116,6 +117,11 @@ async def running(
     app: App | None = None, http_config: Config | None = None, **options: Any
 ) -> AsyncIterator[Server]:
     """An in-process server on 127.0.0.1 and a free port, stopped gracefully afterwards."""
+    # Connection timeouts and limits are `Config` fields; the rest is `ServeConfig`.
+    http_fields = {f.name for f in dataclasses.fields(Config)}
+    http_options = {k: options.pop(k) for k in list(options) if k in http_fields}
+    if http_options:
+        http_config = dataclasses.replace(http_config or Config(), **http_options)
     config = ServeConfig(port=0, **options)
     server = Server(app, config, http_config)
     await server.start()

@@ -60,9 +60,10 @@ def test_options_are_parsed_into_the_config() -> None:
     )
     assert args.app == "pkg.mod:app"
     assert config_from_args(args) == ServeConfig(
-        host="0.0.0.0", port=9000, workers=3, loop="asyncio", timeout_keep_alive=2.5, timeout_header=1.0,
+        host="0.0.0.0", port=9000, workers=3, loop="asyncio",
         limit_concurrency=50, limit_max_requests=1000, access_log=True, root_path="/api",
     )
+    assert http_config_from_args(args) == Config(timeout_keep_alive=2.5, timeout_header=1.0)
     assert config_from_args(build_parser().parse_args(["serve", "--no-access-log"])).access_log is False
 
 

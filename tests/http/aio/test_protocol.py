@@ -8,6 +8,7 @@ transport does), and can emulate a full socket buffer (``pause_writing``).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 from collections.abc import Callable
@@ -150,6 +151,11 @@ def connect(
     **options: Any,
 ) -> tuple[HttpProtocol, FakeTransport]:
     """A protocol with a fake transport (call inside a running loop)."""
+    # Timeouts and limits are `Config` fields (the connection's); the rest `ServeConfig`.
+    http_fields = {f.name for f in dataclasses.fields(Config)}
+    http_options = {k: options.pop(k) for k in list(options) if k in http_fields}
+    if http_options:
+        http_config = dataclasses.replace(http_config or Config(), **http_options)
     state = state or fast_sweep(ServerState(ServeConfig(**options)))
     protocol = HttpProtocol(lambda _p: handler, state, http_config)
     transport = FakeTransport(protocol, high_water)

@@ -27,9 +27,10 @@ from ._operations import (
     WriteOperation,
     Yield,
 )
-from ._reqd import ErrorHandler, Reqd, RequestHandler
+from ._reqd import ErrorHandler, Reqd, RequestHandler, ResponseState
 from ._server import ServerConnection, default_error_handler
 from ._status import Status
+from ._timeouts import Deadline, TimeoutKind
 
 __all__ = [
     "CLOSE",
@@ -42,6 +43,7 @@ __all__ = [
     "ClientConnection",
     "Close",
     "Config",
+    "Deadline",
     "ErrorHandler",
     "FlushReason",
     "HeaderInput",
@@ -58,8 +60,10 @@ __all__ = [
     "RequestHandler",
     "Respd",
     "Response",
+    "ResponseState",
     "ServerConnection",
     "Status",
+    "TimeoutKind",
     "Upgrade",
     "Version",
     "Write",

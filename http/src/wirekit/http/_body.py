@@ -48,6 +48,9 @@ class BodyReader:
     end: ``on_error`` gets the error instead (or `schedule_read` raises it).
     While no read is scheduled, at most the configured buffer size is held before the
     connection stops reading (backpressure).
+
+    ``on_schedule`` (the connection's) is called after each `schedule_read`: the handler
+    wants bytes, or has just taken buffered ones, so a reader that yielded may go on.
     """
 
     __slots__ = ("_buffered", "_chunks", "_error", "_on_eof", "_on_error", "_on_read", "_on_schedule", "_state", "trailers")
@@ -94,6 +97,8 @@ class BodyReader:
             self._chunks = []
             self._buffered = 0
             on_read(data)
+            if self._on_schedule is not None:
+                self._on_schedule()  # room again: a reader that yielded may go on
             return
         if self._state is _DONE:
             on_eof()
@@ -197,8 +202,13 @@ class BodyWriter:
     `write` copies, `schedule` queues the caller's buffer without copying (keep it unchanged
     until a later `flush` callback), `flush(callback)` makes the bytes available to the
     runtime and calls ``callback(reason)`` once they have all been written (`FlushReason`:
-    ``SHIFT``) or dropped because the peer went away (``DRAIN``). Writes are not sent
-    until `flush` or `close`. `close` ends the body.
+    ``SHIFT``) or dropped because the peer went away (``DRAIN``). `close` ends the body.
+
+    When bytes go out: whatever is in the output goes with the connection's next `Write`,
+    so written bytes may leave before `flush` (with a response head, or when the runtime
+    next writes for any reason); `flush` wakes the writer so that they leave now, and is
+    the only way to learn when they are out. Writing is never refused for lack of room:
+    backpressure is `flush`'s callback -- write the next piece when it fires.
     """
 
     __slots__ = ("_closed", "_kind", "_on_close", "_out", "_remaining", "_wake", "written")

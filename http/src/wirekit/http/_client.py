@@ -13,12 +13,12 @@ from collections import deque
 from collections.abc import Callable
 
 from wirekit.combinators import Done, Fail, Partial, State, Unbuffered
-from wirekit.serializer import CLOSED, BytesLike, PeerClosed, Serializer, Writev
+from wirekit.serializer import CLOSED, BytesLike, FlushReason, PeerClosed, Serializer, Writev
 from wirekit.serializer import Close as SClose
 
 from . import _grammar as g
 from ._body import BodyReader, BodyWriter, ChunkedDecoder, CloseDecoder, Decoder, FixedDecoder
-from ._config import Config
+from ._config import DEFAULT_CONFIG, Config
 from ._errors import LocalProtocolError, RemoteProtocolError
 from ._framing import (
     BodyKind,
@@ -27,16 +27,18 @@ from ._framing import (
     response_body_kind,
     transfer_codings,
 )
+from ._input import HeldInput
 from ._messages import Headers, Request, Response, Version
 from ._operations import CLOSE, READ, UPGRADE, YIELD, Close, ReadOperation, WriteOperation
 from ._status import Status
 from ._wakeups import Wakeups
 from ._writer import request_head_bytes
 
-__all__ = ["ClientConnection", "ResponseErrorHandler", "ResponseHandler", "Respd"]
+__all__ = ["ClientConnection", "InformationalHandler", "ResponseErrorHandler", "ResponseHandler", "Respd"]
 
 ResponseHandler = Callable[[Response, BodyReader], None]
 ResponseErrorHandler = Callable[[Exception], None]
+InformationalHandler = Callable[[Response], None]
 
 
 class _Reader(enum.Enum):
@@ -49,12 +51,24 @@ class _Reader(enum.Enum):
 class Respd:
     """One request on a client connection and, in time, its response."""
 
-    __slots__ = ("_body_kind", "_error_handler", "_handler", "_head", "_writer", "body_done", "request", "response", "response_body")
+    __slots__ = (
+        "_body_kind", "_error_handler", "_handler", "_head", "_on_informational", "_withheld", "_writer",
+        "body_done", "request", "response", "response_body",
+    )
 
-    def __init__(self, request: Request, handler: ResponseHandler, error_handler: ResponseErrorHandler) -> None:
+    def __init__(
+        self,
+        request: Request,
+        handler: ResponseHandler,
+        error_handler: ResponseErrorHandler,
+        on_informational: InformationalHandler | None = None,
+    ) -> None:
         self.request = request
         self._handler = handler
         self._error_handler = error_handler
+        self._on_informational = on_informational
+        # The body's own output while it waits for 100 Continue (`Expect: 100-continue`).
+        self._withheld: Serializer | None = None
         self.response: Response | None = None
         self.response_body: BodyReader | None = None
         self._writer: BodyWriter | None = None
@@ -63,22 +77,25 @@ class Respd:
         self.body_done = False  # the request body was completely written
 
     def fail(self, error: Exception) -> None:
-        """Report ``error`` for this request (once)."""
+        """Report ``error`` for this request, once: to the error handler before the
+        response head arrived, else to the response body's reader (the response handler
+        owns the response from then on)."""
         handler, self._error_handler = self._error_handler, _ignore
         if self.response_body is not None:
             self.response_body.fail(error)
-        handler(error)
+        else:
+            handler(error)
 
 
 def _ignore(_: Exception) -> None:
     return None
 
 
-class ClientConnection(Wakeups):
+class ClientConnection(HeldInput, Wakeups):
     """One HTTP/1.1 client connection, sans IO (see the module docstring)."""
 
     def __init__(self, config: Config | None = None) -> None:
-        self._config = config = config or Config()
+        self._config = config = config or DEFAULT_CONFIG
         self._out = Serializer(config.response_buffer_size)
         self._waiting: deque[Respd] = deque()  # requests whose response has not ended
         self._unsent: deque[Respd] = deque()  # requests written only after the current body
@@ -95,14 +112,28 @@ class ClientConnection(Wakeups):
     # Requests
     # ---------------------------------------------------------------------------------
     def request(
-        self, request: Request, response_handler: ResponseHandler, error_handler: ResponseErrorHandler
+        self,
+        request: Request,
+        response_handler: ResponseHandler,
+        error_handler: ResponseErrorHandler,
+        on_informational: InformationalHandler | None = None,
     ) -> BodyWriter:
         """Send ``request`` and return the writer of its body.
 
         The body is delimited by the request's headers: ``Content-Length`` (exactly that
         many bytes) or ``Transfer-Encoding: chunked``; with neither, the request has no
         body. ``response_handler(response, body)`` runs when the response head arrives;
-        ``error_handler(exc)`` if it cannot.
+        ``error_handler(exc)`` if it cannot (a failure after that, such as a body cut
+        short, goes to the body's reader instead: each error is reported once).
+        ``on_informational(response)`` gets each 1xx response before the final one
+        (100 Continue, 103 Early Hints).
+
+        With ``Expect: 100-continue`` the body is withheld (written into the writer,
+        sent later) until the server answers 100 Continue, or until `release_body`
+        (the RFC lets a client stop waiting after a while of its choosing). A final
+        response that comes first means the body is not sent at all: it is dropped
+        (its flush callbacks get ``DRAIN``) and the connection closes after that
+        response, since the server cannot tell where the next request would start.
 
         Raises:
             LocalProtocolError: the connection is closing, or the request is invalid.
@@ -112,7 +143,7 @@ class ClientConnection(Wakeups):
         headers = request.headers
         if request.version is Version.HTTP_1_1 and headers.count(b"host") != 1:
             raise LocalProtocolError("an HTTP/1.1 request needs exactly one Host header")
-        respd = Respd(request, response_handler, error_handler)
+        respd = Respd(request, response_handler, error_handler, on_informational)
         if b"transfer-encoding" in headers:
             if b"content-length" in headers:
                 raise LocalProtocolError("a request cannot have both Content-Length and Transfer-Encoding")
@@ -126,7 +157,10 @@ class ClientConnection(Wakeups):
                 raise LocalProtocolError(e.message) from None
             respd._body_kind, length = (BodyKind.FIXED, n) if n else (BodyKind.NONE, 0)
         respd._head = request_head_bytes(request)
-        writer = BodyWriter(self._out, respd._body_kind, length, self._wake_writer, lambda complete: self._body_closed(respd, complete))
+        out = self._out
+        if respd._body_kind is not BodyKind.NONE and (headers.get(b"expect") or b"").lower() == b"100-continue":
+            out = respd._withheld = Serializer(self._config.response_buffer_size)
+        writer = BodyWriter(out, respd._body_kind, length, self._wake_writer, lambda complete: self._body_closed(respd, complete))
         respd._writer = writer
         if b"close" in connection_options(headers):
             self._persistent = False
@@ -148,6 +182,8 @@ class ClientConnection(Wakeups):
 
     def _body_closed(self, respd: Respd, complete: bool) -> None:
         respd.body_done = True
+        if respd._withheld is not None:
+            return  # it goes out (or is dropped) when the server answers
         if not complete:
             self._persistent = False  # a short body: the server cannot find the next request
         if self._sending is respd:
@@ -157,11 +193,60 @@ class ClientConnection(Wakeups):
             elif not self._persistent:
                 self._maybe_close_writer()
 
+    def release_body(self) -> None:
+        """Send the body of the request waiting for 100 Continue now (no-op if none)."""
+        if self._sending is not None:
+            self._release(self._sending)
+
+    def _release(self, respd: Respd) -> None:
+        """Move a withheld body into the output; its writer writes there from now on."""
+        held, respd._withheld = respd._withheld, None
+        if held is None:
+            return
+        writer = respd._writer
+        assert writer is not None
+        writer._out = self._out
+        op = held.operation()
+        if type(op) is Writev:
+            n = op.nbytes
+            self._out.writelines(op.iovecs)
+            # The body's flush callbacks fire when its bytes are really written.
+            self._out.flush(lambda reason: held.shift(n) if reason is FlushReason.SHIFT else held.drain())
+        self._wake_writer()
+        if respd.body_done and writer._closed:
+            self._body_closed(respd, writer._remaining == 0 or respd._body_kind is not BodyKind.FIXED)
+
+    def _drop_withheld(self, respd: Respd) -> None:
+        """A final response came before 100 Continue: the body is never sent, and the
+        connection closes after this response."""
+        held, respd._withheld = respd._withheld, None
+        if held is None:
+            return
+        held.close()
+        held.drain()
+        self._persistent = False
+        self._body_closed(respd, False)
+
     # ---------------------------------------------------------------------------------
     # Reading responses
     # ---------------------------------------------------------------------------------
     def next_read_operation(self) -> ReadOperation:
-        """`READ` while responses are expected (or to notice the server closing)."""
+        """`READ` while responses are expected (or to notice the server closing),
+        `YIELD` while a response body's buffer is full, `CLOSE`, or `UPGRADE`.
+
+        Input received earlier and held (see `read`) is used first, so response
+        handlers may run inside this call."""
+        if self._held and not self._held_blocked:
+            self._resume_held()
+        return self._read_operation()
+
+    def _reading(self) -> bool:
+        return self._read_operation() is READ
+
+    def _input_closed(self) -> bool:
+        return self._reader is _Reader.CLOSED
+
+    def _read_operation(self) -> ReadOperation:
         reader = self._reader
         if reader is _Reader.CLOSED:
             return CLOSE
@@ -172,14 +257,6 @@ class ClientConnection(Wakeups):
             if body is not None and body.room(self._config.request_body_buffer_size) == 0:
                 return YIELD
         return READ
-
-    def read(self, data: BytesLike) -> int:
-        """Consume received bytes; returns how many (present the rest again)."""
-        return self._read(data, False)
-
-    def read_eof(self, data: BytesLike = b"") -> int:
-        """Like `read`, for the last bytes of the stream."""
-        return self._read(data, True)
 
     def _read(self, data: BytesLike, eof: bool) -> int:
         n = len(data)
@@ -249,7 +326,19 @@ class ClientConnection(Wakeups):
         response = Response(status, Headers.from_wire(fields), Version.HTTP_1_1 if minor else Version.HTTP_1_0, reason)
         respd = self._waiting[0]
         if status < 200 and status != 101:
-            return state.consumed  # interim response (100 Continue, 103 …): keep waiting
+            # An interim response (100 Continue, 103 ...): the final one is still to come.
+            if status == 100 and respd._withheld is not None:
+                self._release(respd)
+            if respd._on_informational is not None:
+                try:
+                    respd._on_informational(response)
+                except Exception as exc:
+                    self._close_reader(None)
+                    self._fail_all(exc)
+                    return -1
+            return state.consumed
+        if respd._withheld is not None:
+            self._drop_withheld(respd)
         try:
             kind, length = response_body_kind(respd.request.method, response)
         except RemoteProtocolError as e:

@@ -7,8 +7,9 @@ so a limit is described once, here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Final
 
-__all__ = ["Config"]
+__all__ = ["DEFAULT_CONFIG", "Config"]
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,9 @@ class Config:
     read the responses can make the server hold: while more response bytes than this
     wait to be written, the connection parses no further request (its reader yields),
     and reads again once the output drained to the bound.
+
+    The ``timeout_*`` fields (seconds) are the deadlines a connection reports through
+    ``deadline(now)``; the runtime times them (see `TimeoutKind`).
     """
 
     max_request_line: int = field(default=8192, metadata={"help": "longest request line (414 beyond)"})
@@ -58,6 +62,19 @@ class Config:
         metadata={"help": "unsent response bytes per connection beyond which no further request is read"},
     )
 
+    timeout_keep_alive: float = field(
+        default=5.0, metadata={"help": "close a keep-alive connection idle this long (seconds)"}
+    )
+    timeout_header: float = field(
+        default=10.0, metadata={"help": "answer 408 and close when a request head takes longer (seconds)"}
+    )
+    timeout_body: float = field(
+        default=30.0, metadata={"help": "answer 408 and close when a request body stalls this long (seconds)"}
+    )
+    timeout_write: float = field(
+        default=30.0, metadata={"help": "close when the client takes no response bytes this long (seconds)"}
+    )
+
     def __post_init__(self) -> None:
         for name in (
             "max_request_line",
@@ -70,5 +87,12 @@ class Config:
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"Config.{name} must be positive")
+        for name in ("timeout_keep_alive", "timeout_header", "timeout_body", "timeout_write"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"Config.{name} must be positive")
         if self.max_request_line > self.max_header_bytes:
             raise ValueError("Config.max_request_line cannot exceed max_header_bytes")
+
+
+DEFAULT_CONFIG: Final = Config()
+"""The defaults, shared by every connection made without a config (it is immutable)."""

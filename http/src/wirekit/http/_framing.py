@@ -165,6 +165,8 @@ class RequestFraming:
 # Field values already checked by a grammar rule; servers see the same few again and
 # again (Host, Connection), so each is parsed once. Bounded, then simply not added to.
 _CACHE_LIMIT = 1024
+# False: every request goes through `_framing_of` (the oracle mode, `_oracle`).
+_FAST = True
 _VALID_HOSTS: set[bytes] = set()
 _CONNECTION_OPTIONS: dict[bytes, tuple[bytes, ...]] = {}
 _LENGTHS: dict[bytes, int] = {}  # single Content-Length values already validated
@@ -286,7 +288,7 @@ def request_framing(request: Request, max_body: int | None) -> RequestFraming:
     connect = request.method is _METHOD_CONNECT
     if request.target[:1] != b"/" or connect:
         _check_target(request)
-    if others is None and not connect:  # nothing else bears on framing: the usual GET
+    if others is None and not connect and _FAST:  # nothing else bears on framing: the usual GET
         return _PLAIN_1_1 if version is _HTTP_1_1 else _PLAIN_1_0
     # The outcome depends on these fields alone: decided once per combination.
     key = (version, connect, tuple(others) if others else ())
@@ -295,7 +297,8 @@ def request_framing(request: Request, max_body: int | None) -> RequestFraming:
         framing = _framing_of(version, connect, others or [])
         if len(_FRAMINGS) >= _CACHE_LIMIT:
             _FRAMINGS.clear()
-        _FRAMINGS[key] = framing
+        if _CACHE_LIMIT:
+            _FRAMINGS[key] = framing
     if max_body is not None and framing.length > max_body:
         raise RemoteProtocolError("request body too large", Status.CONTENT_TOO_LARGE)
     return framing

@@ -18,7 +18,7 @@ from ._writer import _STATUS_LINES, PLAIN, field_lines, head_bytes, status_line
 if TYPE_CHECKING:
     from ._server import ServerConnection
 
-__all__ = ["ErrorHandler", "Reqd", "RequestHandler", "default_error_handler"]
+__all__ = ["ErrorHandler", "Reqd", "RequestHandler", "ResponseState", "default_error_handler"]
 
 # Bodies at least this large are scheduled (zero-copy) instead of copied.
 SCHEDULE_THRESHOLD = 4096
@@ -26,6 +26,8 @@ SCHEDULE_THRESHOLD = 4096
 # smaller ones are copied, so that pipelined responses coalesce into one buffer.
 COPY_LIMIT = 1024
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+# False: every response takes the general path (the oracle mode, `_oracle`).
+_FAST = True
 
 
 
@@ -67,6 +69,13 @@ class Reqd:
     `respond_with_upgrade`. The connection frames the response correctly whatever the
     headers say: no body for HEAD, 204 and 304; ``Content-Length`` added or checked;
     chunked to HTTP/1.1 clients and close-delimited to HTTP/1.0 when the length is unknown.
+
+    Attributes: ``request`` (None only for a connection-level error), ``request_body``
+    (a `BodyReader`), ``response`` (set once a response is started), ``response_state``
+    (a `ResponseState`: WAITING until a ``respond_with_*`` call), ``handler_called``
+    (whether the request or error handler has been called for it: a pipelined request
+    waits for the ones before it), ``persistent`` (whether the connection stays open
+    after it), ``error`` (why it failed, if it did).
     """
 
     __slots__ = (
@@ -76,12 +85,12 @@ class Reqd:
         "_state",
         "_writer",
         "error",
+        "handler_called",
         "input_done",
         "persistent",
         "request",
         "request_body",
         "response",
-        "started",
     )
 
     def __init__(
@@ -106,7 +115,7 @@ class Reqd:
         self._writer: BodyWriter | None = None
         self.response: Response | None = None
         self.input_done = body.is_complete  # (a body that came with the head, or none)
-        self.started = False  # whether a handler was called for it
+        self.handler_called = False  # whether its handler (or the error handler) ran
 
     # -- responding --------------------------------------------------------------------
     def _head(self, response: Response) -> tuple[bool, int | None, Headers]:
@@ -203,7 +212,8 @@ class Reqd:
         conn = self._conn
         n = len(data)
         if (
-            framing in (PLAIN, n)  # no framing field, or the right Content-Length
+            _FAST
+            and framing in (PLAIN, n)  # no framing field, or the right Content-Length
             and status in _SIZED_STATUSES
             and self._state is _WAITING
             and not conn._closing  # (the output only closes once the connection is closing)

@@ -2,14 +2,17 @@
 
 The runtime drives two loops and moves bytes; the connection never does IO.
 
-Reading: ``op = next_read_operation()``. On `Read`, call ``read(data)`` with everything
-received and not yet consumed; it returns how many bytes it consumed, and the rest must be
-presented again, followed by new bytes (``read_eof`` at end of stream). On `Yield`, call
-``yield_reader(k)``; ``k()`` says when to ask again. `Close`: stop reading.
+Reading: ``op = next_read_operation()``. On `Read`, receive bytes and pass them to
+``read(data)`` (``read_eof`` at end of stream); the connection takes them all and keeps
+what it cannot use yet (`HeldInput`). On `Yield`, call ``yield_reader(k)``; ``k()`` says
+when to ask again. `Close`: stop reading.
 
 Writing: ``op = next_write_operation()``. On `Write`, write ``op.iovecs`` (one writev) and
 call ``report_write_result(n)`` (or `CLOSED`). On `Yield`, ``yield_writer(k)``. On
 ``Close(n)``: shut down the sending side.
+
+Timeouts: ``deadline(now)`` says which deadline applies and when it passes; the runtime
+calls ``timeout(now)`` then (`_timeouts`).
 
 Requests are handled strictly one at a time in arrival order (pipelined requests wait in
 a bounded queue, their bodies buffered with backpressure); the next handler runs once the
@@ -40,14 +43,16 @@ from ._body import (
     _take,
     empty_body,
 )
-from ._config import Config
+from ._config import DEFAULT_CONFIG, Config
 from ._errors import LocalProtocolError, RemoteProtocolError
 from ._framing import BodyKind, request_framing
 from ._heads import REQUEST_HEAD, head_error, parse_head
+from ._input import HeldInput
 from ._messages import _METHODS, HeaderInput, Headers, Request, Response, Version
 from ._operations import CLOSE, READ, UPGRADE, YIELD, Close, ReadOperation, WriteOperation
 from ._reqd import ErrorHandler, Reqd, RequestHandler, ResponseState, default_error_handler
 from ._status import Status
+from ._timeouts import Clock, Deadline, TimeoutKind
 from ._wakeups import Wakeups
 
 __all__ = ["ServerConnection", "default_error_handler"]
@@ -74,9 +79,16 @@ _HTTP_1_0 = Version.HTTP_1_0
 _HTTP_1_1 = Version.HTTP_1_1
 _BODY_DONE = _ReaderState.DONE
 _BODY_CLOSED = _ReaderState.CLOSED
+_HEAD_TIMEOUT = TimeoutKind.HEAD
+_BODY_TIMEOUT = TimeoutKind.BODY
+_IDLE_TIMEOUT = TimeoutKind.IDLE
+_WRITE_TIMEOUT = TimeoutKind.WRITE
+# False: the common paths (a whole head in one match, a small body taken with its head,
+# the usual retirement of an answered request) give way to the general ones (`_oracle`).
+_FAST = True
 
 
-class ServerConnection(Wakeups):
+class ServerConnection(HeldInput, Wakeups):
     """One HTTP/1.1 server connection, sans IO.
 
     Args:
@@ -97,7 +109,7 @@ class ServerConnection(Wakeups):
     ) -> None:
         self._handler = request_handler
         self._error_handler = error_handler or default_error_handler
-        self._config = config = config or Config()
+        self._config = config = config or DEFAULT_CONFIG
         self._out = Serializer(config.response_buffer_size)
         # A list, not a deque: it is short (bounded by max_pipelined_requests) and an
         # empty deque already holds a 0.5 KiB block, per connection.
@@ -116,13 +128,30 @@ class ServerConnection(Wakeups):
         self._drained = 0
         self._writer_done = False
         self._output_full = False  # the reader yields until the output drains
-        self._heads = 0  # request heads received (complete), for the runtime's head timer
+        self._heads = 0  # request heads received whole (progress of the head clock)
+        self._sent = 0  # bytes reported written (progress of the write clock)
+        self._clock = Clock()
 
     # ---------------------------------------------------------------------------------
     # Reading
     # ---------------------------------------------------------------------------------
     def next_read_operation(self) -> ReadOperation:
-        """What the reader should do: `READ`, `YIELD`, `CLOSE` or `UPGRADE`."""
+        """What the reader should do: `READ` (bytes from the peer are needed: pass them
+        to `read`), `YIELD`, `CLOSE` or `UPGRADE`.
+
+        Input received earlier and held (see `read`) is used first, so request handlers
+        may run inside this call."""
+        if self._held and not self._held_blocked:
+            self._resume_held()
+        return self._read_operation()
+
+    def _reading(self) -> bool:
+        return self._read_operation() is READ
+
+    def _input_closed(self) -> bool:
+        return self._reader is _READ_CLOSED
+
+    def _read_operation(self) -> ReadOperation:
         reader = self._reader
         if reader is _AT_HEAD:
             if self._queue or self._closing:
@@ -163,17 +192,6 @@ class ServerConnection(Wakeups):
             if last._framing is not None and last._framing.upgrade and last.response_state is not _COMPLETE:
                 return YIELD  # what follows an upgrade request may not be HTTP
         return READ
-
-    def read(self, data: BytesLike) -> int:
-        """Consume received bytes; returns how many. Present the rest again next time.
-
-        Every complete request in ``data`` is parsed in this call.
-        """
-        return self._read(data, False)
-
-    def read_eof(self, data: BytesLike = b"") -> int:
-        """Like `read`, for the last bytes of the stream (possibly none)."""
-        return self._read(data, True)
 
     def _read(self, data: BytesLike, eof: bool) -> int:
         n = len(data)
@@ -248,7 +266,7 @@ class ServerConnection(Wakeups):
         config = self._config
         cap = config.max_header_bytes
         got = None
-        if self._head_parse is None:  # the usual case: a whole head, one match
+        if self._head_parse is None and _FAST:  # the usual case: a whole head, one match
             got = REQUEST_HEAD(data, off, n if n - off <= cap else off + cap)
         if got is None:
             got, self._head_parse, error = parse_head(self._head_parse, data, off, n, eof, config)
@@ -284,7 +302,8 @@ class ServerConnection(Wakeups):
         if kind is _KIND_NONE:
             reqd = Reqd(self, request, framing, _NO_BODY)
         elif (
-            kind is _KIND_FIXED
+            _FAST
+            and kind is _KIND_FIXED
             and off + used + framing.length <= n
             and framing.length <= config.request_body_buffer_size
             and not framing.expect_continue
@@ -340,7 +359,7 @@ class ServerConnection(Wakeups):
         reqd.persistent = False
         reqd.input_done = True  # nothing more of it will be read: let the queue move on
         reqd.request_body.fail(error)
-        if reqd.started:
+        if reqd.handler_called:
             self._closing = True
             if reqd.response_state in (_WAITING, _STREAMING):
                 reqd.report_exn(error)
@@ -364,7 +383,7 @@ class ServerConnection(Wakeups):
     # Handling
     # ---------------------------------------------------------------------------------
     def _start(self, reqd: Reqd) -> None:
-        reqd.started = True
+        reqd.handler_called = True
         if reqd.error is not None:
             self._run_error_handler(reqd, reqd.error)
             return
@@ -410,7 +429,8 @@ class ServerConnection(Wakeups):
         body = reqd.request_body
         queue = self._queue
         if (
-            reqd.input_done
+            _FAST
+            and reqd.input_done
             and reqd.persistent
             and not self._closing
             and queue
@@ -461,7 +481,7 @@ class ServerConnection(Wakeups):
         queue = self._queue
         while queue:
             head = queue[0]
-            if not head.started:
+            if not head.handler_called:
                 self._start(head)
                 continue
             if head._state is _COMPLETE and head.input_done:
@@ -534,6 +554,7 @@ class ServerConnection(Wakeups):
         assert isinstance(result, int)
         out = self._out
         out.shift(result)
+        self._sent += result
         if self._output_full and out.pending_bytes <= self._config.max_pending_output:
             self._output_full = False
             self._wake_reader()
@@ -573,6 +594,64 @@ class ServerConnection(Wakeups):
         self._wake_reader()
         self._wake_writer()
 
+    # ---------------------------------------------------------------------------------
+    # Timeouts (`_timeouts`)
+    # ---------------------------------------------------------------------------------
+    def deadline(self, now: float) -> Deadline | None:
+        """The deadline that applies now, or None; ``now`` is the runtime's clock.
+
+        Ask after every operation: the clock restarts with progress (see `TimeoutKind`).
+        When ``at`` passes, call `timeout`."""
+        config = self._config
+        if self._out.has_pending_output and not self._writer_done:
+            return self._clock.deadline(_WRITE_TIMEOUT, self._sent, now, config.timeout_write)
+        kind: TimeoutKind | None = None
+        progress = 0
+        seconds = 0.0
+        reader = self._reader
+        if (reader is _IN_BODY or reader is _AT_HEAD) and self._read_operation() is READ:
+            if reader is _IN_BODY:
+                kind, progress, seconds = _BODY_TIMEOUT, self._received, config.timeout_body
+            elif self._head_parse is not None or self._held:
+                kind, progress, seconds = _HEAD_TIMEOUT, self._heads, config.timeout_header
+            elif not self._queue:
+                kind, progress, seconds = _IDLE_TIMEOUT, self._heads, config.timeout_keep_alive
+            # else a handler is working on a request: the handler's own business
+        # A reader that yields (backpressure: a handler not reading its body, or
+        # responses waiting to go out) waits for the application, not for the peer.
+        return self._clock.deadline(kind, progress, now, seconds)
+
+    def timeout(self, now: float) -> None:
+        """Act on the deadline if it passed by ``now``: a head or body that is late gets
+        408 and the connection closes; an idle keep-alive connection closes quietly; an
+        output the peer does not take is dropped and the connection closes. A deadline
+        that no longer applies (progress was made since) is ignored. Never raises;
+        afterwards pump both directions as usual."""
+        self.deadline(now)
+        kind = self._clock.due(now)
+        if kind is None:
+            return
+        if kind is _WRITE_TIMEOUT:
+            self.report_write_result(CLOSED)  # as if the peer had gone
+        elif kind is _IDLE_TIMEOUT:
+            self.shutdown()
+        elif kind is _BODY_TIMEOUT:
+            reqd = self._receiving
+            assert reqd is not None
+            self._body_failed(reqd, RemoteProtocolError("request body timed out", Status.REQUEST_TIMEOUT))
+        elif self._queue:
+            self.shutdown()  # a pipelined head stalls behind requests in flight
+        else:
+            self._held = b""
+            self._fail(RemoteProtocolError("request head timed out", Status.REQUEST_TIMEOUT))
+        self._wake_reader()
+        self._wake_writer()
+
+    @property
+    def config(self) -> Config:
+        """The connection's limits and timeouts."""
+        return self._config
+
     @property
     def is_closed(self) -> bool:
         """True when both directions are closed."""
@@ -595,7 +674,7 @@ class ServerConnection(Wakeups):
 
     @property
     def head_in_progress(self) -> bool:
-        """Whether part of a request head has been received."""
+        """Whether part of a request head has been received (and not yet parsed whole)."""
         return self._head_parse is not None
 
     @property

@@ -99,7 +99,8 @@ def field_lines(headers: Headers) -> tuple[bytes, int]:
     key = headers._key = tuple(headers._fields)
     if len(HEAD_LINES) >= _CACHE_LIMIT:
         HEAD_LINES.clear()  # what is sent now will be cached again
-    HEAD_LINES[key] = entry
+    if _CACHE_LIMIT:
+        HEAD_LINES[key] = entry
     return entry
 
 

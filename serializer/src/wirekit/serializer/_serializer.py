@@ -67,7 +67,6 @@ from __future__ import annotations
 
 import io
 import operator
-from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Final
 
@@ -86,6 +85,17 @@ from ._reservation import Reservation
 from ._writers import CLOSED_MESSAGE, FixedWidthWriters
 
 __all__ = ["Serializer"]
+
+
+# No buffer yet (or none while idle): a serializer takes one from the pool when output
+# first reaches the buffers, and gives it back once everything was shifted, so an idle
+# connection holds no buffer (a server keeps thousands of them idle).
+_NO_BUFFER: Final = bytearray()
+_NO_VIEW: Final = memoryview(_NO_BUFFER)
+# Free buffers by size, each with its memoryview. Bounded: a burst of busy serializers
+# leaves at most this many buffers of each size behind.
+_POOL: Final[dict[int, list[tuple[bytearray, memoryview]]]] = {}
+_POOL_MAX: Final = 256
 
 
 def _closed_write(data: BytesLike) -> int:
@@ -132,14 +142,15 @@ class Serializer(FixedWidthWriters):
         if buffer_size < 1:
             raise ValueError(f"buffer_size must be at least 1, not {buffer_size}")
         self._size: int = buffer_size
-        self._buf = bytearray(buffer_size)
-        self._view = memoryview(self._buf)
+        self._buf = _NO_BUFFER  # taken from the pool on first use (`_take_buffer`)
+        self._view = _NO_VIEW
         self._stage = io.BytesIO()
         self._w = self._stage.write  # _closed_write once closed
         self.write = self._w  # the public fast writer (_refuse_write once closed)
         self._pos = 0  # end of the pending region
         self._start = 0  # start of the pending region
-        self._queue: deque[bytes | memoryview] = deque()
+        # A list, not a deque: it is short, and an empty deque already holds a 0.5 KiB block.
+        self._queue: list[bytes | memoryview] = []
         self._tail = -1
         self._received = 0
         self._written = 0
@@ -291,6 +302,8 @@ class Serializer(FixedWidthWriters):
         else:
             if self._pos + size > self._size:
                 self._make_room()
+            if self._buf is _NO_BUFFER:
+                self._take_buffer()
             pos = self._pos
             view = self._view[pos : pos + size]
             self._pos = pos + size
@@ -392,6 +405,7 @@ class Serializer(FixedWidthWriters):
         for reservation in self._holds:
             reservation._discard()
         self._holds.clear()
+        self._give_back_buffers()
         # Callbacks registered by these callbacks are for new output: keep
         # them apart, so that they are not drained by mistake.
         due, self._flushes = self._flushes, []
@@ -463,33 +477,37 @@ class Serializer(FixedWidthWriters):
         if n == self._received - written and n and not self._holds and not self._flushes:
             # Everything handed out was written (the usual case): no partial iovec.
             self._written = written + n
-            # popleft, not clear(): clear() gives the deque a new block (~0.5 KiB per idle
-            # connection), popleft keeps the one it has.
-            while queue:
-                queue.popleft()
+            queue.clear()
             self._tail = -1
             if self._pos == self._start:
                 self._pos = self._start = 0
+                if self._buf is not _NO_BUFFER:
+                    self._give_back_buffers()
             return
         limit = (self._holds[0]._offset if self._holds else self._received) - written
         if not 0 <= n <= limit:
             raise ValueError(f"shift({n}): between 0 and {limit} bytes can be shifted")
         self._written = written + n
+        done = 0  # whole iovecs shifted
         while n:
-            head = queue[0]
+            head = queue[done]
             size = len(head)
             if n < size:
-                queue[0] = head[n:] if type(head) is memoryview else memoryview(head)[n:]
-                if self._tail >= 0 and len(queue) == 1:
+                queue[done] = head[n:] if type(head) is memoryview else memoryview(head)[n:]
+                if self._tail >= 0 and len(queue) - done == 1:
                     self._tail += n
                 break
-            queue.popleft()
+            done += 1
             n -= size
+        if done:
+            del queue[:done]
         if not queue:
             self._tail = -1
             if self._pos == self._start:
-                # Everything handed out has been shifted: reuse the buffer.
+                # Everything handed out has been shifted: the buffers are free again.
                 self._pos = self._start = 0
+                if self._buf is not _NO_BUFFER and not self._holds:
+                    self._give_back_buffers()
         flushes = self._flushes
         if flushes and flushes[0][0] <= self._written:
             self._fire_due()
@@ -563,6 +581,8 @@ class Serializer(FixedWidthWriters):
             return
         if n > self._size - self._pos:
             self._make_room()
+        if self._buf is _NO_BUFFER:
+            self._take_buffer()
         pos = self._pos
         stage.readinto(self._view[pos : pos + n])
         stage.seek(0)
@@ -581,12 +601,38 @@ class Serializer(FixedWidthWriters):
         if buf is None:
             buf = bytearray(self._size)
         # The buffer being left is free again once everything queued so far is shifted.
-        self._spare = self._buf
-        self._spare_free_at = self._received
+        if self._buf is not _NO_BUFFER:
+            self._spare = self._buf
+            self._spare_free_at = self._received
         self._buf = buf
         self._view = memoryview(buf)
         self._pos = self._start = 0
         self._tail = -1
+
+    def _take_buffer(self) -> None:
+        # A buffer for output to come: a free one of this size if the pool has one.
+        pool = _POOL.get(self._size)
+        if pool:
+            try:
+                self._buf, self._view = pool.pop()
+                return
+            except IndexError:  # another thread took the last one
+                pass
+        self._buf = buf = bytearray(self._size)
+        self._view = memoryview(buf)
+
+    def _give_back_buffers(self) -> None:
+        # Everything was shifted (or drained) and no reservation is open: nobody may use
+        # the buffers any more (invariant 2), so they go back to the pool.
+        buf = self._buf
+        if buf is not _NO_BUFFER:
+            pool = _POOL.get(self._size)
+            if pool is None:
+                pool = _POOL.setdefault(self._size, [])
+            if len(pool) < _POOL_MAX:
+                pool.append((buf, self._view))
+            self._buf, self._view = _NO_BUFFER, _NO_VIEW
+        self._spare = None
 
     def _flush_buffer(self) -> None:
         # Everything written so far becomes queued output.
@@ -620,7 +666,7 @@ class Serializer(FixedWidthWriters):
             del holds[0]
 
 
-def _prefix(queue: deque[bytes | memoryview], limit: int) -> list[bytes | memoryview]:
+def _prefix(queue: list[bytes | memoryview], limit: int) -> list[bytes | memoryview]:
     # The iovecs covering the first `limit` bytes of the queue (limit < total).
     iovecs: list[bytes | memoryview] = []
     for item in queue:

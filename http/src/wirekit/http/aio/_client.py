@@ -100,7 +100,6 @@ class _Connection(asyncio.Protocol):
         self.cc = ClientConnection(config)
         self.loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
-        self.buf = b""
         self.closed = False
         self.paused = False
         self.write_paused = False
@@ -111,12 +110,11 @@ class _Connection(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
-        self.buf = self.buf + data if self.buf else data
+        self.cc.read(data)  # (kept by the connection if it cannot take them now)
         self.pump()
 
     def eof_received(self) -> bool:
-        n = self.cc.read_eof(self.buf)
-        self.buf = self.buf[n:]
+        self.cc.read_eof()
         self.pump()
         return False
 
@@ -154,9 +152,6 @@ class _Connection(asyncio.Protocol):
             break
         rop = cc.next_read_operation()
         if rop is READ:
-            if self.buf:
-                n = cc.read(self.buf)
-                self.buf = self.buf[n:]
             if self.paused:
                 self.paused = False
                 transport.resume_reading()

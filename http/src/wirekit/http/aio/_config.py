@@ -13,7 +13,8 @@ __all__ = ["ServeConfig"]
 
 @dataclass(frozen=True)
 class ServeConfig:
-    """How to run a server. Times are in seconds."""
+    """How to run a server. Times are in seconds. The connections' timeouts and limits
+    are the HTTP layer's `wirekit.http.Config` (``--timeout-keep-alive`` and the others)."""
 
     host: str = field(default="127.0.0.1", metadata={"help": "address to listen on"})
     port: int = field(default=8080, metadata={"help": "port to listen on (0: any free port)"})
@@ -21,15 +22,6 @@ class ServeConfig:
     loop: str = field(
         default="auto",
         metadata={"help": "event loop", "choices": ("auto", "asyncio", "uvloop")},
-    )
-    timeout_keep_alive: float = field(
-        default=5.0, metadata={"help": "close a keep-alive connection idle this long"}
-    )
-    timeout_header: float = field(
-        default=10.0, metadata={"help": "close a connection whose request head takes longer (408)"}
-    )
-    timeout_body: float = field(
-        default=30.0, metadata={"help": "close a connection whose request body stalls this long"}
     )
     timeout_graceful: float = field(
         default=10.0, metadata={"help": "on SIGINT/SIGTERM, wait this long for in-flight responses"}

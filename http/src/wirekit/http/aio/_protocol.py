@@ -21,10 +21,10 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from .. import (
-    CLOSE,
     CLOSED,
     READ,
     UPGRADE,
+    YIELD,
     BodyWriter,
     Close,
     Config,
@@ -35,7 +35,6 @@ from .. import (
     Request,
     RequestHandler,
     ServerConnection,
-    Status,
     Write,
     default_error_handler,
 )
@@ -111,25 +110,46 @@ class HttpProtocol(asyncio.Protocol):
         self.loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
         self.conn: ServerConnection | None = None
-        self._buf = b""
         self._reading_paused = False
         self._writing_paused = False
         self._write_scheduled = False
         self._busy = False
         self._closed = False
         self._peer_eof = False
-        self._deadline = 0.0  # loop time after which `_deadline_kind` expires (0: none)
-        self._deadline_kind = "idle"
-        self._head_started = 0.0
-        self._heads_seen = 0  # `heads_received` when the head clock started
+        self._deadline = 0.0  # loop time of the connection's deadline (0: none)
         self._to_log: list[Reqd] = []
         self._close_after_first = False  # retiring: answer the first request, then close
         self.client: tuple[str, int] | None = None
         self.server: tuple[str, int] | None = None
-        # Resolved once the client stops sending (EOF) or the connection closes.
-        self.disconnected: asyncio.Future[None] = self.loop.create_future()
-        # Resolved once the connection is gone (`connection_lost`): nothing more goes out.
-        self.lost: asyncio.Future[None] = self.loop.create_future()
+        # The `disconnected` and `lost` futures, made when first asked for (most native
+        # handlers never ask: two futures per idle connection are ~0.4 KiB).
+        self._disconnected: asyncio.Future[None] | None = None
+        self._lost: asyncio.Future[None] | None = None
+        self._client_gone = False  # EOF or closed: `disconnected` is resolved
+        self._transport_gone = False  # connection_lost: `lost` is resolved
+
+    @property
+    def disconnected(self) -> asyncio.Future[None]:
+        """Resolved once the client stops sending (EOF) or the connection closes."""
+        if self._disconnected is None:
+            self._disconnected = self.loop.create_future()
+            if self._client_gone:
+                self._disconnected.set_result(None)
+        return self._disconnected
+
+    @property
+    def lost(self) -> asyncio.Future[None]:
+        """Resolved once the connection is gone (`connection_lost`): nothing more goes out."""
+        if self._lost is None:
+            self._lost = self.loop.create_future()
+            if self._transport_gone:
+                self._lost.set_result(None)
+        return self._lost
+
+    def _mark_disconnected(self) -> None:
+        self._client_gone = True
+        if self._disconnected is not None and not self._disconnected.done():
+            self._disconnected.set_result(None)
 
     # -- asyncio.Protocol ----------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -160,10 +180,13 @@ class HttpProtocol(asyncio.Protocol):
             self.shutdown_gracefully()  # accepted just before the server stopped accepting
 
     def data_received(self, data: bytes) -> None:
-        if self.conn is None or self._closed:
+        conn = self.conn
+        if conn is None or self._closed:
             return
-        self._buf = self._buf + data if self._buf else data
-        self._busy = True  # writer wakeups during this call need no extra loop turn
+        self._busy = True
+        # Only after READ, as a rule; a transport may still deliver a chunk after
+        # pause_reading (TLS), which the connection keeps like any input it cannot use yet.
+        conn.read(data)  # writer wakeups during this call need no extra loop turn
         self._pump_read()
         self._busy = False
         self._pump_write()
@@ -175,25 +198,22 @@ class HttpProtocol(asyncio.Protocol):
             return False  # the end of a lingering close: the transport closes
         # The client sends nothing more: ASGI apps waiting in receive() get http.disconnect
         # (responses still go out to a half-closed client).
-        if not self.disconnected.done():
-            self.disconnected.set_result(None)
+        self._mark_disconnected()
         conn = self.conn
         if conn is not None and not self._closed:
-            op = conn.next_read_operation()
-            if op is READ or not self._buf:
-                n = conn.read_eof(self._buf)
-                self._buf = self._buf[n:]
+            conn.read_eof()
             self._pump_write()
+            self._arm_timer()
         return True  # keep the transport open: responses may still be going out
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
         if self.transport is not None:
             self._state.lingering.discard(self.transport)
-        if not self.disconnected.done():
-            self.disconnected.set_result(None)
-        if not self.lost.done():
-            self.lost.set_result(None)
+        self._mark_disconnected()
+        self._transport_gone = True
+        if self._lost is not None and not self._lost.done():
+            self._lost.set_result(None)
         self._cancel_timer()
         self._state.connections.discard(self)
         conn = self.conn
@@ -255,39 +275,17 @@ class HttpProtocol(asyncio.Protocol):
                 state.on_max_requests()
 
     def _pump_read(self) -> None:
+        """Read from the socket while the connection wants bytes; else pause it."""
         conn = self.conn
         assert conn is not None
-        while True:
-            op = conn.next_read_operation()
-            if op is READ:
-                if self._peer_eof:
-                    # The client sent everything (it half-closed while the connection was
-                    # not reading): what is left are its last requests, then EOF.
-                    n = conn.read_eof(self._buf)
-                    self._buf = self._buf[n:]
-                    if n or conn.next_read_operation() is not READ:
-                        continue
-                    return
-                if not self._buf:
-                    self._resume_reading()
-                    return
-                n = conn.read(self._buf)
-                if n:
-                    self._buf = self._buf[n:]
-                    continue
-                self._resume_reading()  # a partial message: wait for more bytes
-                return
-            if op is CLOSE:
-                self._buf = b""
-                self._pause_reading()
-                return
-            if op is UPGRADE:
-                self._pause_reading()
-                return
-            # YIELD: pause the socket until the connection can take more
-            self._pause_reading()
-            conn.yield_reader(self._on_reader_wakeup)
+        op = conn.next_read_operation()  # (may use input the connection held)
+        if op is READ:
+            if not self._peer_eof:
+                self._resume_reading()
             return
+        self._pause_reading()
+        if op is YIELD:
+            conn.yield_reader(self._on_reader_wakeup)
 
     def _on_reader_wakeup(self) -> None:
         if not self._closed:
@@ -371,8 +369,7 @@ class HttpProtocol(asyncio.Protocol):
         if self._closed:
             return
         self._closed = True
-        if not self.disconnected.done():
-            self.disconnected.set_result(None)
+        self._mark_disconnected()
         self._cancel_timer()
         self._state.connections.discard(self)
         transport = self.transport
@@ -397,66 +394,24 @@ class HttpProtocol(asyncio.Protocol):
         self._deadline = 0.0
 
     def _arm_timer(self) -> None:
-        """Set the deadline that fits the connection's state (checked by the server's
-        sweep, so activity costs an assignment, not a timer handle)."""
+        """Take the connection's deadline (checked by the server's sweep, so activity
+        costs an assignment, not a timer handle)."""
         conn = self.conn
         if conn is None or self._closed:
             self._deadline = 0.0
             return
-        config = self._state.config
-        now = self.loop.time()
-        if conn.reading_body:
-            self._head_started = 0.0
-            if self._reading_paused:  # backpressure: the handler is not reading yet
-                self._deadline = 0.0
-            else:
-                self._deadline, self._deadline_kind = now + config.timeout_body, "body"
-        elif self._buf or conn.head_in_progress:
-            if self._reading_paused and conn.in_flight:
-                # The connection reads no further while it serves the requests ahead: this
-                # head is not arriving, so its clock waits.
-                self._head_started = self._deadline = 0.0
-                return
-            heads = conn.heads_received
-            if not self._head_started or heads != self._heads_seen:
-                # The clock times one head's arrival: it starts with the first bytes after
-                # the last complete head (for a pipelining client, a buffer that is never
-                # empty is normal: TCP cuts the stream anywhere).
-                self._head_started, self._heads_seen = now, heads
-            self._deadline, self._deadline_kind = self._head_started + config.timeout_header, "header"
-        elif conn.in_flight == 0:
-            self._head_started = 0.0
-            self._deadline, self._deadline_kind = now + config.timeout_keep_alive, "idle"
-        else:
-            self._head_started = 0.0  # a handler is working: its own business
-            self._deadline = 0.0
+        deadline = conn.deadline(self.loop.time())
+        self._deadline = 0.0 if deadline is None else deadline.at
 
     def check_deadline(self, now: float) -> None:
-        """Called by the server's sweep: act on an expired deadline."""
-        if self._deadline and now >= self._deadline:
+        """Called by the server's sweep: the connection acts on a deadline that passed
+        (408, or a quiet close), then both directions are pumped as after any event."""
+        if self._deadline and now >= self._deadline and self.conn is not None and not self._closed:
             self._deadline = 0.0
-            self._expired(self._deadline_kind)
-
-    def _expired(self, what: str) -> None:
-        conn = self.conn
-        if conn is None or self._closed:
-            return
-        if what == "idle" and conn.in_flight == 0 and not self._buf:
-            self._close()
-            return
-        if what in ("header", "body"):
-            if what == "header" and conn.in_flight == 0:
-                # A partial head: answer 408 (the connection then closes).
-                conn.report_exn(RemoteProtocolError("request head timed out", Status.REQUEST_TIMEOUT))
-                self._buf = b""
-                self._pump_write()
-                self.loop.call_later(1.0, self._close)
-            else:
-                conn.shutdown()
-                self._pump_write()
-                self._close()
-            return
-        self._arm_timer()
+            self.conn.timeout(now)
+            self._pump_read()
+            self._pump_write()
+            self._arm_timer()
 
     # -- graceful shutdown -------------------------------------------------------------
     def shutdown_gracefully(self) -> None:
