@@ -395,7 +395,9 @@ class Scan(Parser[tuple[bytes, Any]]):
 # --------------------------------------------------------------------------------
 # Primitives are immutable, so equal ones are shared: grammars that build them while
 # parsing (``yield char(b'"')`` in a generator, ``take(n)`` for a length from the wire)
-# get them for a dictionary lookup. Bounded: cleared when it grows past the limit.
+# get them for a dictionary lookup. `count` and `isolate` share theirs the same way
+# (keyed on the parser they run, which the table then keeps alive). Bounded: cleared
+# when it grows past the limit.
 _INTERNED: dict[tuple[Any, ...], Parser[Any]] = {}
 _INTERN_LIMIT = 4096
 
