@@ -22,7 +22,7 @@ from ._status import Status, reason_phrase
 from ._writer import _STATUS_LINES, PLAIN, field_lines, head_bytes, status_line
 
 if TYPE_CHECKING:
-    from ._server import _Link
+    from ._server import ServerConnection, _Link
 
 __all__ = ["ErrorHandler", "Reqd", "RequestHandler", "ResponseState", "default_error_handler"]
 
@@ -386,6 +386,11 @@ class Reqd:
             self._link.out.write(CONTINUE)
             self._link.wake_writer()
         self._link.wake_reader()
+
+    @property
+    def connection(self) -> ServerConnection:
+        """The connection this request arrived on (a runtime maps it to its socket)."""
+        return self._link.connection()
 
     @property
     def is_upgrade(self) -> bool:

@@ -112,6 +112,10 @@ class _Link:
         self._conn = conn
         self.out = conn._out  # the connection's output (for its whole life)
 
+    def connection(self) -> ServerConnection:
+        """The connection itself (for `Reqd.connection`)."""
+        return self._conn
+
     def closing(self) -> bool:
         """Whether no request after the current ones will be served."""
         return self._conn._closing

@@ -58,7 +58,7 @@ def accept_websocket(
         ValueError: ``subprotocol`` was not offered by the client.
     """
     # The request's connection (package-internal: a `Reqd` knows it through its link).
-    protocol = protocol_of(reqd._link._conn)
+    protocol = protocol_of(reqd.connection)
     request = reqd.request
     if protocol is None or request is None:
         raise RuntimeError("accept_websocket needs a request served by wirekit.http.aio")
