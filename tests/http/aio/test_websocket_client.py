@@ -138,3 +138,28 @@ def test_against_wirekit_serve() -> None:
     arun(main())
 
 
+
+
+def test_wss_with_a_test_ca() -> None:
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+
+    async def main() -> None:
+        async with serve(handler, "127.0.0.1", 0, ssl=server_ctx) as server:
+            port = next(iter(server.sockets)).getsockname()[1]
+            async with await connect(f"wss://127.0.0.1:{port}/", ssl_context=client_ctx) as ws:
+                await ws.send("over tls")
+                assert await ws.recv() == "over tls"
+            with pytest.raises(ssl.SSLCertVerificationError):  # a CA the client does not trust
+                await connect(f"wss://127.0.0.1:{port}/", ssl_context=ssl.create_default_context())
+        with pytest.raises(ValueError, match="wss://"):
+            await connect("http://127.0.0.1/")
+
+    arun(main())

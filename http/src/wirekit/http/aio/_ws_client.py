@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 from collections.abc import AsyncIterator, Sequence
 from urllib.parse import urlsplit
 
@@ -200,25 +201,31 @@ async def connect(
     open_timeout: float = 10.0,
     ping_interval: float = 0.0,
     ping_timeout: float = 0.0,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> WebSocket:
-    """Open a WebSocket to a ``ws://`` ``url``: the opening handshake (offering
-    ``subprotocols`` and, with ``compression``, permessage-deflate), then the open socket.
+    """Open a WebSocket to a ``ws://`` or ``wss://`` ``url``: the opening handshake
+    (offering ``subprotocols`` and, with ``compression``, permessage-deflate), then the
+    open socket. ``wss://`` uses TLS with ``ssl_context`` (default: the system's trusted
+    CAs and hostname checking, `ssl.create_default_context`).
 
     Raises:
-        ValueError: not a ``ws://`` URL.
+        ValueError: not a ``ws://`` or ``wss://`` URL.
         HandshakeError: the server refused (``status``) or answered wrongly.
         OSError, TimeoutError: the connection failed or took longer than ``open_timeout``.
     """
     parts = urlsplit(url)
-    if parts.scheme != "ws" or not parts.hostname:
-        raise ValueError(f"only ws:// URLs are supported, got {url!r}")
-    host, port = parts.hostname, parts.port or 80
+    if parts.scheme not in ("ws", "wss") or not parts.hostname:
+        raise ValueError(f"a ws:// or wss:// URL is needed, got {url!r}")
+    secure = parts.scheme == "wss"
+    host, port = parts.hostname, parts.port or (443 if secure else 80)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     extra = Headers(headers).raw()
     request, key = client_request(parts.netloc, target, subprotocols, compression, extra)
     loop = asyncio.get_running_loop()
     http = _Connection(None)
-    await asyncio.wait_for(loop.create_connection(lambda: http, host, port), open_timeout)
+    tls = (ssl_context or ssl.create_default_context()) if secure else None
+    opening = loop.create_connection(lambda: http, host, port, ssl=tls, server_hostname=host if tls else None)
+    await asyncio.wait_for(opening, open_timeout)
     got: asyncio.Future[tuple[Response, BodyReader]] = loop.create_future()
 
     def on_response(response: Response, body: BodyReader) -> None:
