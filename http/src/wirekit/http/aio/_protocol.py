@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import weakref
 from collections.abc import Callable
 from typing import Protocol, cast
 
@@ -102,6 +101,14 @@ class ServerState:
 
 class HttpProtocol(asyncio.Protocol):
     """Serves one TCP connection with a `ServerConnection`."""
+
+    # Slots, not a __dict__: one of these per open connection (memory per idle connection).
+    __slots__ = (
+        "_busy", "_client_gone", "_close_after_first", "_closed", "_deadline", "_disconnected",
+        "_error_handler", "_handler", "_http_config", "_lost", "_make_handler", "_peer_eof",
+        "_reading_paused", "_state", "_to_log", "_transport_gone", "_write_scheduled",
+        "_writing_paused", "client", "conn", "loop", "server", "transport",
+    )
 
     # After closing its side, how long a connection keeps reading (and discarding) what a
     # client still sends before it is closed for good (lingering close).
@@ -193,7 +200,7 @@ class HttpProtocol(asyncio.Protocol):
         state.add(self)
         self._handler = self._make_handler(self)
         self.conn = ServerConnection(self._handle, self._log_rejection, self._http_config)
-        _PROTOCOL_OF[self.conn] = self  # (`protocol_of`: for handlers that take the socket over)
+        self.conn.runtime = self  # (`protocol_of`: for handlers that take the socket over)
         self._arm_timer()
         if state.retiring:
             self.shutdown_gracefully()  # accepted just before the server stopped accepting
@@ -495,12 +502,12 @@ class HttpProtocol(asyncio.Protocol):
 
 # The protocol serving each connection, for a native handler that takes the socket over
 # after an upgrade (`wirekit.http.aio.accept_websocket`).
-_PROTOCOL_OF: weakref.WeakKeyDictionary[ServerConnection, HttpProtocol] = weakref.WeakKeyDictionary()
 
 
 def protocol_of(conn: ServerConnection) -> HttpProtocol | None:
     """The `HttpProtocol` that runs ``conn`` (None: not this runtime's connection)."""
-    return _PROTOCOL_OF.get(conn)
+    protocol = conn.runtime
+    return protocol if isinstance(protocol, HttpProtocol) else None
 
 
 def _address(client: tuple[str, int] | None) -> str:
