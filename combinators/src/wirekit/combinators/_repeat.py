@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ._limits import INF
 from ._machine import Frame, Machine
 from ._parser import Parser, _Choice, _Map, _Pure, _Seq, _Unary, compiled, has_effects, quiet
 
 __all__ = ["INF", "Many", "ManyTill", "SepBy"]
 
-INF = 1 << 62
+
 """An unbounded repetition count."""
 
 
