@@ -4,7 +4,9 @@ Suites: ``combinators`` (JSON vs parsy), ``natural`` (grammars written the natur
 PostgreSQL messages and JSON with ``bind``/``@generate``, vs parsy), ``serializer`` (vs ``b"".join``), ``http``
 (sans-IO parse + respond vs h11 and httptools), ``resp`` (the RESP client vs redis-py
 against a local redis-server), ``server`` (wrk against wirekit, uvicorn
-and a bare asyncio protocol; several minutes). With no argument every suite runs. Each prints a table of figures measured side by side in one
+and a bare asyncio protocol; several minutes), ``runtimes`` (wrk against wirekit's blocking
+and trio runtimes and the same servers on h11; about two minutes), ``websocket`` (sans-IO
+frame parsing vs wsproto and websockets; echo round trips vs uvicorn). With no argument every suite runs. Each prints a table of figures measured side by side in one
 process; only ratios within one run are meaningful on a noisy machine.
 """
 
@@ -25,6 +27,8 @@ SUITES = {
     "http": "bench_http",
     "resp": "bench_resp",
     "server": "bench_server",
+    "runtimes": "bench_runtimes",
+    "websocket": "bench_websocket",
 }
 
 

@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import Generator
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from wirekit.combinators import (
@@ -86,6 +87,20 @@ def test_isolate_inside_a_generator_with_count() -> None:
     check(record, b"\x00\x04\x02abcd", expect_error=Err(5, ["2 more bytes"]))
 
 
+def test_isolate_built_while_parsing_is_shared() -> None:
+    # isolate(n, p) made inside a bind is looked up, not built and linked for each use.
+    body = many(any_char)
+    made: list[Parser[Any]] = []
+
+    def field(n: int) -> Parser[list[bytes]]:
+        p = isolate(n, body)
+        made.append(p)
+        return p
+
+    check(many(any_uint8.bind(field)), b"\x02ab\x02cd", [[b"a", b"b"], [b"c", b"d"]])
+    assert len(made) > 2 and all(p is made[0] for p in made)
+
+
 def test_isolate_negative_length_is_a_parse_error() -> None:
     check(isolate(-1, take(1)), b"a", expect_error=Err(0, ["a length of at least 0 (got -1)"]))
 
@@ -160,3 +175,31 @@ def _byte_value(b: bytes) -> int:
 
 def test_try_map_after_pure() -> None:
     check(pure(b"x").try_map(bytes.decode), b"", "x")
+
+
+def _no(_: Any) -> Any:
+    raise ValueError("rejected")
+
+
+@pytest.mark.parametrize(
+    ("primitive", "data"),
+    [
+        (take(2), b"aa12"),
+        (take_while1(DIGITS), b"aa12"),
+        (BE.any_int16, b"aa12"),
+        (string(b"12"), b"aa12"),
+        (any_char, b"aa1"),
+        (pure(b"x"), b"aa"),
+    ],
+)
+def test_try_map_rejection_over_a_primitive_and_over_a_fused_block_agree(
+    primitive: Parser[Any], data: bytes
+) -> None:
+    # A primitive child takes the path that saves no failure records (its success changes
+    # none); the same child behind a map is a fused block, which saves and restores them.
+    # Both must report the loop's stop, the rejection and the other alternative.
+    fused = primitive.map(lambda v: v)
+    expected = Err(2, ["'a'", "'zz'", "rejected"])
+    for inner in (primitive, fused):
+        p = many(char(b"a")) >> (inner.try_map(_no) | string(b"zz"))
+        check(p, data, expect_error=expected)

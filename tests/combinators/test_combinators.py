@@ -15,6 +15,7 @@ from wirekit.combinators import (
     Parser,
     any_char,
     any_int8,
+    any_uint8,
     both,
     char,
     choice,
@@ -22,6 +23,7 @@ from wirekit.combinators import (
     consumed,
     count,
     end_of_input,
+    explain,
     fail,
     fix,
     generate,
@@ -288,6 +290,29 @@ def test_a_negative_count_from_the_wire_is_a_parse_error() -> None:
     check(items, b"\x02ab", [b"a", b"b"])
     check(items, b"\xffab", expect_error=Err(1, ["a count of at least 0 (got -1)"]))
     check(count(-3, any_char), b"", expect_error=Err(0, ["a count of at least 0 (got -3)"]))
+
+
+def test_counts_built_while_parsing_are_shared_and_prebuilt_ones_still_fuse() -> None:
+    # count(n, p) made inside a bind is looked up, not built and linked again for each
+    # use; one made outside a parse is a separate node that the compiler may fuse.
+    digit = satisfy(b"0123456789")
+    made: dict[int, set[int]] = {}
+    kept: list[Parser[Any]] = []  # (keeps the ids unique)
+
+    def digits(n: int) -> Parser[list[bytes]]:
+        p = count(n, digit)
+        made.setdefault(n, set()).add(id(p))
+        kept.append(p)
+        return p
+
+    items = many(any_uint8.bind(digits))
+    check(items, b"\x0212\x00\x013", [[b"1", b"2"], [], [b"3"]])
+    assert sorted(made) == [0, 1, 2] and all(len(ids) == 1 for ids in made.values())
+    assert len(kept) > 3  # check() ran the grammar many times
+    prebuilt = count(2, digit)
+    assert id(prebuilt) not in made[2] and prebuilt is count(2, digit)
+    assert explain(prebuilt).fused
+    check(prebuilt, b"12", [b"1", b"2"])
 
 
 def test_many_till() -> None:

@@ -518,7 +518,9 @@ def test_app_protocol_errors_are_raised_in_the_app() -> None:
 # ------------------------------------------------------------------------------------
 # WebSocket
 # ------------------------------------------------------------------------------------
-def test_websocket_upgrades_are_refused_with_501() -> None:
+def test_websocket_upgrade_to_an_http_only_app_is_a_500() -> None:
+    # Issue 12: upgrades reach the app as websocket scopes; an app that answers one with
+    # http.response.start fails (ASGI: only websocket.* messages), which is a 500.
     app = App(ok)
 
     async def main() -> None:
@@ -533,10 +535,9 @@ def test_websocket_upgrades_are_refused_with_501() -> None:
                     "Sec-WebSocket-Version: 13",
                 )
             )
-            assert response.status == 501
-            assert b"WebSocket" in response.body
+            assert response.status == 500
             assert (await conn.request(get("/after"))).status == 200, "the connection stays usable"
             conn.close()
-        assert [s["path"] for s in app.scopes] == ["/after"], "the app never sees the upgrade"
+        assert [(s["type"], s["path"]) for s in app.scopes] == [("websocket", "/ws"), ("http", "/after")]
 
     arun(main())

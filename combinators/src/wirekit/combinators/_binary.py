@@ -23,6 +23,7 @@ class _Unpack(_Map):
 
     __slots__ = ("size", "unpack_from")
     leaf = True
+    clean = True
 
     def __init__(self, fmt: str, convert: Callable[[bytes], Any]) -> None:
         st = struct.Struct(fmt)

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ._machine import Frame, Machine, NoReplay, Suspend
+from ._machine import RUNNING, Frame, Machine, NoReplay, Suspend
 from ._parser import Parser, _Fail, _Unary
-from ._primitives import Take, length_error
+from ._primitives import _INTERNED, Take, _intern, length_error
 
 __all__ = ["Isolate", "TryMap", "isolate"]
 
@@ -75,7 +75,12 @@ def isolate(n: int, p: Parser[T]) -> Parser[T]:
     """
     if n < 0:
         return length_error("length", n)
-    return Isolate(n, p)
+    # Shared like the primitives (lengths read from the wire repeat), see `count`.
+    key = ("isolate", p, n, RUNNING[0] > 0)  # (made while parsing: linked, not fused)
+    hit = _INTERNED.get(key)
+    if hit is None:
+        hit = _intern(key, lambda: Isolate(n, p))
+    return hit
 
 
 class TryMap(_Unary):
@@ -92,6 +97,20 @@ class TryMap(_Unary):
     def enter(self, m: Machine) -> Parser[Any] | None:
         pos = m.pos
         if self.inl:
+            cp = self.cp
+            if cp.clean:
+                # A primitive's success (or suspension) leaves the failure records as they
+                # are: nothing to save for a rejection to restore.
+                try:
+                    cp.enter(m)
+                except Suspend:
+                    m.stack.append(self.frame(pos, (m.err_pos - pos, m.err_list), (pos, m.last_ok, m.skipped)))
+                    raise
+                if m.ok:
+                    msg = _convert(m, self, pos)
+                    if msg is not None:
+                        _reject(m, pos, msg)
+                return None
             # The records as they are now, kept in locals: a failure restores them.
             err_pos, err_list, last_ok, skipped = m.err_pos, m.err_list, m.last_ok, m.skipped
             stack = m.stack
@@ -153,9 +172,9 @@ class _TryMapFrame(Frame):
 def _convert(m: Machine, node: TryMap, start: int) -> str | None:
     """Apply ``node.f`` to the match at ``start`` (in ``m.value``): None when it took the
     value, else the message of the `ValueError` it raised."""
-    key = (node, start + m.base)
     log = m.log
     if m.diag:
+        key = (node, start + m.base)
         if log is None or key not in log:
             raise NoReplay
         m.value = None
@@ -166,7 +185,7 @@ def _convert(m: Machine, node: TryMap, start: int) -> str | None:
     except ValueError as exc:
         msg = str(exc) or type(exc).__name__
     if log is not None:
-        log[key] = msg
+        log[(node, start + m.base)] = msg
     return msg
 
 

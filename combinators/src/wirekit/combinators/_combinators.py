@@ -6,7 +6,7 @@ from collections.abc import Callable, Generator, Iterable
 from typing import Any, Never, TypeVar, overload
 
 from ._generate import Generate as Generate
-from ._machine import NOPOS, Frame, Machine
+from ._machine import NOPOS, RUNNING, Frame, Machine
 from ._parser import (
     Parser,
     _Choice,
@@ -16,7 +16,7 @@ from ._parser import (
     _Seq,
     _Unary,
 )
-from ._primitives import length_error
+from ._primitives import _INTERNED, _intern, length_error
 from ._repeat import INF as _INF
 from ._repeat import Many as Many
 from ._repeat import ManyTill as ManyTill
@@ -199,7 +199,13 @@ def count(n: int, p: Parser[T]) -> Parser[list[T]]:
     wire) fails with a `ParseError` where it stands."""
     if n < 0:
         return length_error("count", n)
-    return Many(p, n, n, keep=True)
+    # Shared like the primitives (counts read from the wire repeat): one lookup, no
+    # node to build and link for each use.
+    key = ("count", p, n, RUNNING[0] > 0)  # (made while parsing: linked, not fused)
+    hit = _INTERNED.get(key)
+    if hit is None:
+        hit = _intern(key, lambda: Many(p, n, n, keep=True))
+    return hit
 
 
 def many(p: Parser[T]) -> Parser[list[T]]:

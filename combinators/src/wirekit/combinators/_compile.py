@@ -63,10 +63,14 @@ def compile_parser(root: Parser[Any]) -> Parser[Any]:
     if root.leaf and root._c is None:
         root._c = root  # a primitive: nothing to link or fuse
         return root
-    if root._rt and root._c is None and all(c._c is not None for c in root.children()):
-        root._c = root  # made while parsing, from compiled parts: link it, nothing more
-        root.link()
-        return root
+    if root._rt and root._c is None:
+        for child in root.children():  # (a loop: no generator object, this runs per use)
+            if child._c is None:
+                break
+        else:
+            root._c = root  # made while parsing, from compiled parts: link it, nothing more
+            root.link()
+            return root
     order: list[Parser[Any]] = []
     todo: list[tuple[Parser[Any], bool]] = [(root, False)]
     while todo:
@@ -154,16 +158,15 @@ class Fused(Parser[Any]):
         return q is not None and q.lastindex is None and q.end() == end
 
     def enter(self, m: Machine) -> Parser[Any] | None:
-        if m.diag or m.trace is not None:
+        if m.general:
             return self.orig  # byte by byte, every failure (and label) on record
         pos = m.pos
-        lim = m.lim
-        r = self.match(m.buf, pos, lim)
-        if m.complete or self.decided(m.buf, pos, lim, r):
+        r = self.match(m.buf, pos, m.lim)
+        if m.complete or self.decided(m.buf, pos, m.lim, r):
             if r is not None:
                 m.pos = r.end()
                 ex = self.extract
-                m.value = None if ex is None or m.quiet else ex(r)
+                m.value = ex(r) if ex is not None and not m.quiet else None
                 m.ok = True
                 m.last_ok = (pos, self, m.marks)
             else:

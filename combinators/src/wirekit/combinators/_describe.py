@@ -18,6 +18,7 @@ from typing import Any
 from ._checked import Isolate, TryMap
 from ._combinators import Consumed, Generate, Many, ManyTill, SepBy
 from ._combinators import Look as _Look
+from ._limits import INF as _INF  # what `many` uses for "no upper bound"
 from ._parser import Parser, _Bind, _Choice, _Desc, _Fail, _Map, _Pure, _Ref, _Seq
 from ._primitives import (
     Commit,
@@ -54,7 +55,6 @@ from ._rules import (
 
 __all__ = ["Grammar", "describe", "grammar", "railroad"]
 
-_INF = 1 << 62  # what `many` uses for "no upper bound"
 
 
 # --------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ._limits import INF
+
 __all__ = ["Code", "Extract", "Fn", "Gen"]
 
 Fn = Callable[[re.Match[bytes]], Any]
@@ -111,7 +113,7 @@ class Gen:
 
     def function(self, ex: Extract) -> Fn:
         """The extractor as a function of the match."""
-        s, _ = self.src(ex, limit=1 << 62)
+        s, _ = self.src(ex, limit=INF)
         n = f"_f{next(self.names)}"
         exec(f"def {n}(r):\n    return {s}\n", self.env)  # only names and numbers: see above
         f: Fn = self.env[n]

@@ -8,7 +8,7 @@ from collections.abc import Callable, Generator
 from typing import Any
 
 from ._machine import Frame, Machine, NoReplay
-from ._parser import Parser, _Ref, compiled
+from ._parser import Parser, compiled
 
 __all__ = ["Generate"]
 
@@ -25,7 +25,6 @@ class Generate(Parser[Any]):
     def enter(self, m: Machine) -> Parser[Any] | None:
         f = _GenFrame()
         f.start = m.pos
-        f.node = self
         log = m.log
         if m.diag:
             # A diagnostic re-run replays what the generator yielded the first time.
@@ -40,7 +39,10 @@ class Generate(Parser[Any]):
         f.steps = steps
         if log is not None:
             log[(self, m.pos + m.base)] = steps
-        return f.advance(m, None)
+        # Registers as `resume` reads them: the generator is started with None.
+        m.ok = True
+        m.value = None
+        return f.resume(m)
 
     def expected(self) -> str:
         return getattr(self.fn, "__name__", "generate")
@@ -56,19 +58,24 @@ class _Tail:
 
 
 class _GenFrame(Frame):
-    __slots__ = ("gen", "i", "node", "steps")
+    __slots__ = ("gen", "i", "steps")
 
-    node: Generate
     gen: Generator[Parser[Any], Any, Any] | None
     steps: list[Any]
     i: int
 
-    def advance(self, m: Machine, value: Any) -> Parser[Any] | None:
-        """Send ``value`` in and run what the generator yields. A yielded primitive is
-        entered here, its result sent straight back, saving a trip through the machine
-        loop; the frame stays below anything that does not finish at once."""
+    def resume(self, m: Machine) -> Parser[Any] | None:
+        """Send the result in ``m`` to the generator and run what it yields. A yielded
+        primitive is entered here, its result sent straight back, saving a trip through
+        the machine loop; the frame stays below anything that does not finish at once."""
         gen = self.gen
-        assert gen is not None
+        if not m.ok:
+            if gen is not None:
+                gen.close()
+            return None
+        if gen is None:
+            return self.replay(m)
+        value = m.value
         send = gen.send
         steps = self.steps
         stack = m.stack
@@ -87,7 +94,9 @@ class _GenFrame(Frame):
                 gen.close()
                 raise TypeError(f"generate: yielded {type(nxt).__name__}, not a Parser")
             known = nxt._c
-            c = compiled(nxt) if known is None or type(known) is _Ref else known
+            c = compiled(nxt) if known is None else known
+            # (A `fix` reference is run as it is: it is not entered here, and the loop's
+            # step into its target costs less than resolving it on every yield.)
             steps.append(c)
             stack.append(self)
             if not c.inl:
@@ -114,12 +123,3 @@ class _GenFrame(Frame):
         m.stack.append(self)
         return step  # type: ignore[no-any-return]
 
-    def resume(self, m: Machine) -> Parser[Any] | None:
-        gen = self.gen
-        if not m.ok:
-            if gen is not None:
-                gen.close()
-            return None
-        if gen is None:
-            return self.replay(m)
-        return self.advance(m, m.value)

@@ -78,6 +78,7 @@ class Machine:
         "diag",
         "err_list",
         "err_pos",
+        "general",
         "hint",
         "in_complete",
         "in_lim",
@@ -138,9 +139,12 @@ class Machine:
         self.quiet = 0
         # A tracer (see `_trace`) and how many traced rules are open; with a tracer the
         # parse runs in its general form (``Fused.enter``, dispatch and loop fast paths
-        # test ``trace``).
+        # test ``general``).
         self.trace: Any = None
         self.tdepth = 0
+        # ``diag or trace is not None``, kept in one register: the fast paths test it on
+        # every fused block, dispatch and loop (see `set_trace`).
+        self.general = diag
         # Line counting for errors, over input that is released before a failure is
         # reported: newlines before absolute offset ``nl_upto``, and where the last was.
         self.nl_count = 0
@@ -157,6 +161,11 @@ class Machine:
         self.windows: list[int] | None = None
         self.in_lim = lim
         self.in_complete = complete
+
+    def set_trace(self, trace: Any) -> None:
+        """Install a tracer (or ``None``): the parse then runs in its general form."""
+        self.trace = trace
+        self.general = self.diag or trace is not None
 
     # -- isolate windows ----------------------------------------------------------------
     def open_window(self, n: int) -> None:
@@ -227,6 +236,20 @@ class Machine:
     def note(self, pos: int, node: Parser[Any]) -> None:
         """Record an expectation at ``pos`` without failing (as `fail` would)."""
         self.record(pos, (node, self.marks))
+
+    def note_all(self, pos: int, nodes: tuple[Parser[Any], ...]) -> None:
+        """`note` each of ``nodes`` at ``pos`` (a choice none of whose alternatives can
+        start here), in one call."""
+        if pos < self.err_pos:
+            return
+        if pos > self.err_pos:
+            self.err_pos = pos
+            self.err_list = []  # a new list: snapshots of the old one stay as they were
+        records = self.err_list
+        marks = self.marks
+        for node in nodes:
+            if len(records) < _MAX_EXPECTED:
+                records.append((node, marks))
 
     def record(self, pos: int, rec: tuple[Parser[Any], Marks]) -> None:
         """Keep ``rec`` (an expectation and its labels) if ``pos`` is the furthest yet."""

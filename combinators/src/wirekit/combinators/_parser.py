@@ -47,6 +47,10 @@ class Parser(Generic[T_co]):
     # of nested calls (a primitive, or a wrapper of one ``depth`` levels deep).
     inl = False
     depth = 0  # at most INLINE_DEPTH
+    # A primitive whose ``enter`` only finishes (never hands back a continuation) and
+    # touches the failure records only when it fails: a success or a suspension leaves
+    # ``err_pos``, ``err_list``, ``last_ok`` and ``skipped`` as they were.
+    clean = False
 
     def __init__(self) -> None:
         self._c: Parser[Any] | None = None
@@ -235,6 +239,7 @@ class _Pure(Parser[T]):
     __slots__ = ("value",)
     leaf = True
     inl = True
+    clean = True
 
     def __init__(self, value: T) -> None:
         super().__init__()
@@ -443,7 +448,13 @@ class _Choice(Parser[Any]):
         from ._compile import dispatch_table
 
         self.cps = tuple(compiled(p) for p in self.alternatives)
-        self.table = None if self._rt else dispatch_table(self.alternatives, self.cps)
+        table = None if self._rt else dispatch_table(self.alternatives, self.cps)
+        if table is not None:
+            # Entries naming every alternative are `cps` itself: `enter` tells a cut by
+            # identity.
+            cps = self.cps
+            table = [cps if t == cps else t for t in table]
+        self.table = table
         # A choice enters at most one alternative itself (the only candidate, when that
         # one may be entered directly), so it may be entered directly too, a bounded
         # number of levels deep.
@@ -455,7 +466,7 @@ class _Choice(Parser[Any]):
         pos = m.pos
         table = self.table
         cands: tuple[Parser[Any], ...]
-        if table is not None and not m.diag and m.trace is None:
+        if table is not None and not m.general:
             if pos < m.lim:
                 cands = table[m.buf[pos]]
             elif m.complete:
@@ -464,24 +475,21 @@ class _Choice(Parser[Any]):
                 from ._machine import Suspend
 
                 raise Suspend(self)
-            if len(cands) < len(self.cps):
+            if cands is not self.cps:  # (entries naming every alternative are `cps`)
                 # The others cannot start with this byte; say so if the parse fails here.
                 m.skipped = (pos, self, m.marks, cands)
         else:
             cands = self.cps
-        if not cands:
+        n = len(cands)
+        if not n:
+            m.ok = False
             if self.msg is not None:
-                m.ok = False
                 if m.err_pos <= pos:
                     _replace(m, pos, self)
             else:
-                m.ok = False
-                for alt in self.alternatives:
-                    m.note(pos, alt)
-                if not self.alternatives:
-                    m.note(pos, self)
+                m.note_all(pos, self.alternatives or (self,))
             return None
-        if len(cands) == 1:
+        if n == 1:
             # Only one alternative can match: a tail call (a primitive is entered here,
             # saving a trip through the machine loop).
             c = cands[0]

@@ -110,6 +110,7 @@ class Satisfy(Parser[Any]):
     __slots__ = ("keep", "label", "table")
     leaf = True
     inl = True
+    clean = True
 
     def __init__(self, table: bytes, label: Label, keep: bool = True) -> None:
         super().__init__()
@@ -141,6 +142,7 @@ class Str(Parser[bytes]):
     __slots__ = ("ci", "folded", "s")
     leaf = True
     inl = True
+    clean = True
 
     def __init__(self, s: bytes, ci: bool) -> None:
         super().__init__()
@@ -182,6 +184,7 @@ class TakeWhile(Parser[Any]):
     __slots__ = ("keep", "label", "least", "rx", "table")
     leaf = True
     inl = True
+    clean = True
 
     def __init__(self, table: bytes, least: int, keep: bool, label: Label) -> None:
         super().__init__()
@@ -221,6 +224,7 @@ class Take(Parser[Any]):
     __slots__ = ("keep", "move", "n")
     leaf = True
     inl = True
+    clean = True
 
     def __init__(self, n: int, keep: bool, move: bool = True) -> None:
         super().__init__()
@@ -391,7 +395,9 @@ class Scan(Parser[tuple[bytes, Any]]):
 # --------------------------------------------------------------------------------
 # Primitives are immutable, so equal ones are shared: grammars that build them while
 # parsing (``yield char(b'"')`` in a generator, ``take(n)`` for a length from the wire)
-# get them for a dictionary lookup. Bounded: cleared when it grows past the limit.
+# get them for a dictionary lookup. `count` and `isolate` share theirs the same way
+# (keyed on the parser they run, which the table then keeps alive). Bounded: cleared
+# when it grows past the limit.
 _INTERNED: dict[tuple[Any, ...], Parser[Any]] = {}
 _INTERN_LIMIT = 4096
 
@@ -411,16 +417,23 @@ def length_error(what: str, n: int) -> Parser[Any]:
     return _Fail(f"a {what} of at least 0 (got {n})")
 
 
+# A tuple, not ``bytes | bytearray``: that expression builds a union object on every call,
+# and these constructors run inside generators and binds, once per use.
+_BYTES_LIKE = (bytes, bytearray)
+
+
 def _one(b: bytes, what: str) -> int:
-    if not isinstance(b, bytes | bytearray) or len(b) != 1:
+    if not isinstance(b, _BYTES_LIKE) or len(b) != 1:
         raise TypeError(f"{what} takes a single byte as bytes of length 1, got {b!r}")
     return b[0]
 
 
 def char(c: bytes) -> Parser[bytes]:
     """Accept exactly the byte ``c`` (e.g. ``char(b":")``); returns it. Fails otherwise."""
-    v = _one(c, "char")
-    return _CHARS[v]
+    p = _CHAR_OF.get(c) if type(c) is bytes else None
+    if p is not None:
+        return p
+    return _CHARS[_one(c, "char")]
 
 
 def not_char(c: bytes) -> Parser[bytes]:
@@ -442,6 +455,7 @@ def _not_char(v: int) -> Satisfy:
 
 
 _CHARS = [_char(v) for v in range(256)]
+_CHAR_OF = {bytes([v]): p for v, p in enumerate(_CHARS)}  # char(b":") for one lookup
 
 
 def satisfy(pred: BytePredicate) -> Parser[bytes]:
@@ -466,7 +480,7 @@ def skip(pred: BytePredicate) -> Parser[None]:
 def string(s: bytes) -> Parser[bytes]:
     """Accept exactly ``s``; returns it. Fails at the first mismatching byte (it does not
     wait for ``len(s)`` bytes to reject a wrong prefix)."""
-    if not isinstance(s, bytes | bytearray):
+    if not isinstance(s, _BYTES_LIKE):
         raise TypeError(f"string takes bytes, got {type(s).__name__}")
     b = bytes(s)
     return _intern(("string", b), lambda: Str(b, ci=False))
@@ -474,7 +488,7 @@ def string(s: bytes) -> Parser[bytes]:
 
 def string_ci(s: bytes) -> Parser[bytes]:
     """Accept ``s`` ignoring ASCII case; returns the input's own casing."""
-    if not isinstance(s, bytes | bytearray):
+    if not isinstance(s, _BYTES_LIKE):
         raise TypeError(f"string_ci takes bytes, got {type(s).__name__}")
     b = bytes(s)
     return _intern(("string_ci", b), lambda: Str(b, ci=True))

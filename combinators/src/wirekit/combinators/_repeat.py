@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ._limits import INF
 from ._machine import Frame, Machine
 from ._parser import Parser, _Choice, _Map, _Pure, _Seq, _Unary, compiled, has_effects, quiet
 
 __all__ = ["INF", "Many", "ManyTill", "SepBy"]
 
-INF = 1 << 62
+
 """An unbounded repetition count."""
 
 
@@ -66,7 +67,7 @@ class _ManyFrame(Frame):
         node = self.node
         cp = node.cp
         most = node.most
-        if cp.fused and not m.diag and m.trace is None:
+        if cp.fused and not m.general:
             match = cp.match  # type: ignore[attr-defined]
             extract = cp.extract  # type: ignore[attr-defined]
             if extract is None:
@@ -308,7 +309,7 @@ class SepBy(Parser[list[Any]]):
         f.start = m.pos
         f.node = self
         f.vals = []
-        return f.run(m, 0)
+        return f.run(m, 0, False)
 
     def expected(self) -> str:
         return self.p.expected()
@@ -322,10 +323,23 @@ class _SepByFrame(Frame):
     vals: list[Any]
     phase: int
 
-    def run(self, m: Machine, phase: int) -> Parser[Any] | None:
+    def run(self, m: Machine, phase: int, done: bool) -> Parser[Any] | None:
+        """Go on from ``phase``; with ``done``, its result is in ``m``'s registers."""
         stack = m.stack
         node = self.node
         while True:
+            if done:
+                if not m.ok:
+                    self.failed(m)
+                    return None
+                if phase == 1:
+                    phase = 2
+                elif phase == 2 and m.pos == self.start:
+                    m.value = self.vals  # neither separator nor item consumed: stop
+                    return None
+                else:
+                    self.vals.append(m.value)
+                    phase = 1
             if phase == 1:
                 self.start = m.pos  # where to come back to if "sep p" fails
                 c = node.csep
@@ -339,29 +353,17 @@ class _SepByFrame(Frame):
             if nxt is not None:
                 return nxt
             stack.pop()
-            phase = self.step(m)
-            if phase < 0:
-                return None
+            done = True
 
-    def step(self, m: Machine) -> int:
-        """Take the result of the current phase; the next phase, or -1 when finished."""
-        if m.ok:
-            if self.phase == 1:
-                return 2
-            if self.phase == 2 and m.pos == self.start:
-                m.value = self.vals  # neither separator nor item consumed: stop
-                return -1
-            self.vals.append(m.value)
-            return 1
+    def failed(self, m: Machine) -> None:
+        """The current phase failed: the list ends (or fails)."""
         if self.start < m.commit_pos:
-            return -1  # committed inside, then failed: the failure stands
+            return  # committed inside, then failed: the failure stands
         m.pos = self.start
         if self.phase == 0 and self.node.least:
-            return -1
+            return
         m.value = self.vals
         m.ok = True
-        return -1
 
     def resume(self, m: Machine) -> Parser[Any] | None:
-        phase = self.step(m)
-        return None if phase < 0 else self.run(m, phase)
+        return self.run(m, self.phase, True)

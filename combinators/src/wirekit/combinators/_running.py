@@ -76,7 +76,7 @@ def parse(p: Parser[T], data: BytesLike, consume: Consume = Consume.ALL, trace: 
             return value
     m = Machine(data, 0, len(data), complete=True)
     m.root = c
-    m.trace = trace
+    m.set_trace(trace)
     m.run(c)
     m.drop_windows()
     if not m.ok:
@@ -391,7 +391,7 @@ def parse_prefix(
                 return done
     m = Machine(buffer, off, end, complete)
     m.root = root
-    m.trace = trace
+    m.set_trace(trace)
     node = m.run(root)
     return _unbuffered_state(m, node, off)
 
@@ -472,7 +472,7 @@ class Buffered:
             raise ValueError("initial_buffer_size must be at least 1")
         buf = bytearray(initial_buffer_size)
         m = Machine(buf, 0, 0, complete=False)
-        m.trace = trace
+        m.set_trace(trace)
         m.root = compiled(p)
         node = m.run(m.root)
         return _buffered_state(m, node)

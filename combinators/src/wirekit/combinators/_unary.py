@@ -161,7 +161,10 @@ def _then(node: _Bind, m: Machine, start: int) -> Parser[Any] | None:
     nxt = node.f(m.value)
     if not isinstance(nxt, Parser):
         raise TypeError(f"bind: the function returned {type(nxt).__name__}, not a Parser")
-    c = compiled(nxt)
+    # Usually compiled already (interned primitives, parsers built once); a `fix`
+    # reference is left to the machine loop, which steps into its target.
+    known = nxt._c
+    c = compiled(nxt) if known is None else known
     if log is not None:
         log[(node, start + m.base)] = c
     # A primitive runs here (no trip through the machine loop); anything else goes back

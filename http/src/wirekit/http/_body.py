@@ -38,6 +38,10 @@ OnEof = Callable[[], None]
 OnError = Callable[[Exception], None]
 
 
+# The room of a reader that takes everything at once (larger than any input).
+_UNBOUNDED = 1 << 62
+
+
 class BodyReader:
     """An incoming body (a request body on a server, a response body on a client).
 
@@ -148,7 +152,7 @@ class BodyReader:
     def room(self, limit: int) -> int:
         """How many more bytes the connection may deliver now (backpressure)."""
         if self._on_read is not None or self._state is _CLOSED:
-            return 1 << 62
+            return _UNBOUNDED  # delivered (or discarded) at once: no buffer to fill
         return max(0, limit - self._buffered)
 
     def push(self, data: bytes) -> None:

@@ -350,6 +350,11 @@ _PLAIN_1_1 = RequestFraming(BodyKind.NONE, 0, True, False, False)
 _PLAIN_1_0 = RequestFraming(BodyKind.NONE, 0, False, False, False)
 
 
+# Final statuses whose responses never carry a body (RFC 9112 §6.3): the one home of this
+# rule for both sides (a server's responses, a client's reading of them).
+BODYLESS_STATUSES = frozenset({204, 304})
+
+
 def response_body_kind(request_method: Method | bytes, response: Response) -> tuple[BodyKind, int]:
     """How a *received* response is delimited (RFC 9112 §6.3), for clients.
 
@@ -357,7 +362,7 @@ def response_body_kind(request_method: Method | bytes, response: Response) -> tu
         RemoteProtocolError: a malformed length (the client reports it; 502 for proxies).
     """
     status = response.status
-    if request_method is Method.HEAD or status < 200 or status in (204, 304):
+    if request_method is Method.HEAD or status < 200 or status in BODYLESS_STATUSES:
         return BodyKind.NONE, 0
     if request_method is _METHOD_CONNECT and 200 <= status < 300:
         return BodyKind.TUNNEL, 0

@@ -11,13 +11,19 @@ from wirekit.serializer import BytesLike
 from ._body import BodyReader, BodyWriter
 from ._compiled import mypyc_attr
 from ._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
-from ._framing import BodyKind, RequestFraming, connection_options, content_length
+from ._framing import (
+    BODYLESS_STATUSES,
+    BodyKind,
+    RequestFraming,
+    connection_options,
+    content_length,
+)
 from ._messages import HEAD_LINES, HeaderInput, Headers, Method, Request, Response, Version
 from ._status import Status, reason_phrase
 from ._writer import _STATUS_LINES, PLAIN, field_lines, head_bytes, status_line
 
 if TYPE_CHECKING:
-    from ._server import _Link
+    from ._server import ServerConnection, _Link
 
 __all__ = ["ErrorHandler", "Reqd", "RequestHandler", "ResponseState", "default_error_handler"]
 
@@ -57,8 +63,8 @@ _METHOD_HEAD = Method.HEAD
 _METHOD_CONNECT = Method.CONNECT
 # Requests whose responses are framed differently (no body; a tunnel).
 _SPECIAL_METHODS = frozenset({_METHOD_HEAD, _METHOD_CONNECT})
-# Final statuses whose responses carry a body and a Content-Length (not 204 or 304).
-_SIZED_STATUSES = frozenset(range(200, 1000)) - {204, 304}
+# Final statuses whose responses carry a body and a Content-Length.
+_SIZED_STATUSES = frozenset(range(200, 1000)) - BODYLESS_STATUSES
 # The field line for each `Reqd._connection_option`.
 _CONNECTION_LINES = {None: b"", b"close": b"connection: close\r\n", b"keep-alive": b"connection: keep-alive\r\n"}
 
@@ -155,7 +161,7 @@ class Reqd:
         self._check_respond(status)
         request = self.request
         is_head = request is not None and request.method is _METHOD_HEAD
-        no_body = is_head or status in (204, 304)
+        no_body = is_head or status in BODYLESS_STATUSES
         headers = response.headers
         if field_lines(headers)[1] == PLAIN:
             return no_body, None, headers  # nothing for the connection to check or fix
@@ -245,10 +251,7 @@ class Reqd:
             and request.method not in _SPECIAL_METHODS
         ):
             first = _STATUS_LINES.get((status, response.reason)) or status_line(status, response.reason)
-            if self.persistent and not self._continue and request.version is _HTTP_1_1:
-                persistence = b""  # what `_connection_option` says here, without the call
-            else:
-                persistence = _CONNECTION_LINES[self._connection_option()]
+            persistence = _CONNECTION_LINES[self._connection_option()]
             sized = b"content-length: %d\r\n\r\n" % n if framing == PLAIN else b"\r\n"
             out = link.out
             if n < SCHEDULE_THRESHOLD and type(data) is bytes:
@@ -267,7 +270,7 @@ class Reqd:
             return
         no_body, length, headers = self._head(response)
         extra = self._extra()
-        if response.status not in (204, 304):
+        if response.status not in BODYLESS_STATUSES:
             if length is None:
                 extra.append((b"content-length", b"%d" % n))
             elif length != n and not no_body:
@@ -386,6 +389,11 @@ class Reqd:
             self._link.out.write(CONTINUE)
             self._link.wake_writer()
         self._link.wake_reader()
+
+    @property
+    def connection(self) -> ServerConnection:
+        """The connection this request arrived on (a runtime maps it to its socket)."""
+        return self._link.connection()
 
     @property
     def is_upgrade(self) -> bool:

@@ -112,6 +112,10 @@ class _Link:
         self._conn = conn
         self.out = conn._out  # the connection's output (for its whole life)
 
+    def connection(self) -> ServerConnection:
+        """The connection itself (for `Reqd.connection`)."""
+        return self._conn
+
     def closing(self) -> bool:
         """Whether no request after the current ones will be served."""
         return self._conn._closing
@@ -191,6 +195,9 @@ class ServerConnection(HeldInput, Wakeups):
         self._sent = 0  # bytes reported written (progress of the write clock)
         self._clock = Clock()
         self._link = _Link(self)
+        self.runtime: object = None
+        """Free for the runtime that drives this connection (the asyncio runtime keeps
+        its protocol object here, so a handler can reach the socket it came from)."""
 
     # ---------------------------------------------------------------------------------
     # State changes: the reader's state and "no more requests" change only here

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from wirekit.serializer import SerializerClosedError
@@ -24,6 +24,9 @@ from .. import BodyWriter, FlushReason, LocalProtocolError, Reqd, RequestHandler
 from .._compiled import python_class
 from .._messages import Method, Version
 from ._headers import DefaultHeaders
+
+if TYPE_CHECKING:
+    from ._protocol import HttpProtocol
 
 __all__ = ["ASGIApp", "AppTasks", "ClientDisconnected", "Lifespan", "asgi_handler"]
 
@@ -299,6 +302,7 @@ def asgi_handler(
     tasks: AppTasks | None = None,
     scheme: str = "http",
     defaults: DefaultHeaders | None = None,
+    upgrades: HttpProtocol | None = None,
 ) -> RequestHandler:
     """A request handler (for one connection) that runs ``app`` for each request.
 
@@ -310,14 +314,22 @@ def asgi_handler(
     ``receive()`` and ``send()``. ``tasks`` collects the app tasks of a whole server.
     ``scheme`` is the scope's (``https`` over TLS); ``defaults`` are the fields added to
     every response the app does not set itself (Date, Server).
+    ``upgrades``: the connection's protocol, which can hand its transport over to a
+    WebSocket (without it, WebSocket upgrades are answered 501).
     """
     loop = asyncio.get_running_loop()
     running: dict[asyncio.Task[None], _Cycle] = {}  # tasks need a reference until they finish
+    websockets: set[asyncio.Task[None]] = set()  # the same for WebSocket sessions
 
     def handle(reqd: Reqd) -> None:
         request = reqd.request
         assert request is not None
         upgrade = request.headers.get(b"upgrade") if reqd.is_upgrade else None
+        if upgrade is not None and upgrade.lower() == b"websocket" and upgrades is not None:
+            from ._asgi_ws import serve_websocket
+
+            serve_websocket(app, reqd, _scope(reqd, client, server, root_path, state, scheme), upgrades, websockets)
+            return
         if upgrade is not None and upgrade.lower() == b"websocket":
             reqd.respond_with_bytes(
                 Response(501, [(b"content-type", b"text/plain; charset=utf-8")]),

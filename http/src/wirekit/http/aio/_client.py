@@ -39,13 +39,12 @@ __all__ = ["Client", "ClientResponse"]
 class ClientResponse:
     """A response: status, reason, headers, and the body (``body`` once read)."""
 
-    def __init__(self, response: Response, body: BodyReader, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, response: Response, body: BodyReader) -> None:
         self.status = int(response.status)
         self.reason = response.reason
         self.headers: Headers = response.headers
         self.version: Version = response.version
         self._reader = body
-        self._loop = loop
         self._chunks: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue()
         self._started = False
         self.body: bytes | None = None
@@ -262,7 +261,7 @@ class Client:
 
         def on_response(response: Response, reader: BodyReader) -> None:
             if not result.done():
-                result.set_result(ClientResponse(response, reader, loop))
+                result.set_result(ClientResponse(response, reader))
 
         def on_error(exc: Exception) -> None:
             if not result.done():

@@ -164,12 +164,30 @@ class ServeConfig:
         default=True,
         metadata={"help": "log each request: client, request line, status, body size, duration"},
     )
+    # -- WebSocket (ASGI websocket scopes) --
+    ws_max_size: int = field(
+        default=16 * 1024 * 1024, metadata={"help": "WebSocket: largest message received, bytes (larger: close 1009)"}
+    )
+    ws_max_queue: int = field(
+        default=32, metadata={"help": "WebSocket: messages received and not yet taken by the app before reading pauses"}
+    )
+    ws_ping_interval: float = field(
+        default=20.0, metadata={"help": "WebSocket: send a ping after this long (0: never)"}
+    )
+    ws_ping_timeout: float = field(
+        default=20.0, metadata={"help": "WebSocket: close (1011) when a ping is not answered this long (0: never)"}
+    )
+    ws_per_message_deflate: bool = field(
+        default=True, metadata={"help": "WebSocket: accept permessage-deflate compression"}
+    )
 
     def __post_init__(self) -> None:
         if self.workers < 1:
             raise ValueError("workers must be at least 1")
         if not 0 <= self.port <= 65535:
             raise ValueError("port must be in 0..65535")
+        if self.ws_max_size < 1 or self.ws_max_queue < 1:
+            raise ValueError("ws_max_size and ws_max_queue must be at least 1")
         if self.uds is not None and self.fd is not None:
             raise ValueError("--uds and --fd cannot both be given")
         if self.ssl_keyfile is not None and self.ssl_certfile is None:

@@ -100,7 +100,7 @@ class Server:
                 state = self._lifespan.state if self._lifespan is not None else None
                 return asgi_handler(
                     asgi_app, protocol.client, protocol.server, protocol.disconnected, root, state,
-                    protocol.lost, self._tasks, scheme, defaults,
+                    protocol.lost, self._tasks, scheme, defaults, upgrades=protocol,
                 )
 
             return make
