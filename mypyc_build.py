@@ -66,11 +66,11 @@ class MypycBuildHook(BuildHookInterface):  # type: ignore[misc]
         config = root.parent / "mypyc.ini"
         if not config.is_file():
             raise RuntimeError(f"{ENABLE}=1: build wheels from the source tree ({config} is missing)")
-        excluded = set(self.config.get("exclude", []))
+        excluded = tuple(self.config.get("exclude", []))  # files, or folders ending in "/"
         files = sorted(
             p.relative_to(root).as_posix()
             for p in (root / "src").rglob("*.py")
-            if p.relative_to(root).as_posix() not in excluded
+            if not p.relative_to(root).as_posix().startswith(excluded)
         )
         self._work = work = Path(tempfile.mkdtemp(prefix="wirekit-mypyc-"))
         cwd = Path.cwd()
