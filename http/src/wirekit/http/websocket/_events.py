@@ -6,6 +6,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from .._compiled import python_class
+
 __all__ = ["Closed", "ConnectionState", "Message", "WebSocketConfig"]
 
 
@@ -36,6 +38,7 @@ class WebSocketConfig:
 
 
 @dataclass(slots=True)
+@python_class  # `_message` makes one with object.__new__ (see .._compiled)
 class Message:
     """A received message: ``str`` for a text message, ``bytes`` for a binary one."""
 
