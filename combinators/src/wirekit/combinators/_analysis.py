@@ -9,9 +9,10 @@ from typing import Any
 from ._checked import TryMap
 from ._combinators import Consumed, Look
 from ._limits import INF
-from ._parser import Parser, _Bind, _Choice, _Desc, _Fail, _Map, _Pure, _Ref, _Seq
+from ._parser import Parser, _Choice, _Fail, _Pure, _Seq
 from ._primitives import EndOfInput, Satisfy, Str, Take, TakeWhile
 from ._repeat import Many, SepBy
+from ._unary import _Bind, _Desc, _Map, _Ref
 
 __all__ = ["INF", "NotRegular", "dispatch_table", "first", "measure", "tail_k"]
 

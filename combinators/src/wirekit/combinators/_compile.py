@@ -33,18 +33,10 @@ from ._binary import _Unpack
 from ._combinators import Consumed, Look
 from ._extract import Code, Extract, Fn, Gen
 from ._machine import Frame, Machine
-from ._parser import (
-    Parser,
-    _Choice,
-    _Desc,
-    _Fail,
-    _Map,
-    _Pure,
-    _Seq,
-    has_effects,
-)
+from ._parser import Parser, _Choice, _Fail, _Pure, _Seq, has_effects
 from ._primitives import EndOfInput, Satisfy, Str, Take, TakeWhile, class_regex
 from ._repeat import Many, SepBy
+from ._unary import _Desc, _Map
 
 __all__ = ["FastPrefix", "Fused", "compile_parser", "dispatch_table", "fast_prefix"]
 
@@ -543,4 +535,13 @@ def fast_prefix(p: Parser[Any]) -> FastPrefix:
     return f
 
 
-_parser.compile_parser = compile_parser  # the node layer's hook (see `_parser.compiled`)
+def fuse_candidate(p: Parser[Any]) -> bool:
+    """Whether ``p`` compiles to a fused regular expression (or is a regular primitive)."""
+    return type(_parser.compiled(p)) is Fused or is_regular_primitive(p)
+
+
+# The node layer's hooks (it does not import this module): see `_parser.compiled` and
+# `_parser.ABOVE`.
+_parser.compile_parser = compile_parser
+_parser.ABOVE.dispatch_table = dispatch_table
+_parser.ABOVE.fuse_candidate = fuse_candidate

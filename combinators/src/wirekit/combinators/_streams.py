@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._machine import Frame, Machine
-from ._parser import Parser, _Seq, _Unary
+from ._parser import Parser, _Seq
 from ._primitives import commit, end_of_input
 from ._repeat import INF, Many
 from ._running import Buffered, BytesLike, Fail
+from ._unary import _Unary
 
 if TYPE_CHECKING:
     import asyncio
