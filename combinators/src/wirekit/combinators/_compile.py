@@ -393,7 +393,7 @@ class _Builder:
     def _many_values(self, p: Many, rep: bytes) -> tuple[bytes, Extract]:
         # The whole repetition is matched in one go; its items are then re-matched one by
         # one inside the span to build the list (a regex keeps only a group's last repeat).
-        if measure(p.p)[0] == 0:
+        if measure(p.p).least == 0:
             raise NotRegular  # items that can be empty: their count is not in the span
         sub = _Builder()
         item_pat, item_ex = sub.build(p.p, True)
