@@ -201,3 +201,19 @@ def test_parse_prefix_rejects_a_window_outside_the_buffer(off: int, length: int 
 def test_parse_prefix_empty_window_at_the_end() -> None:
     state = parse_prefix(_HEAD, b"AB \r\n", 5, None)
     assert isinstance(state, Partial) and state.committed == 0
+
+
+def test_tracebacks_through_generated_extractors_show_their_code() -> None:
+    import traceback
+
+    from wirekit.combinators import char, parse, take_while1
+
+    def boom(_: bytes) -> int:
+        raise ZeroDivisionError("in the user's function")
+
+    p = (take_while1(b"ab") << char(b"=")).map(boom)
+    with pytest.raises(ZeroDivisionError) as info:
+        parse(p, b"ab=")
+    text = "".join(traceback.format_exception(info.value))
+    # The generated function's frame names its source and shows the line that ran.
+    assert "<wirekit extractor " in text and "return " in text.split("<wirekit extractor ", 1)[1]

@@ -11,6 +11,9 @@ into one regular expression, so most of a grammar runs in C.
     b'ab'
 """
 
+# First: `_unary` registers `Parser.map`, `.bind` and `.desc` with the node layer
+# (`_parser.ABOVE`), which the modules below use while they load.
+from . import _unary  # noqa: F401
 from ._binary import BE, LE, any_int8, any_uint8, int8, varint
 from ._checked import isolate
 from ._combinators import (

@@ -4,14 +4,15 @@ first-byte dispatch of choices). See `_compile` for how both are used."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._checked import TryMap
 from ._combinators import Consumed, Look
 from ._limits import INF
-from ._parser import Parser, _Bind, _Choice, _Desc, _Fail, _Map, _Pure, _Ref, _Seq
+from ._parser import Parser, _Choice, _Fail, _Pure, _Seq
 from ._primitives import EndOfInput, Satisfy, Str, Take, TakeWhile
 from ._repeat import Many, SepBy
+from ._unary import _Bind, _Desc, _Map, _Ref
 
 __all__ = ["INF", "NotRegular", "dispatch_table", "first", "measure", "tail_k"]
 
@@ -32,39 +33,54 @@ def _sub(a: int, b: int) -> int:
     return INF if a >= INF else a - b
 
 
-Bounds = tuple[int, int, int, int, bool]
-"""(min length, max length, freach, k, can fail); INF for unbounded.
+class Bounds(NamedTuple):
+    """What a regular tree may match and look at; `INF` for unbounded."""
 
-``freach``: how many bytes past its start a *failing* run may have inspected;
-``k``: how many bytes past its end a *successful* run may have inspected."""
+    least: int
+    """The fewest bytes a match takes."""
+    most: int
+    """The most bytes a match takes."""
+    freach: int
+    """How many bytes past its start a *failing* run may have inspected."""
+    k: int
+    """How many bytes past its end a *successful* run may have inspected."""
+    can_fail: bool
+    """Whether a run may fail."""
 
 
 def measure(p: Parser[Any]) -> Bounds:
-    """Bounds for a regular tree (see `Bounds`)."""
+    """Bounds for a regular tree (see `Bounds`).
+
+    One function for every node kind on purpose: it recurses once per level of the tree,
+    and a helper per kind would double the frames per level, halving the depth of
+    grammar it can measure within the interpreter's recursion limit
+    (`test_long_chain_of_combinators_built_programmatically`).
+
+    Raises:
+        NotRegular: the tree has a node that is not regular.
+    """
     if isinstance(p, Satisfy):
-        return 1, 1, 1, 0, True
+        return Bounds(1, 1, 1, 0, True)
     if isinstance(p, Str):
         n = len(p.s)
-        return n, n, n, 0, n > 0
+        return Bounds(n, n, n, 0, n > 0)
     if isinstance(p, TakeWhile):
-        return p.least, INF, p.least, 1, p.least > 0
+        return Bounds(p.least, INF, p.least, 1, p.least > 0)
     if isinstance(p, Take):
-        return (p.n, p.n, p.n, 0, p.n > 0) if p.move else (0, 0, p.n, p.n, p.n > 0)
+        return Bounds(p.n, p.n, p.n, 0, p.n > 0) if p.move else Bounds(0, 0, p.n, p.n, p.n > 0)
     if isinstance(p, EndOfInput):
-        return 0, 0, 1, 1, True
-    if isinstance(p, _Pure):
-        return 0, 0, 0, 0, False
-    if isinstance(p, _Fail):
-        return 0, 0, 0, 0, True
+        return Bounds(0, 0, 1, 1, True)
+    if isinstance(p, _Pure | _Fail):
+        return Bounds(0, 0, 0, 0, isinstance(p, _Fail))
     if isinstance(p, _Map | _Desc | Consumed):
         return measure(p.p)
     if isinstance(p, SepBy):
         return measure(p.tree)
     if isinstance(p, Look):
-        cmin, cmax, cfreach, ck, cfail = measure(p.p)
+        c = measure(p.p)
         if p.negate:
-            return 0, 0, _add(cmax, ck), cfreach, True
-        return 0, 0, cfreach, _add(cmax, ck), cfail
+            return Bounds(0, 0, _add(c.most, c.k), c.freach, True)
+        return Bounds(0, 0, c.freach, _add(c.most, c.k), c.can_fail)
     if isinstance(p, _Seq):
         minl = maxl = freach = k = 0
         seen = 0  # how far the children before this one may have looked
@@ -82,32 +98,37 @@ def measure(p: Parser[Any]) -> Bounds:
             k = max(ck, k - cmin if k < INF else INF)
             minl = _add(minl, cmin)
             maxl = _add(maxl, cmax)
-        return minl, maxl, freach, k, canfail
+        return Bounds(minl, maxl, freach, k, canfail)
     if isinstance(p, _Choice):
         stats = [measure(a) for a in p.alternatives]
         if not stats:
-            return 0, 0, 0, 0, True
-        k = 0
-        failed = 0  # how far the alternatives before this one may have looked
-        for cmin, _, cfreach, ck, _ in stats:
-            k = max(k, ck, failed - cmin if failed < INF else INF)
-            failed = max(failed, cfreach)
-        return (
-            min(s[0] for s in stats),
-            max(s[1] for s in stats),
-            max(s[2] for s in stats),
-            k,
-            all(s[4] for s in stats),
-        )
+            return Bounds(0, 0, 0, 0, True)
+        return _choice_bounds(stats)
     if isinstance(p, Many):
         cmin, cmax, cfreach, ck, cfail = measure(p.p)
         maxl = INF if p.most >= INF or cmax >= INF else cmax * p.most
         k = max(ck, cfreach)
         if p.least == 0 or not cfail:
-            return 0 if p.least == 0 else cmin * p.least, maxl, 0, k, False
+            return Bounds(0 if p.least == 0 else cmin * p.least, maxl, 0, k, False)
         before = INF if cmax >= INF else cmax * (p.least - 1)
-        return cmin * p.least, maxl, _add(before, max(cfreach, ck)), k, True
+        return Bounds(cmin * p.least, maxl, _add(before, max(cfreach, ck)), k, True)
     raise NotRegular
+
+
+def _choice_bounds(stats: list[Bounds]) -> Bounds:
+    """A choice's bounds from its alternatives' (not a recursion: no frame per level)."""
+    k = 0
+    failed = 0  # how far the alternatives before this one may have looked
+    for s in stats:
+        k = max(k, s.k, failed - s.least if failed < INF else INF)
+        failed = max(failed, s.freach)
+    return Bounds(
+        min(s.least for s in stats),
+        max(s.most for s in stats),
+        max(s.freach for s in stats),
+        k,
+        all(s.can_fail for s in stats),
+    )
 
 
 def _followed_k(child: Parser[Any], follower: Parser[Any], ck: int) -> int:
@@ -133,7 +154,7 @@ def _followed_k(child: Parser[Any], follower: Parser[Any], ck: int) -> int:
             return ck
         if item_first & next_first:
             return ck
-        return max(measure(item)[3], 1)
+        return max(measure(item).k, 1)
     except (NotRegular, RecursionError):
         return ck
 
@@ -250,7 +271,7 @@ def tail_k(p: Parser[Any], follow: Follow = None, run: Follow = None, after: Fol
         cover = 1 if _fails_at_once(item, follow) else _covered(item, run, after)
         k_fail = ifreach if cover is None else cover
         return max(k_last, k_earlier, k_fail)
-    return measure(p)[3]
+    return measure(p).k
 
 
 def _seq_tail_k(children: tuple[Parser[Any], ...], follow: Follow, run: Follow, after: Follow) -> int:
@@ -264,7 +285,7 @@ def _seq_tail_k(children: tuple[Parser[Any], ...], follow: Follow, run: Follow, 
     k = 0  # relative to the end of the children so far
     carry: int | None = None  # the previous child's, relative to the end of this one
     for i, child in enumerate(children):
-        k = _sub(k, measure(child)[0])
+        k = _sub(k, measure(child).least)
         if carry is not None:
             k = max(k, carry)
             carry = None
@@ -295,7 +316,7 @@ def _covered(item: Parser[Any], run: Follow, after: Follow) -> int | None:
         return 1
     if after is not None and _fails_at_once(tail, after | (run - fs)):
         return 1
-    return max(1, measure(tail)[2])
+    return max(1, measure(tail).freach)
 
 
 def _lead_run(item: Parser[Any]) -> tuple[frozenset[int], _Seq | None] | None:

@@ -10,9 +10,10 @@ from typing import Any
 from ._combinators import Consumed
 from ._compiled import python_class
 from ._machine import Machine, Suspend
-from ._parser import Parser, _Map, quiet
+from ._parser import Parser, quiet
 from ._primitives import Satisfy, Str, Take
 from ._repeat import Many
+from ._unary import _Map
 
 __all__ = ["BE", "LE", "any_int8", "any_uint8", "int8", "varint"]
 

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ._machine import RUNNING, Frame, Machine, NoReplay, Suspend
-from ._parser import Parser, _Fail, _Unary
+from ._parser import ABOVE, Parser, _Fail
 from ._primitives import _INTERNED, Take, _intern, length_error
+from ._unary import _Unary
 
 __all__ = ["Isolate", "TryMap", "isolate"]
 
@@ -193,3 +194,6 @@ def _reject(m: Machine, start: int, msg: str) -> None:
     """Fail at ``start`` with ``msg`` (the failure records already restored)."""
     m.pos = start
     m.fail(start, _Fail(msg))
+
+
+ABOVE.try_map = TryMap  # `Parser.try_map` (the node layer does not import this module)

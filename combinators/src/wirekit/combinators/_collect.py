@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from ._machine import Frame, Machine
-from ._parser import Parser, _Seq, _Unary
+from ._parser import Parser, _Seq
 from ._primitives import commit, end_of_input
 from ._repeat import INF, Many
+from ._unary import _Unary
 
 __all__ = ["stream_parser"]
 

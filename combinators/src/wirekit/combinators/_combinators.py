@@ -7,20 +7,13 @@ from typing import Any, Never, TypeVar, overload
 
 from ._generate import Generate as Generate
 from ._machine import NOPOS, RUNNING, Frame, Machine
-from ._parser import (
-    Parser,
-    _Choice,
-    _Fail,
-    _Pure,
-    _Ref,
-    _Seq,
-    _Unary,
-)
+from ._parser import ABOVE, Parser, _Choice, _Fail, _Pure, _Seq
 from ._primitives import _INTERNED, _intern, length_error
 from ._repeat import INF as _INF
 from ._repeat import Many as Many
 from ._repeat import ManyTill as ManyTill
 from ._repeat import SepBy as SepBy
+from ._unary import _Ref, _Unary
 
 __all__ = [
     "both",
@@ -303,3 +296,11 @@ def generate(fn: Callable[[], Generator[Parser[Any], Any, Any]]) -> Parser[Any]:
     yields can.
     """
     return Generate(fn)
+
+
+# `Parser`'s methods of the same names (the node layer does not import this module).
+ABOVE.many = many
+ABOVE.many1 = many1
+ABOVE.count = count
+ABOVE.sep_by = sep_by
+ABOVE.option = option

@@ -33,18 +33,10 @@ from ._binary import _Unpack
 from ._combinators import Consumed, Look
 from ._extract import Code, Extract, Fn, Gen
 from ._machine import Frame, Machine
-from ._parser import (
-    Parser,
-    _Choice,
-    _Desc,
-    _Fail,
-    _Map,
-    _Pure,
-    _Seq,
-    has_effects,
-)
+from ._parser import Parser, _Choice, _Fail, _Pure, _Seq, has_effects
 from ._primitives import EndOfInput, Satisfy, Str, Take, TakeWhile, class_regex
 from ._repeat import Many, SepBy
+from ._unary import _Desc, _Map
 
 __all__ = ["FastPrefix", "Fused", "compile_parser", "dispatch_table", "fast_prefix"]
 
@@ -401,7 +393,7 @@ class _Builder:
     def _many_values(self, p: Many, rep: bytes) -> tuple[bytes, Extract]:
         # The whole repetition is matched in one go; its items are then re-matched one by
         # one inside the span to build the list (a regex keeps only a group's last repeat).
-        if measure(p.p)[0] == 0:
+        if measure(p.p).least == 0:
             raise NotRegular  # items that can be empty: their count is not in the span
         sub = _Builder()
         item_pat, item_ex = sub.build(p.p, True)
@@ -544,4 +536,13 @@ def fast_prefix(p: Parser[Any]) -> FastPrefix:
     return f
 
 
-_parser.compile_parser = compile_parser  # the node layer's hook (see `_parser.compiled`)
+def fuse_candidate(p: Parser[Any]) -> bool:
+    """Whether ``p`` compiles to a fused regular expression (or is a regular primitive)."""
+    return type(_parser.compiled(p)) is Fused or is_regular_primitive(p)
+
+
+# The node layer's hooks (it does not import this module): see `_parser.compiled` and
+# `_parser.ABOVE`.
+_parser.compile_parser = compile_parser
+_parser.ABOVE.dispatch_table = dispatch_table
+_parser.ABOVE.fuse_candidate = fuse_candidate

@@ -19,7 +19,7 @@ from ._checked import Isolate, TryMap
 from ._combinators import Consumed, Generate, Many, ManyTill, SepBy
 from ._combinators import Look as _Look
 from ._limits import INF as _INF  # what `many` uses for "no upper bound"
-from ._parser import Parser, _Bind, _Choice, _Desc, _Fail, _Map, _Pure, _Ref, _Seq
+from ._parser import Parser, _Choice, _Fail, _Pure, _Seq
 from ._primitives import (
     Commit,
     EndOfInput,
@@ -52,6 +52,7 @@ from ._rules import (
     prose,
     rep,
 )
+from ._unary import _Bind, _Desc, _Map, _Ref
 
 __all__ = ["Grammar", "describe", "grammar", "railroad"]
 

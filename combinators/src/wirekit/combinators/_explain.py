@@ -21,9 +21,10 @@ from ._compile import Fused, _Builder, is_regular_primitive
 from ._errors import show_class
 from ._explain_text import render_report
 from ._generate import Generate
-from ._parser import Parser, _Bind, _Choice, _Desc, _Map, _Pure, _Ref, _Seq, compiled
+from ._parser import Parser, _Choice, _Pure, _Seq, compiled
 from ._primitives import Commit, EndOfInput, PeekChar, Query, Scan
 from ._repeat import Many, ManyTill, SepBy
+from ._unary import _Bind, _Desc, _Map, _Ref
 
 __all__ = ["DispatchRoute", "ExplainedNode", "Explanation", "NodeKind", "explain"]
 

@@ -10,6 +10,7 @@ constants, compiled item patterns) live in the function's namespace, never in it
 from __future__ import annotations
 
 import itertools
+import linecache
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -26,6 +27,15 @@ MAX_DEPTH = 24
 # Choices with more alternatives than this test them in a loop: a chain of conditional
 # expressions nests one level per alternative.
 MAX_CHAIN = 6
+
+
+def _define(source: str, name: str, env: dict[str, Any]) -> None:
+    """Run generated ``source`` (only names and numbers: see the module docstring) in
+    ``env``, registered with `linecache` under a file name of its own, so a traceback
+    through it (a user's function raising inside an extractor) shows the generated line."""
+    filename = f"<wirekit extractor {name}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    exec(compile(source, filename, "exec"), env)
 
 
 class Code:
@@ -115,7 +125,7 @@ class Gen:
         """The extractor as a function of the match."""
         s, _ = self.src(ex, limit=INF)
         n = f"_f{next(self.names)}"
-        exec(f"def {n}(r):\n    return {s}\n", self.env)  # only names and numbers: see above
+        _define(f"def {n}(r):\n    return {s}\n", n, self.env)
         f: Fn = self.env[n]
         return f
 
@@ -136,6 +146,6 @@ class Gen:
             f"        return {s}, stop\n"
             "    return None\n"
         )
-        exec(source, self.env)  # only names and numbers: see the module docstring
+        _define(source, n, self.env)
         f: Callable[..., tuple[Any, int] | None] = self.env[n]
         return f

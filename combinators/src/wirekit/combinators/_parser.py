@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from ._machine import RUNNING, Frame, Machine
+from ._machine import RUNNING, Frame, Machine, Suspend
 
 if TYPE_CHECKING:
     from ._running import Consume
@@ -27,6 +27,30 @@ INLINE_DEPTH = 8
 """How many levels of direct entry one node may hide (see `Parser.inl`)."""
 
 
+class _Above:
+    """What this layer uses of the modules above it, registered by each of them when it
+    loads (`_unary`, `_running`, `_checked`, `_combinators`, `_compile`), so that this module
+    imports none of them and the modules form no import cycle. A name is missing (an
+    `AttributeError`) only if its module was never loaded, which importing
+    `wirekit.combinators` rules out."""
+
+    parse: Callable[[Parser[Any], Any, Consume | None], Any]
+    map: Callable[[Parser[Any], Callable[[Any], Any]], Parser[Any]]
+    bind: Callable[[Parser[Any], Callable[[Any], Parser[Any]]], Parser[Any]]
+    desc: Callable[[Parser[Any], str], Parser[Any]]
+    try_map: Callable[[Parser[Any], Callable[[Any], Any]], Parser[Any]]
+    many: Callable[[Parser[Any]], Parser[Any]]
+    many1: Callable[[Parser[Any]], Parser[Any]]
+    count: Callable[[int, Parser[Any]], Parser[Any]]
+    sep_by: Callable[[Parser[Any], Parser[Any]], Parser[Any]]
+    option: Callable[[Any, Parser[Any]], Parser[Any]]
+    dispatch_table: Callable[[tuple[Parser[Any], ...], tuple[Parser[Any], ...]], list[tuple[Parser[Any], ...]] | None]
+    fuse_candidate: Callable[[Parser[Any]], bool]
+
+
+ABOVE = _Above()
+
+
 class Parser(Generic[T_co]):
     """A parser producing a value of type ``T_co`` from bytes.
 
@@ -39,6 +63,7 @@ class Parser(Generic[T_co]):
     __slots__ = ("_c", "_rt")
 
     fused = False  # whether this is a compiled regular block (see `_compile.Fused`)
+    is_ref = False  # whether this is `fix`'s recursion point (`_unary._Ref`)
     # A leaf's `enter` never enters another node, so frames may call it inline without
     # growing the Python stack.
     leaf = False
@@ -82,34 +107,31 @@ class Parser(Generic[T_co]):
         Raises:
             ParseError: when the input does not match.
         """
-        from ._running import Consume, parse
-
-        return parse(self, data, Consume.ALL if consume is None else consume)
+        value: T_co = ABOVE.parse(self, data, consume)  # (`_running.parse`)
+        return value
 
     # -- combinators as methods -----------------------------------------------------
     def map(self, f: Callable[[T_co], U]) -> Parser[U]:
         """Apply ``f`` to the result (Angstrom ``>>|``)."""
-        return _Map(self, f)
+        return ABOVE.map(self, f)  # (`_unary._Map`)
 
     def try_map(self, f: Callable[[T_co], U]) -> Parser[U]:
         """Apply ``f`` to the result, where ``f`` may reject it: a `ValueError` it raises
         (`UnicodeDecodeError` included) is a parse failure at the start of the match,
         with the exception's message, e.g. ``take(n).try_map(bytes.decode)``."""
-        from ._checked import TryMap
-
-        return TryMap(self, f)
+        return ABOVE.try_map(self, f)  # (`_checked.TryMap`)
 
     def bind(self, f: Callable[[T_co], Parser[U]]) -> Parser[U]:
         """Run the parser ``f(result)`` next (monadic bind, Angstrom ``>>=``)."""
-        return _Bind(self, f)
+        return ABOVE.bind(self, f)  # (`_unary._Bind`)
 
     def desc(self, label: str) -> Parser[T_co]:
         """Label this parser: failures inside it carry ``label`` in `ParseError.marks`."""
-        return _Desc(self, label)
+        return ABOVE.desc(self, label)  # (`_unary._Desc`)
 
     def result(self, value: U) -> Parser[U]:
         """Replace the result with ``value``."""
-        return _Map(self, _Const(value))
+        return ABOVE.map(self, _Const(value))
 
     def then(self, other: Parser[U]) -> Parser[U]:
         """Run both, keep the right result (same as ``self >> other``)."""
@@ -121,33 +143,23 @@ class Parser(Generic[T_co]):
 
     def many(self) -> Parser[list[T_co]]:
         """Zero or more repetitions (see `many`)."""
-        from ._combinators import many
-
-        return many(self)
+        return ABOVE.many(self)
 
     def many1(self) -> Parser[list[T_co]]:
         """One or more repetitions (see `many1`)."""
-        from ._combinators import many1
-
-        return many1(self)
+        return ABOVE.many1(self)
 
     def times(self, n: int) -> Parser[list[T_co]]:
         """Exactly ``n`` repetitions (see `count`)."""
-        from ._combinators import count
-
-        return count(n, self)
+        return ABOVE.count(n, self)
 
     def sep_by(self, sep: Parser[Any]) -> Parser[list[T_co]]:
         """Zero or more, separated by ``sep`` (see `sep_by`)."""
-        from ._combinators import sep_by
-
-        return sep_by(sep, self)
+        return ABOVE.sep_by(sep, self)
 
     def optional(self, default: U = None) -> Parser[T_co | U]:  # type: ignore[assignment]
         """This parser, or ``default`` without consuming input when it fails."""
-        from ._combinators import option
-
-        return option(default, self)
+        return ABOVE.option(default, self)
 
     def __or__(self, other: Parser[U]) -> Parser[T_co | U]:
         """Ordered choice: try ``self``; if it fails without committing, try ``other``."""
@@ -203,13 +215,6 @@ class _Const:
         return self.value
 
 
-def fuse_candidate(p: Parser[Any]) -> bool:
-    """Whether ``p`` compiles to a fused regular expression (or is a regular primitive)."""
-    from ._compile import Fused, is_regular_primitive
-
-    return type(compiled(p)) is Fused or is_regular_primitive(p)
-
-
 def _compiler_missing(p: Parser[Any]) -> Parser[Any]:
     raise RuntimeError("wirekit.combinators._compile was not loaded")
 
@@ -227,8 +232,10 @@ def compiled(p: Parser[Any]) -> Parser[Any]:
             p._c = p  # a primitive: nothing to link or fuse
             return p
         c = compile_parser(p)
-    if type(c) is _Ref and c.ct is not None:
-        return c.ct  # skip the indirection of `fix` once its target is known
+    if c.is_ref:
+        target: Parser[Any] | None = c.ct  # type: ignore[attr-defined]  # (a `_unary._Ref`)
+        if target is not None:
+            return target  # skip the indirection of `fix` once its target is known
     return c
 
 
@@ -332,7 +339,7 @@ class _Seq(Parser[Any]):
                 flush()
                 cpick = len(steps)
                 steps.append(compiled(p))
-            elif fuse_candidate(p):
+            elif ABOVE.fuse_candidate(p):
                 run.append(p)
             else:
                 flush()
@@ -445,10 +452,8 @@ class _Choice(Parser[Any]):
         return self.alternatives
 
     def link(self) -> None:
-        from ._compile import dispatch_table
-
         self.cps = tuple(compiled(p) for p in self.alternatives)
-        table = None if self._rt else dispatch_table(self.alternatives, self.cps)
+        table = None if self._rt else ABOVE.dispatch_table(self.alternatives, self.cps)
         if table is not None:
             # Entries naming every alternative are `cps` itself: `enter` tells a cut by
             # identity.
@@ -472,8 +477,6 @@ class _Choice(Parser[Any]):
             elif m.complete:
                 cands = table[256]
             else:
-                from ._machine import Suspend
-
                 raise Suspend(self)
             if cands is not self.cps:  # (entries naming every alternative are `cps`)
                 # The others cannot start with this byte; say so if the parse fails here.
@@ -539,12 +542,3 @@ def _replace(m: Machine, pos: int, node: Parser[Any]) -> None:
     if m.last_ok is not None and m.last_ok[0] >= pos:
         m.last_ok = None
 
-
-# The nodes around one parser (map, bind, labels, recursion) live in `_unary`, which builds
-# on `Parser`: loaded here, at the end, and re-exported, so `_parser` is the one place to
-# import node classes from.
-from ._unary import _Bind as _Bind  # noqa: E402
-from ._unary import _Desc as _Desc  # noqa: E402
-from ._unary import _Map as _Map  # noqa: E402
-from ._unary import _Ref as _Ref  # noqa: E402
-from ._unary import _Unary as _Unary  # noqa: E402

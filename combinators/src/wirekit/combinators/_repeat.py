@@ -8,7 +8,8 @@ from typing import Any
 
 from ._limits import INF
 from ._machine import Frame, Machine
-from ._parser import Parser, _Choice, _Map, _Pure, _Seq, _Unary, compiled, has_effects, quiet
+from ._parser import Parser, _Choice, _Pure, _Seq, compiled, has_effects, quiet
+from ._unary import _Map, _Unary
 
 __all__ = ["INF", "Many", "ManyTill", "SepBy"]
 

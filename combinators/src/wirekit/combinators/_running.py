@@ -12,7 +12,7 @@ from typing import Any, Generic, TypeVar
 from ._compile import Fused
 from ._errors import ParseError
 from ._machine import NOPOS, Machine, Marks
-from ._parser import Parser, compiled
+from ._parser import ABOVE, Parser, compiled
 from ._primitives import end_of_input
 from ._trace import Tracer
 
@@ -536,3 +536,10 @@ def _buffered_state(m: Machine, node: Parser[Any] | None) -> State[Any]:
     if m.ok:
         return Done(m.value, m.take(m.pos, m.lim), m.pos)
     return Fail(error_of(m), m.take(m.commit_pos, m.lim), m.commit_pos)
+
+
+def _parse_method(p: Parser[Any], data: BytesLike, consume: Consume | None) -> Any:
+    return parse(p, data, Consume.ALL if consume is None else consume)
+
+
+ABOVE.parse = _parse_method  # `Parser.parse` (the node layer does not import this module)

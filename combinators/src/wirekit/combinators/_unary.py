@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._machine import Frame, Machine, NoReplay, Suspend
-from ._parser import INLINE_DEPTH, Parser, compiled
+from ._parser import ABOVE, INLINE_DEPTH, Parser, compiled
 from ._trace import trace_enter
 
 __all__ = ["_Bind", "_Desc", "_Map", "_Ref", "_Unary"]
@@ -229,6 +229,7 @@ class _Ref(Parser[Any]):
     """The recursion point created by `fix`."""
 
     __slots__ = ("ct", "target")
+    is_ref = True  # (`compiled` skips it once its target is known)
 
     def __init__(self) -> None:
         super().__init__()
@@ -248,3 +249,9 @@ class _Ref(Parser[Any]):
 
     def expected(self) -> str:
         return "recursive parser"
+
+
+# `Parser.map`, `.bind` and `.desc` (the node layer does not import this module).
+ABOVE.map = _Map
+ABOVE.bind = _Bind
+ABOVE.desc = _Desc

@@ -176,8 +176,19 @@ _CODINGS: dict[bytes, tuple[bytes, ...]] = {}  # Transfer-Encoding values, parse
 _FRAMINGS: dict[tuple[Version, bool, tuple[tuple[int, bytes], ...]], RequestFraming] = {}
 
 
-def _check_host(value: bytes) -> None:
-    """Validate a Host value not seen before (and remember it, up to a bound)."""
+def _two_hosts(version: Version) -> RemoteProtocolError:
+    return RemoteProtocolError(
+        "an HTTP/1.1 request needs exactly one Host header" if version is _HTTP_1_1 else "more than one Host header"
+    )
+
+
+def _check_host(value: bytes | None, version: Version) -> None:
+    """Validate a Host value not seen before (and remember it, up to a bound); a
+    missing one is an error on HTTP/1.1 only."""
+    if value is None:
+        if version is _HTTP_1_1:
+            raise RemoteProtocolError("missing Host header")
+        return
     try:
         parse(g.host, value)
     except ParseError:
@@ -258,7 +269,9 @@ def request_framing(request: Request, max_body: int | None) -> RequestFraming:
         RemoteProtocolError: with the status to answer (400, 413, 417, 501).
     """
     # One pass over the fields: the Host, and the other fields that bear on framing
-    # (usually none, or the same few the client always sends).
+    # (usually none, or the same few the client always sends). Inline, not a helper:
+    # this runs once per request (a helper call measured +0.9 % of the minimal GET
+    # cycle), so the function stays above complexity 12.
     version = request.version
     host: bytes | None = None
     others: list[tuple[int, bytes]] | None = None
@@ -270,21 +283,14 @@ def request_framing(request: Request, max_body: int | None) -> RequestFraming:
         if code:
             if code == _HOST:
                 if host is not None:  # RFC 9112 §3.2: exactly one Host
-                    raise RemoteProtocolError(
-                        "an HTTP/1.1 request needs exactly one Host header"
-                        if version is _HTTP_1_1
-                        else "more than one Host header"
-                    )
+                    raise _two_hosts(version)
                 host = value
             elif others is None:
                 others = [(code, value)]
             else:
                 others.append((code, value))
-    if host is None:
-        if version is _HTTP_1_1:
-            raise RemoteProtocolError("missing Host header")
-    elif host not in _VALID_HOSTS:
-        _check_host(host)
+    if host is None or host not in _VALID_HOSTS:
+        _check_host(host, version)
     connect = request.method is _METHOD_CONNECT
     if request.target[:1] != b"/" or connect:
         _check_target(request)

@@ -202,7 +202,7 @@ class Reqd:
         then the last), ``keep-alive`` to an HTTP/1.0 client, or none."""
         # A final response before 100 Continue was sent means the body will not be read:
         # the connection closes after it (see `ServerConnection._response_complete`).
-        if not self.persistent or self._link.closing() or (self._continue and not self.input_done):
+        if not self.persistent or self._link.closing or (self._continue and not self.input_done):
             self.persistent = False
             return b"close"
         request = self.request
@@ -246,7 +246,7 @@ class Reqd:
             and framing in (PLAIN, n)  # no framing field, or the right Content-Length
             and status in _SIZED_STATUSES
             and self._state is _WAITING
-            and not link.closing()  # (the output only closes once the connection is closing)
+            and not link.closing  # (the output only closes once the connection is closing)
             and request is not None
             and request.method not in _SPECIAL_METHODS
         ):

@@ -106,19 +106,18 @@ class _Link:
     complete, it switched protocols, it failed). `Reqd` never touches the connection's
     own state."""
 
-    __slots__ = ("_conn", "out")
+    __slots__ = ("_conn", "closing", "out")
 
     def __init__(self, conn: ServerConnection) -> None:
         self._conn = conn
         self.out = conn._out  # the connection's output (for its whole life)
+        # No request after the current ones will be served: kept equal to the
+        # connection's flag by its one setter (`_stop_serving`), read without a call.
+        self.closing = False
 
     def connection(self) -> ServerConnection:
         """The connection itself (for `Reqd.connection`)."""
         return self._conn
-
-    def closing(self) -> bool:
-        """Whether no request after the current ones will be served."""
-        return self._conn._closing
 
     def wake_reader(self) -> None:
         self._conn._wake_reader()
@@ -212,7 +211,7 @@ class ServerConnection(HeldInput, Wakeups):
     def _stop_serving(self, why: str) -> None:
         """No request after the ones received will be served (``why``: the reason); the
         output closes once they are answered (`_maybe_close_writer`)."""
-        self._closing = True
+        self._closing = self._link.closing = True
 
     # ---------------------------------------------------------------------------------
     # Reading
