@@ -3,7 +3,7 @@
 Off unless ``WIREKIT_MYPYC=1`` (then the build also needs mypy, setuptools and a C
 compiler; a plain build or ``uv sync`` needs none of them):
 
-    WIREKIT_MYPYC=1 uv build --all-packages --wheel --out-dir dist/compiled
+    HATCH_BUILD_HOOKS_ENABLE=true WIREKIT_MYPYC=1 uv build --all-packages --wheel --out-dir dist/compiled
 
 Each package's ``pyproject.toml`` names this file as its ``custom`` wheel hook and lists
 the modules left uncompiled, with the reason, under ``exclude``. Wheels only, built from
