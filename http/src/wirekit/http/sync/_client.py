@@ -37,9 +37,9 @@ from .. import (
     LocalProtocolError,
     Request,
     Response,
-    Version,
     Write,
 )
+from .._received import ReceivedResponse
 
 __all__ = ["ClientResponse", "Connection", "PendingResponse"]
 
@@ -47,41 +47,12 @@ RECV_SIZE = 65536
 _IN = select.POLLIN | select.POLLHUP | select.POLLERR
 
 
-class ClientResponse:
+class ClientResponse(ReceivedResponse):
     """A response: ``status``, ``reason``, ``headers``, ``version``; ``body`` once read."""
 
     def __init__(self, conn: Connection, response: Response, reader: BodyReader, stream: bool) -> None:
-        self.status = int(response.status)
-        self.reason = response.reason
-        self.headers: Headers = response.headers
-        self.version: Version = response.version
-        self.body: bytes | None = None
         self._conn = conn
-        self._stream = stream
-        self._reader = reader
-        self._chunks: list[bytes] = []
-        self._done = False
-        self._error: Exception | None = None
-        if not stream:
-            self._collect()
-
-    def _collect(self) -> None:
-        def on_read(data: bytes) -> None:
-            self._chunks.append(data)
-            self._reader.schedule_read(on_read, on_eof, on_error)
-
-        def on_eof() -> None:
-            self._done = True
-            self.body = b"".join(self._chunks)
-            self._chunks = []
-
-        def on_error(exc: Exception) -> None:
-            self._error = exc
-
-        self._reader.schedule_read(on_read, on_eof, on_error)
-
-    def _finished(self) -> bool:
-        return self._done or self._error is not None
+        super().__init__(response, reader, stream)
 
     def read(self) -> bytes:
         """The whole body (also kept as ``body``).
@@ -95,10 +66,7 @@ class ClientResponse:
                 self.body = b"".join(self.iter_chunks())
             else:
                 self._conn._drive(self._finished)
-        if self._error is not None:
-            raise self._error
-        assert self.body is not None
-        return self.body
+        return self._whole()
 
     def iter_chunks(self) -> Iterator[bytes]:
         """The body as it arrives (for ``stream=True``; each chunk is asked for only
@@ -108,35 +76,14 @@ class ClientResponse:
             RemoteProtocolError: the body ended in a framing error, or the connection closed.
         """
         got: list[bytes] = []
-        state: list[Exception | None] = []
-
-        def on_read(data: bytes) -> None:
-            got.append(data)
-
-        def on_eof() -> None:
-            state.append(None)
-
-        def on_error(exc: Exception) -> None:
-            state.append(exc)
-
+        ended: list[Exception | None] = []
         while True:
-            self._reader.schedule_read(on_read, on_eof, on_error)
-            self._conn._drive(lambda: bool(got or state))
-            if got:
-                yield got.pop()
-                continue
-            if state[0] is not None:
-                raise state[0]
-            self._done = True
-            return
-
-    @property
-    def trailers(self) -> Headers | None:
-        """Trailer fields of a chunked body, once it has been read."""
-        return self._reader.trailers
-
-    def __repr__(self) -> str:
-        return f"<ClientResponse {self.status}>"
+            self._ask_chunk(got, ended)
+            self._conn._drive(lambda: bool(got or ended))
+            chunk = self._take_chunk(got, ended)
+            if chunk is None:
+                return
+            yield chunk
 
 
 class PendingResponse:

@@ -29,8 +29,8 @@ from .. import (
     LocalProtocolError,
     Request,
     Response,
-    Version,
 )
+from .._received import ReceivedResponse
 from ._driver import Driver, own
 
 __all__ = ["ClientResponse", "Connection", "PendingResponse", "connect"]
@@ -51,40 +51,12 @@ class _Signal:
             await self._event.wait()
 
 
-class ClientResponse:
+class ClientResponse(ReceivedResponse):
     """A response: ``status``, ``reason``, ``headers``, ``version``; ``body`` once read."""
 
     def __init__(self, response: Response, reader: BodyReader, stream: bool, signal: _Signal) -> None:
-        self.status = int(response.status)
-        self.reason = response.reason
-        self.headers: Headers = response.headers
-        self.version: Version = response.version
-        self.body: bytes | None = None
-        self._reader = reader
-        self._stream = stream
         self._signal = signal
-        self._chunks: list[bytes] = []
-        self._done = False
-        self._error: Exception | None = None
-        if not stream:
-            self._collect()
-
-    def _collect(self) -> None:
-        def on_read(data: bytes) -> None:
-            self._chunks.append(data)
-            self._reader.schedule_read(on_read, on_eof, on_error)
-
-        def on_eof() -> None:
-            self._done = True
-            self.body = b"".join(self._chunks)
-            self._chunks = []
-            self._signal.notify()
-
-        def on_error(exc: Exception) -> None:
-            self._error = exc
-            self._signal.notify()
-
-        self._reader.schedule_read(on_read, on_eof, on_error)
+        super().__init__(response, reader, stream, signal.notify)
 
     async def read(self) -> bytes:
         """The whole body (also kept as ``body``).
@@ -96,11 +68,8 @@ class ClientResponse:
             if self._stream:
                 self.body = b"".join([chunk async for chunk in self.iter_chunks()])
             else:
-                await self._signal.until(lambda: self._done or self._error is not None)
-        if self._error is not None:
-            raise self._error
-        assert self.body is not None
-        return self.body
+                await self._signal.until(self._finished)
+        return self._whole()
 
     async def iter_chunks(self) -> AsyncIterator[bytes]:
         """The body as it arrives (for ``stream=True``; each chunk is asked for only once
@@ -110,38 +79,14 @@ class ClientResponse:
             RemoteProtocolError: the body ended in a framing error, or the connection closed.
         """
         got: list[bytes] = []
-        state: list[Exception | None] = []
-
-        def on_read(data: bytes) -> None:
-            got.append(data)
-            self._signal.notify()
-
-        def on_eof() -> None:
-            state.append(None)
-            self._signal.notify()
-
-        def on_error(exc: Exception) -> None:
-            state.append(exc)
-            self._signal.notify()
-
+        ended: list[Exception | None] = []
         while True:
-            self._reader.schedule_read(on_read, on_eof, on_error)
-            await self._signal.until(lambda: bool(got or state))
-            if got:
-                yield got.pop()
-                continue
-            if state[0] is not None:
-                raise state[0]
-            self._done = True
-            return
-
-    @property
-    def trailers(self) -> Headers | None:
-        """Trailer fields of a chunked body, once it has been read."""
-        return self._reader.trailers
-
-    def __repr__(self) -> str:
-        return f"<ClientResponse {self.status}>"
+            self._ask_chunk(got, ended)
+            await self._signal.until(lambda: bool(got or ended))
+            chunk = self._take_chunk(got, ended)
+            if chunk is None:
+                return
+            yield chunk
 
 
 class PendingResponse:
