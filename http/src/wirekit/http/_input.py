@@ -52,15 +52,7 @@ class HeldInput:
         Call it after `next_read_operation` returned `READ`. Whatever cannot be used yet
         is kept and used before any later input; handlers of the requests (or
         responses) completed by these bytes run inside this call."""
-        if self._held:
-            return self._feed(data, False)
-        # The usual case (nothing held), without the extra call.
-        n = len(data)
-        self._received += n
-        used = self._read(data, False)
-        if used < n:
-            return self._keep(data, used, False)
-        return n
+        return self._feed(data, False)
 
     def read_eof(self, data: BytesLike = b"") -> int:
         """Like `read`, for the last bytes of the stream (possibly none): the peer sends

@@ -111,8 +111,9 @@ class _Link:
     def __init__(self, conn: ServerConnection) -> None:
         self._conn = conn
         self.out = conn._out  # the connection's output (for its whole life)
-        # No request after the current ones will be served: kept equal to the
-        # connection's flag by its one setter (`_stop_serving`), read without a call.
+        # No request after the current ones will be served: the connection's one flag
+        # for it, kept here so that `Reqd` reads it without a call (set only by
+        # `ServerConnection._stop_serving`).
         self.closing = False
 
     def connection(self) -> ServerConnection:
@@ -183,7 +184,6 @@ class ServerConnection(HeldInput, Wakeups):
         self._discarded = 0
         self._wake_read: Callable[[], None] | None = None
         self._wake_write: Callable[[], None] | None = None
-        self._closing = False  # no request after the current ones will be served
         self._upgraded: Reqd | None = None
         self._on_upgrade: Callable[[], None] | None = None
         self._upgrade_ready = False
@@ -211,7 +211,7 @@ class ServerConnection(HeldInput, Wakeups):
     def _stop_serving(self, why: str) -> None:
         """No request after the ones received will be served (``why``: the reason); the
         output closes once they are answered (`_maybe_close_writer`)."""
-        self._closing = self._link.closing = True
+        self._link.closing = True
 
     # ---------------------------------------------------------------------------------
     # Reading
@@ -235,7 +235,7 @@ class ServerConnection(HeldInput, Wakeups):
     def _read_operation(self) -> ReadOperation:
         reader = self._reader
         if reader is _AT_HEAD:
-            if self._queue or self._closing:
+            if self._queue or self._link.closing:
                 wait = self._wait_before_head()
                 if wait is not READ:
                     if wait is CLOSE:
@@ -261,7 +261,7 @@ class ServerConnection(HeldInput, Wakeups):
     def _wait_before_head(self) -> ReadOperation:
         """Between requests: `READ` if the next bytes may be parsed as a request, `CLOSE`
         if no further request will be served, `YIELD` to wait."""
-        if self._closing:
+        if self._link.closing:
             return CLOSE
         queue = self._queue
         if queue:
@@ -283,7 +283,7 @@ class ServerConnection(HeldInput, Wakeups):
             if reader is _AT_HEAD:
                 if off == n and not eof:
                     break
-                if (self._queue or self._closing) and self._wait_before_head() is not READ:
+                if (self._queue or self._link.closing) and self._wait_before_head() is not READ:
                     break
                 if off == n and self._head_parse is None:
                     self._input_ended()  # a clean end of stream between requests
@@ -303,9 +303,9 @@ class ServerConnection(HeldInput, Wakeups):
                 off += used
             else:
                 break
-        if eof and self._reader is _AT_HEAD and not self._closing and off == n:
+        if eof and self._reader is _AT_HEAD and not self._link.closing and off == n:
             self._input_ended()
-        if self._queue or self._closing:
+        if self._queue or self._link.closing:
             self._advance()
         return off
 
@@ -534,7 +534,7 @@ class ServerConnection(HeldInput, Wakeups):
             _FAST
             and reqd.input_done
             and reqd.persistent
-            and not self._closing
+            and not self._link.closing
             and queue
             and queue[0] is reqd
             and (body is _NO_BODY or (body._state is _BODY_DONE and not body._chunks))
@@ -600,11 +600,11 @@ class ServerConnection(HeldInput, Wakeups):
                     self._wake_reader()
                 continue
             break
-        if self._closing:
+        if self._link.closing:
             self._maybe_close_writer()
 
     def _maybe_close_writer(self) -> None:
-        if self._closing and not self._queue and not self._out.is_closed and self._reader is not _READ_UPGRADED:
+        if self._link.closing and not self._queue and not self._out.is_closed and self._reader is not _READ_UPGRADED:
             self._out.close()
             self._wake_writer()
 
@@ -676,7 +676,7 @@ class ServerConnection(HeldInput, Wakeups):
         its answer (issue 18)."""
         if self._queue:
             self._queue[0].report_exn(exc)
-        elif self._closing or self._out.is_closed:
+        elif self._link.closing or self._out.is_closed:
             self.shutdown()  # nothing left to answer (and maybe no way to)
         elif self._head_parse is None or isinstance(exc, OSError):
             self.shutdown()  # idle, or nobody to answer: close quietly
