@@ -21,6 +21,15 @@ from tests.http.aio import apps
 from tests.http.aio.support import RawConnection, ServerProcess, arun, get, running, wait_until
 
 
+def process_running(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie (one that ends while it is
+    looked at is not running: no race between the two questions)."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def slow_stream_handler(reqd: Reqd) -> None:
     """Five chunks, 50 ms apart (a response in flight for a while)."""
     loop = asyncio.get_running_loop()
@@ -279,7 +288,7 @@ def test_workers_share_the_port_and_a_crashed_worker_is_restarted() -> None:
         assert len(new & workers) == 1
         assert wait_until(lambda: answering_pids(server, 20) == new, timeout=10)
         assert server.stop(signal.SIGTERM) == 0
-        assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE for pid in new)
+        assert not any(process_running(pid) for pid in new)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
