@@ -27,7 +27,7 @@ from ._operations import (
     WriteOperation,
     Yield,
 )
-from ._reqd import ErrorHandler, Reqd, RequestHandler, ResponseState
+from ._reqd import ErrorHandler, Reqd, RequestHandler, ResponseHooks, ResponseState
 from ._server import ServerConnection, default_error_handler
 from ._status import Status
 from ._timeouts import Deadline, TimeoutKind
@@ -60,6 +60,7 @@ __all__ = [
     "RequestHandler",
     "Respd",
     "Response",
+    "ResponseHooks",
     "ResponseState",
     "ServerConnection",
     "Status",

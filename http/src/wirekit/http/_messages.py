@@ -13,7 +13,7 @@ from operator import itemgetter
 from typing import Union
 
 from ._compiled import python_class
-from ._status import Status, reason_phrase, status_of
+from ._status import Status, status_of
 
 __all__ = ["HeaderInput", "Headers", "Method", "Request", "Response", "Version"]
 
@@ -309,8 +309,14 @@ _STATUSES: dict[int, tuple[Status | int, bytes]] = {}
 
 def _status_entry(status: int) -> tuple[Status | int, bytes]:
     member = status_of(status)
-    code: Status | int = member if member is not None else int(status)
-    entry = code, reason_phrase(code).encode()
+    # No conditional expression: mypy types `member if ... else int(status)` as `int`
+    # (`Status` is an `int`), and compiled code would keep only the number, dropping the
+    # member (`Response(404).status` would not be `Status.NOT_FOUND`).
+    entry: tuple[Status | int, bytes]
+    if member is not None:  # noqa: SIM108
+        entry = member, member.phrase.encode()
+    else:
+        entry = int(status), b""  # (no standard phrase for an unregistered code)
     if len(_STATUSES) < 2048:
         _STATUSES[status] = entry
     return entry
@@ -335,10 +341,13 @@ class Response:
         known = _STATUSES.get(status)
         if known is None:
             known = _status_entry(status)
-        self.status: Status | int = known[0]  # (not `int`: a compiled build would drop the member)
+        # Unpacked, not `known[0]`: mypy types an item of that tuple `int` (a `Status` is an
+        # `int`), and compiled code would keep only the number, not the member.
+        code, phrase = known
+        self.status: Status | int = code
         self.headers = headers if isinstance(headers, Headers) else Headers(headers)
         self.version = version
-        self.reason: bytes = known[1] if reason is None else _b(reason)
+        self.reason: bytes = phrase if reason is None else _b(reason)
 
     def __repr__(self) -> str:
         return f"Response({int(self.status)}, {self.headers!r}, {self.version}, {self.reason!r})"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from wirekit.serializer import BytesLike
 
@@ -25,7 +25,7 @@ from ._writer import _STATUS_LINES, PLAIN, field_lines, head_bytes, status_line
 if TYPE_CHECKING:
     from ._server import ServerConnection, _Link
 
-__all__ = ["ErrorHandler", "Reqd", "RequestHandler", "ResponseState", "default_error_handler"]
+__all__ = ["ErrorHandler", "Reqd", "RequestHandler", "ResponseHooks", "ResponseState", "default_error_handler"]
 
 # Bodies at least this large are scheduled (zero-copy) instead of copied.
 SCHEDULE_THRESHOLD = 4096
@@ -97,7 +97,25 @@ def _framing_fields(headers: Headers, status: int) -> tuple[int | None, Headers]
     return length, headers
 
 
-# `aio._headers.stamped` switches a Reqd's class to a Python subclass made at run time.
+class ResponseHooks(Protocol):
+    """What a server adds to every response of a connection (`ServerConnection`'s
+    ``hooks``): its own header fields (Date, Server), and where the size of each whole
+    body goes (an access log). `Reqd` calls them when a response starts, before it is
+    checked and written; they must not raise."""
+
+    def stamp(self, response: Response) -> Response:
+        """The response to send for ``response``: ``response`` itself, or a new one (with
+        fields added); ``response`` is never modified, it may be shared."""
+        ...
+
+    def body_size(self, reqd: Reqd, size: int) -> None:
+        """``reqd`` is answered with a whole body of ``size`` bytes (`Reqd.respond_with_bytes`;
+        a streamed body's size is its writer's ``written``)."""
+        ...
+
+
+# A Python subclass is allowed (tests and applications may extend it); the server's own
+# additions to responses come through `ResponseHooks`, not through a subclass.
 @mypyc_attr(allow_interpreted_subclasses=True)
 class Reqd:
     """A request descriptor: the request, its body, and how to respond.
@@ -231,6 +249,12 @@ class Reqd:
             LocalProtocolError: a response was already sent, a header is invalid, or the
                 declared Content-Length does not match ``data``.
         """
+        link = self._link
+        n = len(data)
+        if link.hooks is not None:  # (read twice: cheaper than a local when there are none)
+            hooks = link.hooks
+            response = hooks.stamp(response)
+            hooks.body_size(self, n)
         # The common case in one step: a response with a body to a GET/POST-like request,
         # whose fields (validated once, then cached) say nothing about framing but, at
         # most, a Content-Length that matches the body.
@@ -239,8 +263,6 @@ class Reqd:
         lines, framing = HEAD_LINES.get(headers._key) or field_lines(headers)  # type: ignore[arg-type]
         status = response.status
         request = self.request
-        link = self._link
-        n = len(data)
         if (
             _FAST
             and framing in (PLAIN, n)  # no framing field, or the right Content-Length
@@ -270,12 +292,12 @@ class Reqd:
             return
         no_body, length, headers = self._head(response)
         extra = self._extra()
-        if response.status not in BODYLESS_STATUSES:
+        if status not in BODYLESS_STATUSES:
             if length is None:
                 extra.append((b"content-length", b"%d" % n))
             elif length != n and not no_body:
                 raise LocalProtocolError(f"Content-Length is {length} but the body has {n} bytes")
-        self._link.out.write(head_bytes(status_line(response.status, response.reason), headers, extra))
+        link.out.write(head_bytes(status_line(status, response.reason), headers, extra))
         if n and not no_body:
             self._write_body(data, n)
         self.response = response
@@ -294,6 +316,9 @@ class Reqd:
         Raises:
             LocalProtocolError: a response was already sent, or a header is invalid.
         """
+        link = self._link
+        if link.hooks is not None:
+            response = link.hooks.stamp(response)
         no_body, length, headers = self._head(response)
         request = self.request
         if no_body:
@@ -308,7 +333,6 @@ class Reqd:
         extra = self._extra()
         if kind is _KIND_CHUNKED:
             extra.append((b"transfer-encoding", b"chunked"))
-        link = self._link
         link.out.write(head_bytes(status_line(response.status, response.reason), headers, extra))
         self.response = response
         self._state = _STREAMING

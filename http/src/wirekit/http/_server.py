@@ -50,7 +50,14 @@ from ._heads import REQUEST_HEAD, head_error, parse_head
 from ._input import HeldInput
 from ._messages import _METHODS, HeaderInput, Headers, Request, Response, Version
 from ._operations import CLOSE, READ, UPGRADE, YIELD, Close, ReadOperation, WriteOperation
-from ._reqd import ErrorHandler, Reqd, RequestHandler, ResponseState, default_error_handler
+from ._reqd import (
+    ErrorHandler,
+    Reqd,
+    RequestHandler,
+    ResponseHooks,
+    ResponseState,
+    default_error_handler,
+)
 from ._status import Status
 from ._timeouts import Clock, Deadline, TimeoutKind
 from ._wakeups import Wakeups
@@ -106,11 +113,12 @@ class _Link:
     complete, it switched protocols, it failed). `Reqd` never touches the connection's
     own state."""
 
-    __slots__ = ("_conn", "closing", "out")
+    __slots__ = ("_conn", "closing", "hooks", "out")
 
-    def __init__(self, conn: ServerConnection) -> None:
+    def __init__(self, conn: ServerConnection, hooks: ResponseHooks | None) -> None:
         self._conn = conn
         self.out = conn._out  # the connection's output (for its whole life)
+        self.hooks = hooks  # what the server adds to each response (None: nothing)
         # No request after the current ones will be served: the connection's one flag
         # for it, kept here so that `Reqd` reads it without a call (set only by
         # `ServerConnection._stop_serving`).
@@ -162,6 +170,9 @@ class ServerConnection(HeldInput, Wakeups):
             ``respond(headers)`` starts the error response (status from the error) and
             returns its `BodyWriter`. The connection closes afterwards.
         config: buffer sizes and limits.
+        hooks: what the server adds to every response, error responses included (its
+            Date and Server fields, an access log's body sizes: `ResponseHooks`); none
+            by default.
     """
 
     def __init__(
@@ -169,6 +180,7 @@ class ServerConnection(HeldInput, Wakeups):
         request_handler: RequestHandler,
         error_handler: ErrorHandler | None = None,
         config: Config | None = None,
+        hooks: ResponseHooks | None = None,
     ) -> None:
         self._handler = request_handler
         self._error_handler = error_handler or default_error_handler
@@ -193,7 +205,7 @@ class ServerConnection(HeldInput, Wakeups):
         self._heads = 0  # request heads received whole (progress of the head clock)
         self._sent = 0  # bytes reported written (progress of the write clock)
         self._clock = Clock()
-        self._link = _Link(self)
+        self._link = _Link(self, hooks)
         self.runtime: object = None
         """Free for the runtime that drives this connection (the asyncio runtime keeps
         its protocol object here, so a handler can reach the socket it came from)."""

@@ -4,7 +4,7 @@ with a clock must send it), ``Server``, and the operator's ``--header NAME:VALUE
 The Date value is formatted once per second, not per response. A field the response
 already has (the app's own ``Date`` or ``Server``) is left alone: it is sent once, the
 app's. ASGI apps get them through `DefaultHeaders.add_to` (on ``http.response.start``);
-native handlers through `stamped`.
+native handlers through `ServerHooks`, the connection's `ResponseHooks`.
 """
 
 from __future__ import annotations
@@ -14,12 +14,10 @@ from collections.abc import Sequence
 from email.utils import formatdate
 from typing import Any
 
-from wirekit.serializer import BytesLike
-
-from .. import BodyWriter, Reqd, RequestHandler, Response
+from .. import Reqd, Response
 from .._messages import Headers
 
-__all__ = ["SERVER", "DefaultHeaders", "stamped"]
+__all__ = ["SERVER", "DefaultHeaders", "ServerHooks"]
 
 SERVER = b"wirekit"
 
@@ -107,35 +105,23 @@ class DefaultHeaders:
         return stamped
 
 
-class _StampedReqd(Reqd):
-    """A `Reqd` whose responses get the server's default fields (same layout: see `stamped`)."""
+class ServerHooks:
+    """The `ResponseHooks` of a server whose handlers are native: ``defaults``' fields on
+    every response (error responses included), and each whole body's size put in
+    ``sizes`` (for the access log, which takes them out; None: not kept)."""
 
-    __slots__ = ()
-    defaults: DefaultHeaders  # set on the subclass made for each server
-    sizes: dict[Reqd, int] | None  # where whole bodies' sizes go for the access log
+    __slots__ = ("defaults", "sizes")
 
-    def respond_with_bytes(self, response: Response, data: BytesLike = b"") -> None:
+    def __init__(self, defaults: DefaultHeaders, sizes: dict[Reqd, int] | None = None) -> None:
+        self.defaults = defaults
+        self.sizes = sizes
+
+    def stamp(self, response: Response) -> Response:
+        """``response`` with the default fields it does not have (`DefaultHeaders.response`)."""
+        return self.defaults.response(response)
+
+    def body_size(self, reqd: Reqd, size: int) -> None:
+        """Keep ``size`` for ``reqd``'s access log line, if sizes are kept."""
         sizes = self.sizes
         if sizes is not None:
-            sizes[self] = len(data)
-        super().respond_with_bytes(self.defaults.response(response), data)
-
-    def respond_with_streaming(self, response: Response, flush_headers_immediately: bool = False) -> BodyWriter:
-        return super().respond_with_streaming(self.defaults.response(response), flush_headers_immediately)
-
-
-def stamped(handler: RequestHandler, defaults: DefaultHeaders, sizes: dict[Reqd, int] | None = None) -> RequestHandler:
-    """A native handler whose responses get ``defaults``' fields, and whose whole bodies'
-    sizes are put in ``sizes`` (for the access log, which takes them out).
-
-    The `Reqd` given to ``handler`` is the connection's own, its class switched to a
-    subclass with no state of its own (so it stays a `Reqd`, the handler may keep it and
-    answer later, and nothing is copied per request).
-    """
-    cls = type("StampedReqd", (_StampedReqd,), {"__slots__": (), "defaults": defaults, "sizes": sizes})
-
-    def handle(reqd: Reqd) -> None:
-        reqd.__class__ = cls
-        handler(reqd)
-
-    return handle
+            sizes[reqd] = size

@@ -33,6 +33,7 @@ from .. import (
     Reqd,
     Request,
     RequestHandler,
+    ResponseHooks,
     ServerConnection,
     Write,
     default_error_handler,
@@ -105,7 +106,7 @@ class HttpProtocol(asyncio.Protocol):
     # Slots, not a __dict__: one of these per open connection (memory per idle connection).
     __slots__ = (
         "_busy", "_client_gone", "_close_after_first", "_closed", "_deadline", "_disconnected",
-        "_error_handler", "_handler", "_http_config", "_lost", "_make_handler", "_peer_eof",
+        "_error_handler", "_handler", "_hooks", "_http_config", "_lost", "_make_handler", "_peer_eof",
         "_reading_paused", "_state", "_to_log", "_transport_gone", "_write_scheduled",
         "_writing_paused", "client", "conn", "loop", "server", "transport",
     )
@@ -126,8 +127,10 @@ class HttpProtocol(asyncio.Protocol):
         state: ServerState,
         http_config: Config | None = None,
         error_handler: ErrorHandler | None = None,
+        hooks: ResponseHooks | None = None,
     ) -> None:
         self._make_handler = make_handler
+        self._hooks = hooks  # the connection's (the server's default fields, body sizes)
         self._handler: RequestHandler | None = None
         self._state = state
         self._http_config = http_config
@@ -199,7 +202,7 @@ class HttpProtocol(asyncio.Protocol):
             return
         state.add(self)
         self._handler = self._make_handler(self)
-        self.conn = ServerConnection(self._handle, self._log_rejection, self._http_config)
+        self.conn = ServerConnection(self._handle, self._log_rejection, self._http_config, self._hooks)
         self.conn.runtime = self  # (`protocol_of`: for handlers that take the socket over)
         self._arm_timer()
         if state.retiring:

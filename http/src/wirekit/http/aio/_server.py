@@ -26,12 +26,12 @@ import time
 from collections.abc import Callable
 from typing import Any, cast
 
-from .. import Config, RequestHandler
+from .. import Config, RequestHandler, ResponseHooks
 from .._compiled import python_class
 from ._asgi import AppTasks, ASGIApp, Lifespan, asgi_handler
 from ._config import ServeConfig
 from ._demo import demo_handler
-from ._headers import DefaultHeaders, stamped
+from ._headers import DefaultHeaders, ServerHooks
 from ._loading import App, AppError, is_asgi, load_app, load_env_file
 from ._logs import BODY_SIZES, LogConfigError, configure_logging
 from ._protocol import HttpProtocol, ServerState
@@ -72,7 +72,7 @@ class Server:
         self.ssl = ssl_context(config)
         self.scheme = "https" if self.ssl is not None else "http"
         defaults = DefaultHeaders(config.date_header, config.server_header, config.headers)
-        # Stamping also tells the access log each whole body's size (see `stamped`).
+        # The native handlers' hooks also tell the access log each whole body's size.
         self.defaults = defaults if defaults or config.access_log else None
         self.url = ""
         self._server: asyncio.base_events.Server | None = None
@@ -105,9 +105,16 @@ class Server:
 
             return make
         native: RequestHandler = app  # type: ignore[assignment]
-        if defaults is not None:
-            native = stamped(native, defaults, BODY_SIZES if self.config.access_log else None)
         return lambda _protocol: native
+
+    def _hooks(self) -> ResponseHooks | None:
+        """The connections' `ResponseHooks`: for native handlers only (an ASGI app's
+        responses get the default fields in `asgi_handler`, and its access log sizes from
+        the body writer)."""
+        app = self.app if self.app is not None else demo_handler
+        if self.defaults is None or is_asgi(app):
+            return None
+        return ServerHooks(self.defaults, BODY_SIZES if self.config.access_log else None)
 
     async def _startup(self) -> None:
         """The ASGI lifespan startup, as ``--lifespan`` says, bounded by ``timeout_lifespan``.
@@ -153,11 +160,12 @@ class Server:
         loop = asyncio.get_running_loop()
         await self._startup()
         make = self._make_handler()
+        hooks = self._hooks()
         state = self.state
         state.on_max_requests = self._retire
 
         def factory() -> HttpProtocol:
-            return HttpProtocol(make, state, self.http_config)
+            return HttpProtocol(make, state, self.http_config, hooks=hooks)
 
         config = self.config
         tls = self.ssl
