@@ -26,7 +26,7 @@ from wirekit.combinators import (
     take_while,
     take_while1,
 )
-from wirekit.combinators._analysis import INF, measure, tail_k
+from wirekit.combinators._analysis import INF, MAX_REGULAR_DEPTH, measure, regular_depth, tail_k
 from wirekit.combinators._compile import Fused
 from wirekit.combinators._parser import compiled
 
@@ -126,3 +126,29 @@ def test_a_covered_attempt_that_failed_late_still_counts() -> None:
         r = f.match(data, 0, lim)
         if r is not None and r.end() + f.k <= lim:
             assert whole is not None and whole.end() == r.end()
+
+
+def _nested(depth: int) -> Parser[Any]:
+    """``depth`` sequences nested around one primitive: a regular tree ``depth + 1`` deep."""
+    p: Parser[Any] = char(b"x")
+    for _ in range(depth):
+        p = seq(char(b"("), p, char(b")"))
+    return p
+
+
+def test_regular_depth_is_counted_without_recursion_and_saturates() -> None:
+    assert regular_depth(char(b"x")) == 1
+    assert regular_depth(seq(char(b"a"), many(string(b"bc")).map(len))) == 4  # seq, map, many, string
+    assert regular_depth(_nested(MAX_REGULAR_DEPTH - 1)) == MAX_REGULAR_DEPTH
+    # Deeper than the bound (and than Python's recursion limit): it counts as bound + 1.
+    assert regular_depth(_nested(MAX_REGULAR_DEPTH)) == MAX_REGULAR_DEPTH + 1
+    assert regular_depth(_nested(5_000)) == MAX_REGULAR_DEPTH + 1
+    assert regular_depth(_nested(30), bound=10) == 11
+    # Shared nodes are counted once with a memo, and the memo gives the same answers.
+    shared = _nested(50)
+    both_sides = seq(shared, char(b"|"), shared)
+    memo: dict[int, int] = {}
+    assert regular_depth(both_sides, memo) == 52 and memo[id(shared)] == 51
+    assert regular_depth(shared, memo) == 51
+    # A node that is not regular ends the count there (the analysis stops at it).
+    assert regular_depth(seq(char(b"a"), char(b"b").bind(lambda _: _nested(40)))) == 2

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from wirekit.combinators import (
@@ -58,6 +59,7 @@ from wirekit.combinators import (
     take_while,
     take_while1,
 )
+from wirekit.combinators._analysis import MAX_REGULAR_DEPTH
 
 from tests.combinators.helpers import Err, check
 
@@ -284,9 +286,35 @@ def test_random_grammars_with_commits_match_their_opaque_twin(
     assert _result(g.parser, data, consume) == _result(g.opaque, data, consume)
 
 
+def test_the_depth_bound_decides_what_is_fused() -> None:
+    # A counted bound, not Python's recursion limit: a regular tree up to the bound is one
+    # pattern, one level more is not (its parts within the bound still are), whatever the
+    # depth of the caller's stack and in the compiled build alike; the values are the same.
+    def deep_call(frames: int, f: Callable[[], bool]) -> bool:
+        return f() if frames == 0 else deep_call(frames - 1, f)
+
+    depth = MAX_REGULAR_DEPTH  # sequences around one primitive: one level too many
+    beyond: Parser[Any] = char(b"x")
+    for _ in range(depth):
+        beyond = seq(char(b"("), beyond, char(b")"))
+    inner = beyond.parsers[1]  # type: ignore[attr-defined]
+    assert deep_call(100, lambda: not explain(beyond).fused)  # (compiled here, 100 frames down)
+    assert explain(inner).fused, "the part within the bound is one pattern"
+    reasons = [n.reason for n in explain(beyond).nodes() if n.reason]
+    assert f"a regular tree too deep for one pattern (more than {MAX_REGULAR_DEPTH} levels)" in reasons
+    data = b"(" * depth + b"x" + b")" * depth
+    assert parse(beyond, data) == parse(beyond.bind(pure), data)  # (the opaque twin: nothing fused)
+    bad = data[:-1] + b"]"
+    with pytest.raises(ParseError) as fused_error:
+        parse(beyond, bad)
+    with pytest.raises(ParseError) as opaque_error:
+        parse(beyond.bind(pure), bad)
+    assert fused_error.value.position == opaque_error.value.position == len(data) - 1
+
+
 def test_a_very_deep_regular_description_parses() -> None:
-    # Too deep to analyse in one piece: it runs in its general form, with no
-    # RecursionError and nothing left half-linked.
+    # Too deep to analyse in one piece (`MAX_REGULAR_DEPTH`): it runs in its general form,
+    # with no RecursionError and nothing left half-linked.
     q: Parser[Any] = char(b"x")
     for _ in range(3000):
         q = seq(char(b"("), q, char(b")"))

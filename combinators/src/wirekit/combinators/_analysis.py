@@ -4,6 +4,7 @@ first-byte dispatch of choices). See `_compile` for how both are used."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from ._checked import TryMap
@@ -14,12 +15,64 @@ from ._primitives import EndOfInput, Satisfy, Str, Take, TakeWhile
 from ._repeat import Many, SepBy
 from ._unary import _Bind, _Desc, _Map, _Ref
 
-__all__ = ["INF", "NotRegular", "dispatch_table", "first", "measure", "tail_k"]
+__all__ = ["INF", "MAX_REGULAR_DEPTH", "NotRegular", "dispatch_table", "first", "measure", "regular_depth", "tail_k"]
 
 
 
 class NotRegular(Exception):
     """The tree is not regular (it cannot be one pattern)."""
+
+
+# --------------------------------------------------------------------------------
+# Depth
+# --------------------------------------------------------------------------------
+# The deepest regular tree analysed and fused in one piece (levels of nesting); a deeper
+# one runs in its general form, its parts within the bound still fused. A count, not
+# Python's recursion limit: the analysis and the pattern builder recurse up to three
+# frames per level (200 levels stay well inside the default limit of 1 000), and compiled
+# (mypyc) they run without that limit, so both builds stop at the same depth.
+MAX_REGULAR_DEPTH = 200
+
+
+def _regular_children(p: Parser[Any]) -> Sequence[Parser[Any]]:
+    """The nodes the pattern builder and `measure` recurse into from ``p``."""
+    if isinstance(p, _Seq):
+        return p.parsers
+    if isinstance(p, _Choice):
+        return p.alternatives
+    if isinstance(p, SepBy):
+        return (p.tree,)
+    if isinstance(p, _Map | _Desc | Consumed | Many | Look):
+        return (p.p,)
+    return ()  # a primitive, or a node that is not regular (the analysis stops there)
+
+
+def regular_depth(p: Parser[Any], memo: dict[int, int] | None = None, bound: int = MAX_REGULAR_DEPTH) -> int:
+    """How many levels deep ``p``'s regular tree is (1 for a primitive), counted without
+    recursion and only up to ``bound + 1``: a deeper tree counts as ``bound + 1``.
+
+    ``memo`` (node id -> depth) keeps what was counted, for many calls on the nodes of
+    one tree (the compiler asks for every node: each is then counted once).
+    """
+    known = {} if memo is None else memo
+    todo: list[tuple[Parser[Any], bool]] = [(p, False)]
+    while todo:
+        node, ready = todo.pop()
+        key = id(node)
+        if key in known:
+            continue
+        children = _regular_children(node)
+        if ready:
+            deepest = 0
+            for child in children:
+                deepest = max(deepest, known[id(child)])
+            known[key] = min(deepest + 1, bound + 1)
+            continue
+        todo.append((node, True))
+        for child in children:
+            if id(child) not in known:
+                todo.append((child, False))
+    return known[id(p)]
 
 
 # --------------------------------------------------------------------------------
@@ -51,10 +104,9 @@ class Bounds(NamedTuple):
 def measure(p: Parser[Any]) -> Bounds:
     """Bounds for a regular tree (see `Bounds`).
 
-    One function for every node kind on purpose: it recurses once per level of the tree,
-    and a helper per kind would double the frames per level, halving the depth of
-    grammar it can measure within the interpreter's recursion limit
-    (`test_long_chain_of_combinators_built_programmatically`).
+    One function for every node kind on purpose: it recurses once per level of the tree
+    (the compiler measures trees of at most `MAX_REGULAR_DEPTH` levels), and a helper per
+    kind would double the frames per level.
 
     Raises:
         NotRegular: the tree has a node that is not regular.

@@ -28,7 +28,15 @@ import re
 from typing import Any, Protocol
 
 from . import _parser
-from ._analysis import INF, NotRegular, dispatch_table, measure, tail_k
+from ._analysis import (
+    INF,
+    MAX_REGULAR_DEPTH,
+    NotRegular,
+    dispatch_table,
+    measure,
+    regular_depth,
+    tail_k,
+)
 from ._binary import _Unpack
 from ._combinators import Consumed, Look
 from ._extract import Code, Extract, Fn, Gen
@@ -77,10 +85,11 @@ def compile_parser(root: Parser[Any]) -> Parser[Any]:
         for child in node.children():
             if child._c is None:
                 todo.append((child, False))
+    depths: dict[int, int] = {}  # (each node's depth counted once: `fuse`)
     for node in order:
         node.link()
         if not node._rt and not isinstance(node, _PRIMITIVES):
-            fused = fuse(node)
+            fused = fuse(node, depths)
             if fused is not None:
                 node._c = fused
     c = root._c
@@ -470,14 +479,19 @@ class _Builder:
         return pat, self.gen.choice(branches)
 
 
-def fuse(p: Parser[Any]) -> Fused | None:
-    """A `Fused` node for ``p`` when it is regular, else `None`."""
+def fuse(p: Parser[Any], depths: dict[int, int] | None = None) -> Fused | None:
+    """A `Fused` node for ``p`` when it is regular and at most `MAX_REGULAR_DEPTH` levels
+    deep, else `None` (``depths``: `regular_depth`'s memo, for many calls on one tree)."""
+    if regular_depth(p, depths) > MAX_REGULAR_DEPTH:
+        return None  # too deep to analyse in one piece: the general machinery runs it
     builder = _Builder()
     try:
         pat, ex = builder.build(p, True)
     except NotRegular:
         return None
-    except RecursionError:  # a very deep description: leave it to the general machinery
+    # RecursionError: only when called from deep in the stack already (the depth bound
+    # keeps the analysis itself well inside the limit); the general machinery runs it.
+    except RecursionError:
         return None
     _, _, reach, k, _ = measure(p)
     if k >= INF:

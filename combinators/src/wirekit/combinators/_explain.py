@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ._analysis import INF, NotRegular
+from ._analysis import INF, MAX_REGULAR_DEPTH, NotRegular, regular_depth
 from ._binary import _Unpack
 from ._checked import Isolate, TryMap
 from ._combinators import Consumed, Look
@@ -547,6 +547,8 @@ class _Regularity:
         held = self.holds(c)
         if held:
             return "holds parts that are not regular: " + ", ".join(sorted(held))
+        if regular_depth(c) > MAX_REGULAR_DEPTH:
+            return f"a regular tree too deep for one pattern (more than {MAX_REGULAR_DEPTH} levels)"
         # Regular by its make-up, yet not fused: ask the pattern builder why.
         try:
             _Builder().build(c, True)
