@@ -6,18 +6,14 @@ are made with ``object.__new__`` (a native instance cannot skip ``__init__``). A
 with a decorator mypyc does not know stays an ordinary Python class: `python_class`.
 The mixins of the connections must be mypyc traits, since a native class has one base
 class: `trait` is `mypy_extensions.trait` where that is installed (mypy brings it), else
-an identity function (mypyc reads the decorator at compile time only); so is
-`mypyc_attr`, for ``allow_interpreted_subclasses`` (`Reqd`, subclassed at run time).
+an identity function (mypyc reads the decorator at compile time only).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
-if TYPE_CHECKING:
-    from _typeshed import IdentityFunction
-
-__all__ = ["mypyc_attr", "python_class", "trait"]
+__all__ = ["python_class", "trait"]
 
 _C = TypeVar("_C", bound=type)
 _T = TypeVar("_T")
@@ -29,13 +25,9 @@ def python_class(cls: _C) -> _C:
 
 
 try:
-    from mypy_extensions import mypyc_attr, trait
+    from mypy_extensions import trait
 except ImportError:  # plain Python without mypy: nothing to do
 
     def trait(cls: _T) -> _T:
         """Return ``cls`` unchanged."""
         return cls
-
-    def mypyc_attr(*attrs: str, **kwattrs: object) -> IdentityFunction:
-        """A decorator that returns its class unchanged."""
-        return lambda cls: cls

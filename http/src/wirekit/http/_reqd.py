@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Protocol
 from wirekit.serializer import BytesLike
 
 from ._body import BodyReader, BodyWriter
-from ._compiled import mypyc_attr
 from ._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from ._framing import (
     BODYLESS_STATUSES,
@@ -114,9 +113,6 @@ class ResponseHooks(Protocol):
         ...
 
 
-# A Python subclass is allowed (tests and applications may extend it); the server's own
-# additions to responses come through `ResponseHooks`, not through a subclass.
-@mypyc_attr(allow_interpreted_subclasses=True)
 class Reqd:
     """A request descriptor: the request, its body, and how to respond.
 
