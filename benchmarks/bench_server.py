@@ -352,6 +352,8 @@ def main(argv: list[str] | None = None) -> None:
                 lat = f"{r.p50:.2f} | {r.p99:.2f} | {r.max:.1f}" if sc.latency else "n/a | n/a | n/a"
                 queue = f"{r.queue_max}, {r.queued_until:.2f}" if r.queue_max else "0"
                 print(f"| {name} | {r.rps:,.0f} | {lat} | {r.errors} | {r.listen_drops} | {queue} | {vs_ref} | {vs_bare} |")
+        if args.latency_only:
+            continue  # (memory is not measured in this mode)
         print(f"\n### memory, {loop}: server RSS per idle keep-alive connection ({memory_n} connections)\n")
         print("| server | KiB per connection |")
         print("|---|---:|")
