@@ -13,6 +13,7 @@ which sources it loaded, and a run that fails is reported as failed.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import subprocess
 import sys
@@ -24,7 +25,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
-from bench_compiled import SUITES  # noqa: E402
+SUITES: dict[str, list[str]] = importlib.import_module("bench_compiled").SUITES
 
 PACKAGES = ("combinators/src", "serializer/src", "http/src")
 PROBE = "import wirekit.combinators._machine as m, wirekit.http._server as s; print(m.__file__); print(s.__file__)"
