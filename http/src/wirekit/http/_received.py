@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ._body import BodyReader
-from ._compiled import python_class
 from ._messages import Headers, Response, Version
 
 __all__ = ["ReceivedResponse"]
@@ -17,7 +16,6 @@ def _nothing() -> None:
     return None
 
 
-@python_class  # subclassed by the blocking and trio clients, which stay Python (see _compiled)
 class ReceivedResponse:
     """A response: ``status``, ``reason``, ``headers``, ``version``; ``body`` once read.
 
