@@ -49,18 +49,21 @@ def _regular_children(p: Parser[Any]) -> Sequence[Parser[Any]]:
 
 def regular_depth(p: Parser[Any], memo: dict[int, int] | None = None, bound: int = MAX_REGULAR_DEPTH) -> int:
     """How many levels deep ``p``'s regular tree is (1 for a primitive), counted without
-    recursion and only up to ``bound + 1``: a deeper tree counts as ``bound + 1``.
+    recursion and only up to ``bound + 1``: a deeper tree counts as ``bound + 1`` (and the
+    count stops at the first node found below the bound).
 
     ``memo`` (node id -> depth) keeps what was counted, for many calls on the nodes of
     one tree (the compiler asks for every node: each is then counted once).
     """
     known = {} if memo is None else memo
-    todo: list[tuple[Parser[Any], bool]] = [(p, False)]
+    todo: list[tuple[Parser[Any], bool, int]] = [(p, False, 1)]  # (node, children counted, level)
     while todo:
-        node, ready = todo.pop()
+        node, ready, level = todo.pop()
         key = id(node)
         if key in known:
             continue
+        if level > bound:
+            return bound + 1  # a node this far down: deeper than the bound (no need to go on)
         children = _regular_children(node)
         if ready:
             deepest = 0
@@ -68,10 +71,10 @@ def regular_depth(p: Parser[Any], memo: dict[int, int] | None = None, bound: int
                 deepest = max(deepest, known[id(child)])
             known[key] = min(deepest + 1, bound + 1)
             continue
-        todo.append((node, True))
+        todo.append((node, True, level))
         for child in children:
             if id(child) not in known:
-                todo.append((child, False))
+                todo.append((child, False, level + 1))
     return known[id(p)]
 
 
