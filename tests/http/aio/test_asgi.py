@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 
 import pytest
 from wirekit.http.aio._asgi import Message, Receive, Scope, Send
@@ -328,6 +328,7 @@ def test_send_below_the_high_water_mark_returns_without_suspending() -> None:
         await send({"type": "http.response.start", "status": 200, "headers": []})
         for size in (10, 1000, SEND_HIGH_WATER // 2):
             chunk = send({"type": "http.response.body", "body": b"x" * size, "more_body": True})
+            assert isinstance(chunk, Coroutine)
             try:
                 chunk.send(None)  # one step: it must finish, not wait for the loop
             except StopIteration:
