@@ -42,6 +42,10 @@ _HTTP_1_0 = Version.HTTP_1_0
 # ASGI's method names, decoded once.
 _METHOD_NAMES: dict[Method | bytes, str] = {m: m.value.decode("ascii") for m in Method}
 
+# Unsent output (bytes) up to which a streaming `send` returns without waiting for the
+# bytes to be written (asyncio's default high-water mark for a transport's buffer).
+SEND_HIGH_WATER = 64 * 1024
+
 
 @python_class
 class ClientDisconnected(OSError):
@@ -171,6 +175,14 @@ class _Cycle:
             if self.disconnected.done():  # the connection is gone (ASGI: an OSError)
                 raise ClientDisconnected("the client disconnected") from None
             raise
+        if writer.pending <= SEND_HIGH_WATER:
+            # Room left: send returns at once (the bytes leave with the next write), as
+            # on a transport below its high-water mark. The app's own awaits are then
+            # its only suspension points, so a cancellation lands in its code, where its
+            # `finally` runs in the task, not in send, which would leave a streaming
+            # generator suspended at its `yield` for the garbage collector to close.
+            writer.flush()
+            return
         # Backpressure: continue once these bytes were handed to the transport.
         flushed: asyncio.Future[FlushReason] = self.loop.create_future()
 
