@@ -81,6 +81,7 @@ SIMPLE_ESCAPES = {
     "t": "\t",
 }
 _ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|(.))")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _unescape(m: re.Match[str]) -> str:
@@ -93,8 +94,9 @@ def decode_string(raw: bytes) -> str:
     if "\\" not in text:
         return text
     text = _ESCAPE.sub(_unescape, text)
-    if any("\ud800" <= c <= "\udfff" for c in text):
-        # Only a \u escape gives a lone surrogate: pair them as JSON's UTF-16 requires.
+    if _SURROGATE.search(text):
+        # Only a \u escape gives a surrogate: pair them as JSON's UTF-16 requires (a lone
+        # one stays, as json.loads keeps it).
         text = text.encode("utf-16", "surrogatepass").decode("utf-16", "surrogatepass")
     return text
 
