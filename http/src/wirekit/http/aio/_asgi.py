@@ -129,9 +129,7 @@ class _Cycle:
 
     async def send(self, message: Message) -> None:
         kind = message["type"]
-        if kind == "http.response.start":
-            if self.started:
-                raise RuntimeError("ASGI: http.response.start sent twice")
+        if kind == "http.response.start" and not self.started:
             self.started = True
             self.status = int(message["status"])
             # Copied as they are now; `Response` checks and normalises them (bytes, or str
@@ -140,38 +138,43 @@ class _Cycle:
             if self.defaults is not None:  # Date, Server, --header: the app's own win
                 self.has_length = self.defaults.add_to(self.headers)
             return
-        if kind != "http.response.body":
-            if kind == "http.response.trailers":
-                return  # trailers are not sent (the app must have asked for them; ignore)
-            raise RuntimeError(f"ASGI: unexpected message type {kind!r}")
-        if not self.started:
-            raise RuntimeError("ASGI: http.response.body before http.response.start")
-        if self.finished:
-            raise RuntimeError("ASGI: the response is already complete")
+        if kind != "http.response.body" or not self.started or self.finished:
+            _refuse(kind, self.started)  # raises, but for trailers (ignored)
+            return
         data = message.get("body", b"")
         more = bool(message.get("more_body", False))
         try:
-            writer = self.writer
-            if writer is None and not more:
+            if self.writer is None and not more:  # the whole body in one message
                 if not self.has_length and self.status not in (204, 304):
                     # What the connection would add, said here so the access log knows it.
                     self.headers.append((b"content-length", b"%d" % len(data)))
                 self.reqd.respond_with_bytes(Response(self.status, self.headers), data)
                 self._finish()  # only now: a response that failed to start gets a 500
                 return
-            if writer is None:
-                writer = self.writer = self.reqd.respond_with_streaming(Response(self.status, self.headers))
-            if data:
-                writer.write(data)
-            if not more:
-                self._finish()
-                writer.close()
-                return
+            flushed = self._stream(data, more)
         except (LocalProtocolError, SerializerClosedError):
             if self.disconnected.done():  # the connection is gone (ASGI: an OSError)
                 raise ClientDisconnected("the client disconnected") from None
             raise
-        # Backpressure: continue once these bytes were handed to the transport.
+        # The exception is raised here, not stored in the future: a future holding it
+        # would make a reference cycle with this frame, and the app's frames (a streaming
+        # response's generator) would live until the garbage collector runs.
+        if flushed is not None and await flushed is FlushReason.DRAIN:  # the peer went away
+            raise ClientDisconnected("the client disconnected")
+
+    def _stream(self, data: bytes, more: bool) -> asyncio.Future[FlushReason] | None:
+        """A piece of a streamed body: written, and the future of its flush (backpressure:
+        the app continues once these bytes were handed to the transport); None when it
+        was the last."""
+        writer = self.writer
+        if writer is None:
+            writer = self.writer = self.reqd.respond_with_streaming(Response(self.status, self.headers))
+        if data:
+            writer.write(data)
+        if not more:
+            self._finish()
+            writer.close()
+            return None
         flushed: asyncio.Future[FlushReason] = self.loop.create_future()
 
         def on_flushed(reason: FlushReason) -> None:
@@ -179,11 +182,7 @@ class _Cycle:
                 flushed.set_result(reason)
 
         writer.flush(on_flushed)
-        # The exception is raised here, not stored in the future: a future holding it
-        # would make a reference cycle with this frame, and the app's frames (a streaming
-        # response's generator) would live until the garbage collector runs.
-        if await flushed is FlushReason.DRAIN:  # dropped: the peer went away
-            raise ClientDisconnected("the client disconnected")
+        return flushed
 
     def _finish(self) -> None:
         self.finished = True
@@ -452,3 +451,16 @@ class Lifespan:
             await asyncio.wait_for(self._from_app.get(), timeout=10)
         except TimeoutError:
             logger.warning("lifespan shutdown timed out")
+
+
+def _refuse(kind: str, started: bool) -> None:
+    """A message `send` cannot take now (raises), or trailers (not sent: ignored)."""
+    if kind == "http.response.start":
+        raise RuntimeError("ASGI: http.response.start sent twice")
+    if kind == "http.response.trailers":
+        return  # trailers are not sent (the app must have asked for them; ignore)
+    if kind != "http.response.body":
+        raise RuntimeError(f"ASGI: unexpected message type {kind!r}")
+    if not started:
+        raise RuntimeError("ASGI: http.response.body before http.response.start")
+    raise RuntimeError("ASGI: the response is already complete")
