@@ -65,6 +65,9 @@ def compile_parser(root: Parser[Any]) -> Parser[Any]:
             root._c = root  # made while parsing, from compiled parts: link it, nothing more
             root.link()
             return root
+    c = root._c
+    if c is not None:
+        return c  # compiled before (or being compiled: a cycle through `fix`)
     return _compile_tree(root)
 
 
