@@ -37,7 +37,7 @@ class Isolate(_Unary):
         f.node = self
         m.open_window(self.n)
         m.stack.append(f)
-        return self.cp
+        return self.compiled_child
 
     def expected(self) -> str:
         return f"the end of the {self.n}-byte field"
@@ -98,12 +98,12 @@ class TryMap(_Unary):
     def enter(self, m: Machine) -> Parser[Any] | None:
         pos = m.pos
         if self.inl:
-            cp = self.cp
-            if cp.clean:
+            child = self.compiled_child
+            if child.clean:
                 # A primitive's success (or suspension) leaves the failure records as they
                 # are: nothing to save for a rejection to restore.
                 try:
-                    cp.enter(m)
+                    child.enter(m)
                 except Suspend:
                     m.stack.append(self.frame(pos, (m.err_pos - pos, m.err_list), (pos, m.last_ok, m.skipped)))
                     raise
@@ -117,7 +117,7 @@ class TryMap(_Unary):
             stack = m.stack
             n = len(stack)
             try:
-                after = self.cp.enter(m)
+                after = self.compiled_child.enter(m)
             except Suspend:
                 stack.insert(n, self.frame(pos, (err_pos - pos, err_list), (pos, last_ok, skipped)))
                 raise
@@ -131,7 +131,7 @@ class TryMap(_Unary):
                     _reject(m, pos, msg)
             return None
         m.stack.append(self.frame(pos, (m.err_pos - pos, m.err_list), (pos, m.last_ok, m.skipped)))
-        return self.cp
+        return self.compiled_child
 
     def frame(self, pos: int, err: tuple[int, list[Any]], seen: tuple[int, Any, Any]) -> _TryMapFrame:
         f = _TryMapFrame()

@@ -298,37 +298,37 @@ class _Walker:
 
 
 def _choice_info(c: _Choice, reason: str | None) -> _Info:
-    text = c.msg if c.msg is not None else f"{len(c.cps)} alternatives"
+    text = c.msg if c.msg is not None else f"{len(c.compiled_parts)} alternatives"
     plain = ("no dispatch table: every alternative is tried in order",)
-    return _Info("choice", text, c.cps, reason=reason, notes=() if c.table else plain, table=c.table)
+    return _Info("choice", text, c.compiled_parts, reason=reason, notes=() if c.table else plain, table=c.table)
 
 
 def _many_info(c: Many, reason: str | None) -> _Info:
     most = "" if c.most >= INF else str(c.most)
     text = f"{c.least}..{most or 'any'} items, {'kept' if c.keep else 'skipped'}"
     notes: tuple[str, ...] = ()
-    if type(c.cp) is Fused:
+    if type(c.compiled_child) is Fused:
         notes = ("each item is one match of its pattern, looped without the stack",)
-    return _Info("loop", text, (c.cp,), reason=reason, notes=notes)
+    return _Info("loop", text, (c.compiled_child,), reason=reason, notes=notes)
 
 
 # `_Walker.info` per node class: (the node, why it is interpreted) -> its facts.
 _INFO: dict[type, Callable[[Any, str | None], _Info]] = {
-    _Desc: lambda c, reason: _Info("label", c.label, (c.cp,), label=c.label, reason=reason),
-    _Seq: lambda c, reason: _Info("sequence", f"{len(c.cps)} steps", c.cps, reason=reason),
+    _Desc: lambda c, reason: _Info("label", c.label, (c.compiled_child,), label=c.label, reason=reason),
+    _Seq: lambda c, reason: _Info("sequence", f"{len(c.compiled_parts)} steps", c.compiled_parts, reason=reason),
     _Choice: _choice_info,
     Many: _many_info,
-    TryMap: lambda c, reason: _Info("try_map", _name(c.f), (c.cp,), reason=reason),
-    _Bind: lambda c, reason: _Info("bind", _name(c.f), (c.cp,), reason=reason),
-    Isolate: lambda c, reason: _Info("isolate", f"{c.n} bytes", (c.cp,), reason=reason),
+    TryMap: lambda c, reason: _Info("try_map", _name(c.f), (c.compiled_child,), reason=reason),
+    _Bind: lambda c, reason: _Info("bind", _name(c.f), (c.compiled_child,), reason=reason),
+    Isolate: lambda c, reason: _Info("isolate", f"{c.n} bytes", (c.compiled_child,), reason=reason),
     Look: lambda c, reason: _Info(
-        "lookahead", "not followed by" if c.negate else "followed by", (c.cp,), reason=reason
+        "lookahead", "not followed by" if c.negate else "followed by", (c.compiled_child,), reason=reason
     ),
-    Consumed: lambda c, reason: _Info("consumed", "the bytes matched", (c.cp,), reason=reason),
-    _Map: lambda c, reason: _Info("map", _name(c.f), (c.cp,), reason=reason),
+    Consumed: lambda c, reason: _Info("consumed", "the bytes matched", (c.compiled_child,), reason=reason),
+    _Map: lambda c, reason: _Info("map", _name(c.f), (c.compiled_child,), reason=reason),
     Generate: lambda c, reason: _Info("generate", _name(c.fn), reason=reason),
-    SepBy: lambda c, reason: _Info("sep_by", "items and separators", (c.cp, c.csep), reason=reason),
-    ManyTill: lambda c, reason: _Info("many_till", "items until the end", (c.cend, c.cp), reason=reason),
+    SepBy: lambda c, reason: _Info("sep_by", "items and separators", (c.compiled_child, c.compiled_sep), reason=reason),
+    ManyTill: lambda c, reason: _Info("many_till", "items until the end", (c.compiled_end, c.compiled_child), reason=reason),
     _Ref: lambda c, reason: _Info("other", "fix, not linked", reason="fix: recursion"),
 }
 

@@ -144,7 +144,7 @@ def _failures(m: Machine) -> dict[int, list[tuple[Parser[Any], Marks]]]:
     if m.skipped is not None:
         pos, choice, marks, tried = m.skipped
         if choice.msg is None:
-            add(pos, [(alt, marks) for alt, c in zip(choice.alternatives, choice.cps, strict=True) if c not in tried])
+            add(pos, [(alt, marks) for alt, c in zip(choice.alternatives, choice.compiled_parts, strict=True) if c not in tried])
     return found
 
 
