@@ -331,7 +331,7 @@ def _covered(item: Parser[Any], run: Follow, after: Follow) -> int | None:
     if run is None:
         return None
     lead = _lead_run(item)
-    if lead is None or not lead[0] <= run:
+    if lead is None or not lead.run <= run:
         return None
     fs, tail = lead
     # The failed attempt took the item's run (the follower takes at least as much), then
@@ -344,7 +344,16 @@ def _covered(item: Parser[Any], run: Follow, after: Follow) -> int | None:
     return max(1, measure(tail).freach)
 
 
-def _lead_run(item: Parser[Any]) -> tuple[frozenset[int], _Seq | None] | None:
+class LeadRun(NamedTuple):
+    """An item that is a sequence starting with a run of bytes (see `_lead_run`)."""
+
+    run: frozenset[int]
+    """The bytes of the run."""
+    rest: _Seq | None
+    """The rest of the item (None if nothing follows the run)."""
+
+
+def _lead_run(item: Parser[Any]) -> LeadRun | None:
     """For an item that is a sequence starting with a run (a `take_while`): the run's
     bytes and the rest of the item (None if nothing follows), else None."""
     item = _bare(item)
@@ -354,7 +363,7 @@ def _lead_run(item: Parser[Any]) -> tuple[frozenset[int], _Seq | None] | None:
     if not isinstance(head, TakeWhile):
         return None
     rest = item.parsers[1:]
-    return frozenset(i for i in range(256) if head.table[i]), (_Seq(rest, -1, None) if rest else None)
+    return LeadRun(frozenset(i for i in range(256) if head.table[i]), _Seq(rest, -1, None) if rest else None)
 
 
 # --------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ._machine import RUNNING, Frame, Machine, NoReplay, Suspend
+from ._machine import RUNNING, Frame, Machine, NoReplay, Suspend, shift_last_ok, shift_skipped
 from ._parser import ABOVE, Parser, _Fail
 from ._primitives import _INTERNED, Take, _intern, length_error
 from ._unary import _Unary
@@ -163,8 +163,7 @@ class _TryMapFrame(Frame):
         entered, last_ok, skipped = self.seen
         delta = start - entered  # how far `Machine.rebase` shifted positions since
         if delta:
-            last_ok = None if last_ok is None else (last_ok[0] + delta, *last_ok[1:])
-            skipped = None if skipped is None else (skipped[0] + delta, *skipped[1:])
+            last_ok, skipped = shift_last_ok(last_ok, delta), shift_skipped(skipped, delta)
         m.last_ok, m.skipped = last_ok, skipped
         _reject(m, start, msg)
         return None

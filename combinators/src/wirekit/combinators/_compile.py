@@ -33,7 +33,7 @@ from ._analysis import INF, NotRegular, dispatch_table, measure, tail_k
 from ._binary import _Unpack
 from ._combinators import Consumed, Look
 from ._extract import Code, Extract, Fn, Gen
-from ._machine import Frame, Machine
+from ._machine import Frame, Machine, shift_last_ok, shift_skipped
 from ._nodeclass import for_class
 from ._parser import Parser, _Choice, _Fail, _Pure, _Seq, has_effects
 from ._primitives import EndOfInput, Satisfy, Str, Take, TakeWhile, class_regex
@@ -226,15 +226,11 @@ class _ScopeFrame(Frame):
         m.err_list = errs
         entered, last_ok, skipped = self.seen
         delta = start - entered  # how far `Machine.rebase` shifted positions since
-        if skipped is not None and delta:
-            skipped = (skipped[0] + delta, *skipped[1:])
-        m.skipped = skipped
+        m.skipped = shift_skipped(skipped, delta) if delta else skipped
         if m.ok:
             m.last_ok = (start, self.node, m.marks)
         else:
-            if last_ok is not None and delta:
-                last_ok = (last_ok[0] + delta, *last_ok[1:])
-            m.last_ok = last_ok
+            m.last_ok = shift_last_ok(last_ok, delta) if delta else last_ok
             m.fail(start, self.node)
         return None
 

@@ -537,8 +537,12 @@ def _replace(m: Machine, pos: int, node: Parser[Any]) -> None:
     """Make ``node`` the only expectation at ``pos`` (a choice's ``failure_msg``)."""
     m.err_pos = pos
     m.err_list = [(node, m.marks)]
-    if m.skipped is not None and m.skipped[0] >= pos:
-        m.skipped = None
-    if m.last_ok is not None and m.last_ok[0] >= pos:
-        m.last_ok = None
+    if m.skipped is not None:
+        skipped_at, _, _, _ = m.skipped
+        if skipped_at >= pos:
+            m.skipped = None
+    if m.last_ok is not None:
+        ok_at, _, _ = m.last_ok
+        if ok_at >= pos:
+            m.last_ok = None
 

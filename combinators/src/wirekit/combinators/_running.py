@@ -170,8 +170,8 @@ def _marks(marks: Marks) -> list[tuple[str, int]]:
     """A mark chain as (label, where its parser began), outermost first."""
     out: list[tuple[str, int]] = []
     while marks is not None:
-        out.append((marks[0], marks[2]))
-        marks = marks[1]
+        label, marks, start = marks
+        out.append((label, start))
     out.reverse()
     return out
 
