@@ -22,6 +22,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -80,6 +81,12 @@ class Result:
     percentiles: dict[float, float] = field(default_factory=dict)
     failed: str | None = None  # why the run produced no measurement
     listen_drops: int = 0  # SYNs/connections the kernel dropped at a full accept queue
+    # The listening socket's accept queue, sampled every 50 ms during the run: its
+    # largest length, and when it was last seen non-empty (seconds into the run). A
+    # connection waiting there has its first request sent (the kernel completed the
+    # handshake) but not read: that wait is in wrk's latency.
+    queue_max: int = 0
+    queued_until: float = 0.0
 
 
 def free_port() -> int:
@@ -134,9 +141,14 @@ def wrk(port: int, scenario: Scenario, seconds: float) -> Result:
         argv += ["-s", str(HERE / "wrk" / scenario.script)]
     argv.append(f"http://127.0.0.1:{port}{scenario.path}")
     drops = listen_drops()
-    run = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
+    sampler = AcceptQueue(port)
+    sampler.start()
+    try:
+        run = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
+    finally:
+        sampler.stop()
     out = run.stdout
-    r = Result(listen_drops=listen_drops() - drops)
+    r = Result(listen_drops=listen_drops() - drops, queue_max=sampler.max, queued_until=sampler.until)
     if m := re.search(r"Requests/sec:\s+([\d.]+)", out):
         r.rps = float(m.group(1))
     if not r.rps:
@@ -155,6 +167,43 @@ def wrk(port: int, scenario: Scenario, seconds: float) -> Result:
     for p, us in re.findall(r"PCT ([\d.]+) (\d+)", out):
         r.percentiles[float(p)] = int(us) / 1000
     return r
+
+
+class AcceptQueue(threading.Thread):
+    """Samples the accept queue of the socket listening on ``port`` (Linux's
+    /proc/net/tcp: a listening socket's rx_queue is its accept queue)."""
+
+    def __init__(self, port: int, every: float = 0.05) -> None:
+        super().__init__(daemon=True)
+        self.key = f":{port:04X} "
+        self.every = every
+        self.max = 0
+        self.until = 0.0
+        self._done = threading.Event()
+
+    def length(self) -> int:
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            try:
+                lines = Path(table).read_text().splitlines()[1:]
+            except OSError:
+                continue
+            for line in lines:
+                f = line.split()
+                if f[3] == "0A" and f[1].endswith(self.key.strip()):  # state LISTEN
+                    return int(f[4].split(":")[1], 16)
+        return 0
+
+    def run(self) -> None:
+        start = time.monotonic()
+        while not self._done.wait(self.every):
+            n = self.length()
+            if n:
+                self.max = max(self.max, n)
+                self.until = time.monotonic() - start
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
 
 
 def listen_drops() -> int:
@@ -284,8 +333,11 @@ def main(argv: list[str] | None = None) -> None:
         loop_specs = [spec for spec in specs if spec.name.endswith(f"({loop})")]
         for sc in scenarios:
             print(f"\n### {sc.name}, {loop}\n")
-            print("| server | req/s | p50 ms | p99 ms | max ms | errors | listen drops | vs uvicorn+httptools | vs bare |")
-            print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+            print(
+                "| server | req/s | p50 ms | p99 ms | max ms | errors | listen drops | accept queue max, until s"
+                " | vs uvicorn+httptools | vs bare |"
+            )
+            print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
             ref = results.get((f"uvicorn + httptools ({loop})", sc.name))
             bare = results.get((f"bare asyncio protocol ({loop})", sc.name))
             for spec in loop_specs:
@@ -293,12 +345,15 @@ def main(argv: list[str] | None = None) -> None:
                 r = results.get((spec.name, sc.name))
                 if r is None or r.failed:
                     why = r.failed if r is not None else failures.get(spec.name, "not run (no /echo)" if sc.needs_echo and not spec.echo else "not run")
-                    print(f"| {name} | FAILED: {why} | | | | | | | |")
+                    print(f"| {name} | FAILED: {why} | | | | | | | | |")
                     continue
                 vs_ref = f"{r.rps / ref.rps:.2f}x" if ref and not ref.failed else "-"
                 vs_bare = f"{r.rps / bare.rps:.2f}x" if bare and not bare.failed else "-"
                 lat = f"{r.p50:.2f} | {r.p99:.2f} | {r.max:.1f}" if sc.latency else "n/a | n/a | n/a"
-                print(f"| {name} | {r.rps:,.0f} | {lat} | {r.errors} | {r.listen_drops} | {vs_ref} | {vs_bare} |")
+                queue = f"{r.queue_max}, {r.queued_until:.2f}" if r.queue_max else "0"
+                print(f"| {name} | {r.rps:,.0f} | {lat} | {r.errors} | {r.listen_drops} | {queue} | {vs_ref} | {vs_bare} |")
+        if args.latency_only:
+            continue  # (memory is not measured in this mode)
         print(f"\n### memory, {loop}: server RSS per idle keep-alive connection ({memory_n} connections)\n")
         print("| server | KiB per connection |")
         print("|---|---:|")

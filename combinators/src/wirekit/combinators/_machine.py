@@ -262,20 +262,6 @@ class Machine:
         """Record an expectation at ``pos`` without failing (as `fail` would)."""
         self.record(pos, (node, self.marks))
 
-    def note_all(self, pos: int, nodes: tuple[Parser[Any], ...]) -> None:
-        """`note` each of ``nodes`` at ``pos`` (a choice none of whose alternatives can
-        start here), in one call."""
-        if pos < self.err_pos:
-            return
-        if pos > self.err_pos:
-            self.err_pos = pos
-            self.err_list = []  # a new list: snapshots of the old one stay as they were
-        records = self.err_list
-        marks = self.marks
-        for node in nodes:
-            if len(records) < _MAX_EXPECTED:
-                records.append((node, marks))
-
     def record(self, pos: int, rec: tuple[Parser[Any], Marks]) -> None:
         """Keep ``rec`` (an expectation and its labels) if ``pos`` is the furthest yet."""
         if pos >= self.err_pos:

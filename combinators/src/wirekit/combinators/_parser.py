@@ -490,7 +490,9 @@ class _Choice(Parser[Any]):
                 if m.err_pos <= pos:
                     _replace(m, pos, self)
             else:
-                m.note_all(pos, self.alternatives or (self,))
+                # One record for all the alternatives (the report names each of them, see
+                # `_running.error_of`): a loop's last iteration often ends here.
+                m.fail(pos, self)
             return None
         if n == 1:
             # Only one alternative can match: a tail call (a primitive is entered here,
@@ -531,6 +533,18 @@ class _ChoiceFrame(Frame):
             # No alternative got past the start: the choice's own message replaces theirs.
             _replace(m, self.start, self.node)
         return None
+
+
+def spelled_out(records: list[tuple[Parser[Any], Any]]) -> list[tuple[Parser[Any], Any]]:
+    """Failure records with each choice that failed as a whole (no alternative could
+    start, see `_Choice.enter`) replaced by a record for each of its alternatives."""
+    out: list[tuple[Parser[Any], Any]] = []
+    for node, marks in records:
+        if type(node) is _Choice and node.msg is None and node.alternatives:
+            out.extend((alt, marks) for alt in node.alternatives)
+        else:
+            out.append((node, marks))
+    return out
 
 
 def _replace(m: Machine, pos: int, node: Parser[Any]) -> None:

@@ -12,7 +12,7 @@ from typing import Any, Generic, TypeVar
 from ._compile import Fused
 from ._errors import ParseError
 from ._machine import NOPOS, Machine, Marks
-from ._parser import ABOVE, Parser, compiled
+from ._parser import ABOVE, Parser, compiled, spelled_out
 from ._primitives import end_of_input
 from ._trace import Tracer
 
@@ -150,6 +150,7 @@ def _failures(m: Machine) -> dict[int, list[tuple[Parser[Any], Marks]]]:
 
 def _report(m: Machine, best: int, records: list[tuple[Parser[Any], Marks]]) -> ParseError:
     at = m.absolute(best)
+    records = spelled_out(records)
     chains = [_labels(marks) for _, marks in records]
     if any(c != chains[0] for c in chains):
         # Alternatives under different labels failed here: below the labels they share

@@ -18,6 +18,7 @@ from typing import IO, Any, Literal
 
 from ._errors import show_bytes
 from ._machine import Frame, Machine
+from ._parser import spelled_out
 
 __all__ = ["TraceEvent", "Tracer", "print_trace"]
 
@@ -112,7 +113,7 @@ class _TracedFrame(Frame):
             trace(TraceEvent("success", self.label, start, m.pos + m.base, m.value, depth=self.depth))
         else:
             inside = m.err_pos >= self.start
-            expected = tuple(dict.fromkeys(n.expected() for n, _ in m.err_list)) if inside else ()
+            expected = tuple(dict.fromkeys(n.expected() for n, _ in spelled_out(m.err_list))) if inside else ()
             at = m.err_pos + m.base if inside else start
             trace(TraceEvent("failure", self.label, start, at=at, expected=expected, depth=self.depth))
         return None
