@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 from ._checked import TryMap
 from ._combinators import Consumed, Look
 from ._limits import INF
-from ._nodeclass import for_class
+from ._nodeclass import ByClass
 from ._parser import Parser, _Choice, _Fail, _Pure, _Seq
 from ._primitives import EndOfInput, Satisfy, Str, Take, TakeWhile
 from ._repeat import Many, SepBy
@@ -52,7 +52,7 @@ class Bounds(NamedTuple):
 
 
 # `measure` of the primitives (no children: a call per kind costs no depth).
-_BOUNDS_OF_PRIMITIVE: dict[type, Callable[[Any], Bounds]] = {
+_BOUNDS_OF_PRIMITIVE: ByClass[Callable[[Any], Bounds]] = ByClass({
     Satisfy: lambda p: Bounds(1, 1, 1, 0, True),
     Str: lambda p: Bounds(len(p.s), len(p.s), len(p.s), 0, len(p.s) > 0),
     TakeWhile: lambda p: Bounds(p.least, INF, p.least, 1, p.least > 0),
@@ -62,14 +62,14 @@ _BOUNDS_OF_PRIMITIVE: dict[type, Callable[[Any], Bounds]] = {
     EndOfInput: lambda p: Bounds(0, 0, 1, 1, True),
     _Pure: lambda p: Bounds(0, 0, 0, 0, False),
     _Fail: lambda p: Bounds(0, 0, 0, 0, True),
-}
+})
 # Nodes that look and match as their one child does.
-_BOUNDS_OF_CHILD: dict[type, Callable[[Any], Parser[Any]]] = {
+_BOUNDS_OF_CHILD: ByClass[Callable[[Any], Parser[Any]]] = ByClass({
     _Map: attrgetter("p"),
     _Desc: attrgetter("p"),
     Consumed: attrgetter("p"),
     SepBy: attrgetter("tree"),
-}
+})
 
 
 def measure(p: Parser[Any]) -> Bounds:
@@ -83,10 +83,10 @@ def measure(p: Parser[Any]) -> Bounds:
     Raises:
         NotRegular: the tree has a node that is not regular.
     """
-    primitive = for_class(_BOUNDS_OF_PRIMITIVE, p)
+    primitive = _BOUNDS_OF_PRIMITIVE[type(p)]
     if primitive is not None:
         return primitive(p)
-    inner = for_class(_BOUNDS_OF_CHILD, p)
+    inner = _BOUNDS_OF_CHILD[type(p)]
     if inner is not None:
         return measure(inner(p))
     if isinstance(p, Look):
@@ -397,20 +397,20 @@ def _first_take(p: Take) -> First:
 
 
 # `first` of the primitives (they have no children, so a call per kind costs no depth).
-_FIRST_OF_PRIMITIVE: dict[type, Callable[[Any], First]] = {
+_FIRST_OF_PRIMITIVE: ByClass[Callable[[Any], First]] = ByClass({
     Satisfy: _first_satisfy,
     Str: _first_str,
     TakeWhile: _first_take_while,
     Take: _first_take,
-}
+})
 # Nodes that start as their one child does (`attrgetter`: a C call, no Python frame).
-_FIRST_OF_CHILD: dict[type, Callable[[Any], Parser[Any]]] = {
+_FIRST_OF_CHILD: ByClass[Callable[[Any], Parser[Any]]] = ByClass({
     _Map: attrgetter("p"),
     _Desc: attrgetter("p"),
     Consumed: attrgetter("p"),
     TryMap: attrgetter("p"),
     SepBy: attrgetter("tree"),
-}
+})
 
 
 def first(p: Parser[Any], active: set[int] | None = None) -> First:
@@ -425,10 +425,10 @@ def first(p: Parser[Any], active: set[int] | None = None) -> First:
         return None, True
     active.add(id(p))
     try:
-        primitive = for_class(_FIRST_OF_PRIMITIVE, p)
+        primitive = _FIRST_OF_PRIMITIVE[type(p)]
         if primitive is not None:
             return primitive(p)
-        inner = for_class(_FIRST_OF_CHILD, p)
+        inner = _FIRST_OF_CHILD[type(p)]
         if inner is not None:
             return first(inner(p), active)
         if isinstance(p, _Bind):

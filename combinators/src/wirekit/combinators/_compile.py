@@ -34,7 +34,7 @@ from ._binary import _Unpack
 from ._combinators import Consumed, Look
 from ._extract import Code, Extract, Fn, Gen
 from ._machine import Frame, Machine, shift_last_ok, shift_skipped
-from ._nodeclass import for_class
+from ._nodeclass import ByClass
 from ._parser import Parser, _Choice, _Fail, _Pure, _Seq, has_effects
 from ._primitives import EndOfInput, Satisfy, Str, Take, TakeWhile, class_regex
 from ._repeat import Many, SepBy
@@ -284,7 +284,7 @@ class _Builder:
             probed = self._probe_atom(p)
             if probed is not None:
                 return probed, None
-        make = for_class(_BUILD, p)
+        make = _BUILD[type(p)]
         if make is None:
             raise NotRegular
         return make(self, p, need)
@@ -493,7 +493,7 @@ class _Builder:
 
 
 # What `_Builder.build` does per node class (a subclass finds its nearest base's entry).
-_BUILD: dict[type, Callable[[_Builder, Any, bool], tuple[bytes, Extract]]] = {
+_BUILD: ByClass[Callable[[_Builder, Any, bool], tuple[bytes, Extract]]] = ByClass({
     Satisfy: _Builder._satisfy,
     Str: _Builder._str,
     TakeWhile: _Builder._take_while,
@@ -509,7 +509,7 @@ _BUILD: dict[type, Callable[[_Builder, Any, bool], tuple[bytes, Extract]]] = {
     Many: _Builder._many,
     Consumed: _Builder._consumed,
     Look: _Builder._look,
-}
+})
 
 
 def fuse(p: Parser[Any]) -> Fused | None:

@@ -19,7 +19,7 @@ from ._checked import Isolate, TryMap
 from ._combinators import Consumed, Generate, Many, ManyTill, SepBy
 from ._combinators import Look as _Look
 from ._limits import INF as _INF  # what `many` uses for "no upper bound"
-from ._nodeclass import for_class
+from ._nodeclass import ByClass
 from ._parser import Parser, _Choice, _Fail, _Pure, _Seq
 from ._primitives import (
     Commit,
@@ -161,7 +161,7 @@ def _rule_name(label: str) -> str:
 
 
 # The forms of the nodes without children (`_leaf`).
-_LEAVES: dict[type, Callable[[Any], Node]] = {
+_LEAVES: ByClass[Callable[[Any], Node]] = ByClass({
     Satisfy: lambda p: Cls(p.table),
     TakeWhile: lambda p: rep(Cls(p.table), p.least, None),
     Str: lambda p: Lit(p.s, p.ci),
@@ -177,7 +177,7 @@ _LEAVES: dict[type, Callable[[Any], Node]] = {
         " ".join(filter(None, ("generate", _fname(p.fn)))) + ": depends on the values"
     ),
     _Ref: lambda p: Prose("fix: unfinished"),
-}
+})
 # The nodes with children, converted from their children's forms (`_combine`).
 _COMPOSITES = (
     _Desc, _Map, _Bind, TryMap, Isolate, Many, _Look, Consumed, _Seq, _Choice, ManyTill, SepBy
@@ -186,7 +186,7 @@ _COMPOSITES = (
 
 def _leaf(p: Parser[Any]) -> Node | None:
     """The form of a node without children to convert (None if it has some)."""
-    make = for_class(_LEAVES, p)
+    make = _LEAVES[type(p)]
     if make is not None:
         return make(p)
     if isinstance(p, _COMPOSITES):

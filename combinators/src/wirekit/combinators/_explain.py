@@ -21,7 +21,7 @@ from ._compile import Fused, _Builder, is_regular_primitive
 from ._errors import show_class
 from ._explain_text import render_report
 from ._generate import Generate
-from ._nodeclass import for_class
+from ._nodeclass import ByClass
 from ._parser import Parser, _Choice, _Pure, _Seq, compiled
 from ._primitives import Commit, EndOfInput, PeekChar, Query, Scan
 from ._repeat import Many, ManyTill, SepBy
@@ -290,7 +290,7 @@ class _Walker:
     def info(self, c: Parser[Any]) -> _Info:
         """Kind, text, runnable children and the reason ``c`` is interpreted."""
         reason = self.regular.reason(c)
-        make = for_class(_INFO, c)
+        make = _INFO[type(c)]
         if make is not None:
             return make(c, reason)
         kids = tuple(compiled(ch) for ch in c.children())
@@ -313,7 +313,7 @@ def _many_info(c: Many, reason: str | None) -> _Info:
 
 
 # `_Walker.info` per node class: (the node, why it is interpreted) -> its facts.
-_INFO: dict[type, Callable[[Any, str | None], _Info]] = {
+_INFO: ByClass[Callable[[Any, str | None], _Info]] = ByClass({
     _Desc: lambda c, reason: _Info("label", c.label, (c.compiled_child,), label=c.label, reason=reason),
     _Seq: lambda c, reason: _Info("sequence", f"{len(c.compiled_parts)} steps", c.compiled_parts, reason=reason),
     _Choice: _choice_info,
@@ -330,7 +330,7 @@ _INFO: dict[type, Callable[[Any, str | None], _Info]] = {
     SepBy: lambda c, reason: _Info("sep_by", "items and separators", (c.compiled_child, c.compiled_sep), reason=reason),
     ManyTill: lambda c, reason: _Info("many_till", "items until the end", (c.compiled_end, c.compiled_child), reason=reason),
     _Ref: lambda c, reason: _Info("other", "fix, not linked", reason="fix: recursion"),
-}
+})
 
 
 def _name(f: Any) -> str:

@@ -3,22 +3,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TypeVar
 
-__all__ = ["for_class"]
+from ._compiled import python_class
+
+__all__ = ["ByClass"]
 
 H = TypeVar("H")
 
 
-def for_class(table: Mapping[type, H], node: object) -> H | None:
-    """The entry of ``table`` for ``node``'s class, or for the nearest of its base
-    classes that has one (as an ``isinstance`` test would find it); None if none has."""
-    found = table.get(type(node))
-    if found is not None:
+@python_class  # (a native class cannot subclass dict)
+class ByClass(dict[type, H | None]):
+    """A table of entries per node class: ``table[type(node)]`` is the entry for the
+    node's class or, failing that, for the nearest of its base classes that has one (as
+    an ``isinstance`` test would find it), None if none has. The answer for a class not
+    listed is worked out on its first lookup and kept (a plain dict lookup afterwards)."""
+
+    def __missing__(self, cls: type) -> H | None:
+        found = None
+        for base in cls.__mro__[1:]:
+            found = dict.get(self, base)  # (None: not listed, or a class worked out to have none)
+            if found is not None:
+                break
+        self[cls] = found  # (threads racing here store the same answer)
         return found
-    for cls in type(node).__mro__[1:]:
-        found = table.get(cls)
-        if found is not None:
-            return found
-    return None
