@@ -87,6 +87,12 @@ class Result:
     # handshake) but not read: that wait is in wrk's latency.
     queue_max: int = 0
     queued_until: float = 0.0
+    requests: int = 0
+    # The server process's CPU time per request during the run (microseconds), in user
+    # space (the interpreter: parsing, the app, the event loop) and in the kernel (the
+    # socket calls), from /proc/PID/stat; None where not measured.
+    cpu_user_us: float | None = None
+    cpu_sys_us: float | None = None
 
 
 def free_port() -> int:
@@ -134,21 +140,29 @@ def _ms(text: str) -> float:
     return float(m.group(1)) * _UNITS[m.group(2)] if m else float("nan")
 
 
-def wrk(port: int, scenario: Scenario, seconds: float) -> Result:
-    """One wrk run; parses requests/s, latency and errors."""
+def wrk(port: int, scenario: Scenario, seconds: float, pid: int | None = None) -> Result:
+    """One wrk run; parses requests/s, latency and errors (and, given the server's
+    ``pid``, its CPU time per request)."""
     argv = [*_pin(1), "wrk", "-t1", f"-c{scenario.connections}", f"-d{seconds:g}s", "--latency", "--timeout", "10s"]
     if scenario.script:
         argv += ["-s", str(HERE / "wrk" / scenario.script)]
     argv.append(f"http://127.0.0.1:{port}{scenario.path}")
     drops = listen_drops()
     sampler = AcceptQueue(port)
+    cpu_before = cpu_times(pid) if pid is not None else None
     sampler.start()
     try:
         run = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
     finally:
         sampler.stop()
+    cpu_after = cpu_times(pid) if pid is not None else None
     out = run.stdout
     r = Result(listen_drops=listen_drops() - drops, queue_max=sampler.max, queued_until=sampler.until)
+    if m := re.search(r"(\d+) requests in", out):
+        r.requests = int(m.group(1))
+    if cpu_before is not None and cpu_after is not None and r.requests:
+        r.cpu_user_us = (cpu_after[0] - cpu_before[0]) * CLOCK_TICK_US / r.requests
+        r.cpu_sys_us = (cpu_after[1] - cpu_before[1]) * CLOCK_TICK_US / r.requests
     if m := re.search(r"Requests/sec:\s+([\d.]+)", out):
         r.rps = float(m.group(1))
     if not r.rps:
@@ -167,6 +181,15 @@ def wrk(port: int, scenario: Scenario, seconds: float) -> Result:
     for p, us in re.findall(r"PCT ([\d.]+) (\d+)", out):
         r.percentiles[float(p)] = int(us) / 1000
     return r
+
+
+CLOCK_TICK_US = 1e6 / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_times(pid: int) -> tuple[int, int]:
+    """User and system CPU time of process ``pid`` so far, in clock ticks."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]), int(fields[12])
 
 
 class AcceptQueue(threading.Thread):
@@ -321,7 +344,7 @@ def main(argv: list[str] | None = None) -> None:
                 for sc in scenarios:
                     if sc.needs_echo and not spec.echo:
                         continue
-                    results[(spec.name, sc.name)] = wrk(port, sc, seconds)
+                    results[(spec.name, sc.name)] = wrk(port, sc, seconds, proc.pid)
                 if not args.latency_only:
                     memory[spec.name] = memory_per_connection(port, proc.pid, memory_n)
         except (OSError, RuntimeError, subprocess.SubprocessError) as e:
@@ -335,9 +358,9 @@ def main(argv: list[str] | None = None) -> None:
             print(f"\n### {sc.name}, {loop}\n")
             print(
                 "| server | req/s | p50 ms | p99 ms | max ms | errors | listen drops | accept queue max, until s"
-                " | vs uvicorn+httptools | vs bare |"
+                " | CPU us/req user + sys | vs uvicorn+httptools | vs bare |"
             )
-            print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+            print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
             ref = results.get((f"uvicorn + httptools ({loop})", sc.name))
             bare = results.get((f"bare asyncio protocol ({loop})", sc.name))
             for spec in loop_specs:
@@ -345,13 +368,17 @@ def main(argv: list[str] | None = None) -> None:
                 r = results.get((spec.name, sc.name))
                 if r is None or r.failed:
                     why = r.failed if r is not None else failures.get(spec.name, "not run (no /echo)" if sc.needs_echo and not spec.echo else "not run")
-                    print(f"| {name} | FAILED: {why} | | | | | | | | |")
+                    print(f"| {name} | FAILED: {why} | | | | | | | | | |")
                     continue
                 vs_ref = f"{r.rps / ref.rps:.2f}x" if ref and not ref.failed else "-"
                 vs_bare = f"{r.rps / bare.rps:.2f}x" if bare and not bare.failed else "-"
                 lat = f"{r.p50:.2f} | {r.p99:.2f} | {r.max:.1f}" if sc.latency else "n/a | n/a | n/a"
                 queue = f"{r.queue_max}, {r.queued_until:.2f}" if r.queue_max else "0"
-                print(f"| {name} | {r.rps:,.0f} | {lat} | {r.errors} | {r.listen_drops} | {queue} | {vs_ref} | {vs_bare} |")
+                cpu = "n/a" if r.cpu_user_us is None else f"{r.cpu_user_us:.1f} + {r.cpu_sys_us:.1f}"
+                print(
+                    f"| {name} | {r.rps:,.0f} | {lat} | {r.errors} | {r.listen_drops} | {queue} | {cpu}"
+                    f" | {vs_ref} | {vs_bare} |"
+                )
         if args.latency_only:
             continue  # (memory is not measured in this mode)
         print(f"\n### memory, {loop}: server RSS per idle keep-alive connection ({memory_n} connections)\n")

@@ -327,6 +327,24 @@ def test_flush_callback_fires_after_the_bytes_are_written() -> None:
     assert len(rt.writes) > 1  # written in halves
 
 
+def test_a_body_writer_says_how_much_output_waits_to_be_written() -> None:
+    app = Held()
+    rt = server(app)
+    rt.send(get())
+    w = app.last.respond_with_streaming(Response(200))
+    head = w.pending  # the response head, not written yet
+    assert head > 0
+    w.write(b"x" * 100)
+    assert w.pending == head + len(b"64\r\n") + 100 + 2  # the chunk with its framing
+    rt.write_paused = True
+    w.flush()
+    rt.pump()
+    assert w.pending == head + 106
+    rt.write_paused = False
+    rt.pump()
+    assert w.pending == 0
+
+
 # -----------------------------------------------------------------------------------------
 # Errors
 # -----------------------------------------------------------------------------------------

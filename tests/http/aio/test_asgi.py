@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 
 import pytest
 from wirekit.http.aio._asgi import Message, Receive, Scope, Send
@@ -312,6 +312,42 @@ def test_send_waits_for_the_transport_backpressure() -> None:
             conn.close()
 
     arun(main())
+
+
+def test_send_below_the_high_water_mark_returns_without_suspending() -> None:
+    # A small chunk is taken at once (the bytes leave with the next write): send() does
+    # not suspend the app, so a cancellation lands in the app's own awaits, where a
+    # streaming generator's `finally` runs in its task. (When send() waited for every
+    # chunk to be written, a shutdown could cancel the app inside send and leave the
+    # generator suspended at its `yield`, its cleanup left to the garbage collector.)
+    from wirekit.http.aio._asgi import SEND_HIGH_WATER
+
+    steps: list[str] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        for size in (10, 1000, SEND_HIGH_WATER // 2):
+            chunk = send({"type": "http.response.body", "body": b"x" * size, "more_body": True})
+            assert isinstance(chunk, Coroutine)
+            try:
+                chunk.send(None)  # one step: it must finish, not wait for the loop
+            except StopIteration:
+                steps.append(f"{size} taken at once")
+            else:
+                steps.append(f"{size} suspended")
+                chunk.close()
+        await send({"type": "http.response.body", "body": b""})
+
+    async def main() -> None:
+        async with running(App(app)) as server:
+            conn = await RawConnection.open(server.address)
+            await conn.send(get("/"))
+            response = await conn.response(timeout=10)
+            assert len(response.body) == 10 + 1000 + SEND_HIGH_WATER // 2
+            conn.close()
+
+    arun(main())
+    assert steps == [f"{n} taken at once" for n in (10, 1000, SEND_HIGH_WATER // 2)]
 
 
 # ------------------------------------------------------------------------------------

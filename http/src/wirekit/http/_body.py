@@ -317,6 +317,13 @@ class BodyWriter:
         """Whether `close` (or an abort) happened."""
         return self._closed
 
+    @property
+    def pending(self) -> int:
+        """How many bytes of the connection's output (this body's and anything queued
+        before it) are waiting to be written: what a producer that wants bounded memory
+        compares with its limit before it waits for a `flush` callback."""
+        return self._out.pending_bytes
+
 
 # --------------------------------------------------------------------------------
 # Decoders: framed input -> body bytes

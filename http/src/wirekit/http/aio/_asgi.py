@@ -42,6 +42,10 @@ _HTTP_1_0 = Version.HTTP_1_0
 # ASGI's method names, decoded once.
 _METHOD_NAMES: dict[Method | bytes, str] = {m: m.value.decode("ascii") for m in Method}
 
+# Unsent output (bytes) up to which a streaming `send` returns without waiting for the
+# bytes to be written (asyncio's default high-water mark for a transport's buffer).
+SEND_HIGH_WATER = 64 * 1024
+
 
 @python_class
 class ClientDisconnected(OSError):
@@ -163,9 +167,9 @@ class _Cycle:
             raise ClientDisconnected("the client disconnected")
 
     def _stream(self, data: bytes, more: bool) -> asyncio.Future[FlushReason] | None:
-        """A piece of a streamed body: written, and the future of its flush (backpressure:
-        the app continues once these bytes were handed to the transport); None when it
-        was the last."""
+        """A piece of a streamed body, written; the future of its flush when ``send``
+        must wait for it (backpressure: more than `SEND_HIGH_WATER` bytes unsent), else
+        None (room left, or the last piece)."""
         writer = self.writer
         if writer is None:
             writer = self.writer = self.reqd.respond_with_streaming(Response(self.status, self.headers))
@@ -175,6 +179,15 @@ class _Cycle:
             self._finish()
             writer.close()
             return None
+        if writer.pending <= SEND_HIGH_WATER:
+            # Room left: send returns at once (the bytes leave with the next write), as
+            # on a transport below its high-water mark. The app's own awaits are then
+            # its only suspension points, so a cancellation lands in its code, where its
+            # `finally` runs in the task, not in send, which would leave a streaming
+            # generator suspended at its `yield` for the garbage collector to close.
+            writer.flush()
+            return None
+        # Backpressure: continue once these bytes were handed to the transport.
         flushed: asyncio.Future[FlushReason] = self.loop.create_future()
 
         def on_flushed(reason: FlushReason) -> None:
