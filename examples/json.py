@@ -2,14 +2,17 @@
 
 Run it: ``uv run python examples/json.py '{"a": [1, 2.5, "x\\n"]}'``.
 
-The grammar is the RFC's, rule by rule. Regular pieces (numbers, string runs, escapes,
+The grammar is the RFC's, rule by rule. Regular pieces (numbers, whole strings,
 punctuation with the whitespace after it) are compiled into regular expressions by the
 library; ``fix`` ties the recursion of arrays and objects, and the choice between value
-kinds is dispatched on the first byte.
+kinds is dispatched on the first byte. A string is checked by the grammar and decoded by
+one function after its match (`decode_string`): a function on each piece inside the loop
+would make the library re-match the pieces one by one to call it.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any
 
@@ -65,32 +68,41 @@ number = consumed(char(b"-").optional() >> integer >> frac.optional() >> exp.opt
 
 # char = unescaped / escape ( %x22 / %x5C / %x2F / %x62 / %x66 / %x6E / %x72 / %x74 / %x75 4HEXDIG )
 # unescaped = %x20-21 / %x23-5B / %x5D-10FFFF   (here: its UTF-8 bytes)
-unescaped = take_while1(lambda c: c >= 0x20 and c not in b'"\\').map(
-    lambda b: b.decode("utf-8", "replace")
-)
-SIMPLE_ESCAPES = {b'"': '"', b"\\": "\\", b"/": "/", b"b": "\b", b"f": "\f", b"n": "\n", b"r": "\r", b"t": "\t"}
-escape = char(b"\\") >> choice(
-    [
-        satisfy(b'"\\/bfnrt').map(SIMPLE_ESCAPES.__getitem__),
-        char(b"u") >> consumed(count(4, satisfy(HEX))).map(lambda h: chr(int(h, 16))),
-    ],
-    failure_msg="an escape character",
-)
+unescaped = take_while1(lambda c: c >= 0x20 and c not in b'"\\')
+escape = char(b"\\") >> (satisfy(b'"\\/bfnrt') | (char(b"u") >> count(4, satisfy(HEX))))
+SIMPLE_ESCAPES = {
+    '"': '"',
+    "\\": "\\",
+    "/": "/",
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+}
+_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|(.))")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def join_utf16(parts: list[str]) -> str:
-    """Join string pieces, pairing UTF-16 surrogate escapes as JSON requires."""
-    if len(parts) == 1:
-        return parts[0]
-    text = "".join(parts)
-    # Only a \u escape yields a lone surrogate (a one-character part).
-    if any(len(p) == 1 and "\ud800" <= p <= "\udfff" for p in parts):
-        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+def _unescape(m: re.Match[str]) -> str:
+    return chr(int(m[1], 16)) if m[1] else SIMPLE_ESCAPES[m[2]]
+
+
+def decode_string(raw: bytes) -> str:
+    """A string's body (its bytes between the quotes, already checked by the grammar)."""
+    text = raw.decode("utf-8", "replace")
+    if "\\" not in text:
+        return text
+    text = _ESCAPE.sub(_unescape, text)
+    if _SURROGATE.search(text):
+        # Only a \u escape gives a surrogate: pair them as JSON's UTF-16 requires (a lone
+        # one stays, as json.loads keeps it).
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "surrogatepass")
     return text
 
 
 # string = quotation-mark *char quotation-mark
-json_string = (char(b'"') >> many(unescaped | escape) << char(b'"')).map(join_utf16)
+json_string = (char(b'"') >> consumed(many(unescaped | escape)) << char(b'"')).map(decode_string)
 
 
 def _value(value: Parser[Any]) -> Parser[Any]:
