@@ -292,11 +292,15 @@ def test_a_streamed_response_with_content_length_is_not_chunked() -> None:
 
 
 def test_send_waits_for_the_transport_backpressure() -> None:
+    # 400 chunks of 64 KiB (25 MiB) against what the sockets and the client's reader can
+    # hold (a few MiB, the kernel's autotuning included): while the client reads nothing,
+    # the app must come to a stop well before its last chunk.
+    chunks = 400
     sent: list[int] = []
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": []})
-        for i in range(200):
+        for i in range(chunks):
             await send({"type": "http.response.body", "body": b"x" * 65536, "more_body": True})
             sent.append(i)
         await send({"type": "http.response.body", "body": b""})
@@ -305,10 +309,16 @@ def test_send_waits_for_the_transport_backpressure() -> None:
         async with running(App(app)) as server:
             conn = await RawConnection.open(server.address)
             await conn.send(get("/"))
-            await asyncio.sleep(0.3)  # the client reads nothing: the app must be held up
-            assert len(sent) < 150, "send() must wait while the socket is full"
-            response = await conn.response(timeout=10)
-            assert len(response.body) == 200 * 65536
+            # The client reads nothing: wait until the app stops making progress.
+            before = -1
+            for _ in range(50):
+                await asyncio.sleep(0.1)
+                if len(sent) == before:
+                    break
+                before = len(sent)
+            assert len(sent) == before < chunks // 2, f"send() must wait while the socket is full ({len(sent)} sent)"
+            response = await conn.response(timeout=20)
+            assert len(response.body) == chunks * 65536
             conn.close()
 
     arun(main())

@@ -4,12 +4,14 @@ first-byte dispatch of choices). See `_compile` for how both are used."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from ._checked import TryMap
 from ._combinators import Consumed, Look
 from ._limits import INF
+from ._nodeclass import ByClass
 from ._parser import Parser, _Choice, _Fail, _Pure, _Seq
 from ._primitives import EndOfInput, Satisfy, Str, Take, TakeWhile
 from ._repeat import Many, SepBy
@@ -104,74 +106,97 @@ class Bounds(NamedTuple):
     """Whether a run may fail."""
 
 
+# `measure` of the primitives (no children: a call per kind costs no depth).
+_BOUNDS_OF_PRIMITIVE: ByClass[Callable[[Any], Bounds]] = ByClass({
+    Satisfy: lambda p: Bounds(1, 1, 1, 0, True),
+    Str: lambda p: Bounds(len(p.s), len(p.s), len(p.s), 0, len(p.s) > 0),
+    TakeWhile: lambda p: Bounds(p.least, INF, p.least, 1, p.least > 0),
+    Take: lambda p: (
+        Bounds(p.n, p.n, p.n, 0, p.n > 0) if p.move else Bounds(0, 0, p.n, p.n, p.n > 0)
+    ),
+    EndOfInput: lambda p: Bounds(0, 0, 1, 1, True),
+    _Pure: lambda p: Bounds(0, 0, 0, 0, False),
+    _Fail: lambda p: Bounds(0, 0, 0, 0, True),
+})
+# Nodes that look and match as their one child does.
+_BOUNDS_OF_CHILD: ByClass[Callable[[Any], Parser[Any]]] = ByClass({
+    _Map: attrgetter("p"),
+    _Desc: attrgetter("p"),
+    Consumed: attrgetter("p"),
+    SepBy: attrgetter("tree"),
+})
+
+
 def measure(p: Parser[Any]) -> Bounds:
     """Bounds for a regular tree (see `Bounds`).
 
-    One function for every node kind on purpose: it recurses once per level of the tree
-    (the compiler measures trees of at most `MAX_REGULAR_DEPTH` levels), and a helper per
-    kind would double the frames per level.
+    The kinds with children recurse here, in this function, and combine their children's
+    bounds in helpers called once those are measured: a level of the tree costs one
+    frame, not two (the compiler measures trees of at most `MAX_REGULAR_DEPTH` levels;
+    fewer frames per level keep a caller's deep stack from mattering).
 
     Raises:
         NotRegular: the tree has a node that is not regular.
     """
-    if isinstance(p, Satisfy):
-        return Bounds(1, 1, 1, 0, True)
-    if isinstance(p, Str):
-        n = len(p.s)
-        return Bounds(n, n, n, 0, n > 0)
-    if isinstance(p, TakeWhile):
-        return Bounds(p.least, INF, p.least, 1, p.least > 0)
-    if isinstance(p, Take):
-        return Bounds(p.n, p.n, p.n, 0, p.n > 0) if p.move else Bounds(0, 0, p.n, p.n, p.n > 0)
-    if isinstance(p, EndOfInput):
-        return Bounds(0, 0, 1, 1, True)
-    if isinstance(p, _Pure | _Fail):
-        return Bounds(0, 0, 0, 0, isinstance(p, _Fail))
-    if isinstance(p, _Map | _Desc | Consumed):
-        return measure(p.p)
-    if isinstance(p, SepBy):
-        return measure(p.tree)
+    primitive = _BOUNDS_OF_PRIMITIVE[type(p)]
+    if primitive is not None:
+        return primitive(p)
+    inner = _BOUNDS_OF_CHILD[type(p)]
+    if inner is not None:
+        return measure(inner(p))
     if isinstance(p, Look):
-        c = measure(p.p)
-        if p.negate:
-            return Bounds(0, 0, _add(c.most, c.k), c.freach, True)
-        return Bounds(0, 0, c.freach, _add(c.most, c.k), c.can_fail)
-    if isinstance(p, _Seq):
-        minl = maxl = freach = k = 0
-        seen = 0  # how far the children before this one may have looked
-        canfail = False
-        children = p.parsers
-        for i, child in enumerate(children):
-            cmin, cmax, cfreach, ck, cfail = measure(child)
-            if cfail:
-                freach = max(freach, seen, _add(maxl, cfreach))
-                canfail = True
-            seen = max(seen, _add(_add(maxl, cmax), ck))
-            if i + 1 < len(children):
-                ck = _followed_k(child, children[i + 1], ck)
-            # what earlier children saw past their end is covered by this child's bytes
-            k = max(ck, k - cmin if k < INF else INF)
-            minl = _add(minl, cmin)
-            maxl = _add(maxl, cmax)
-        return Bounds(minl, maxl, freach, k, canfail)
-    if isinstance(p, _Choice):
-        stats = [measure(a) for a in p.alternatives]
-        if not stats:
-            return Bounds(0, 0, 0, 0, True)
-        return _choice_bounds(stats)
+        return _look_bounds(p.negate, measure(p.p))
+    if isinstance(p, _Seq | _Choice):
+        stats: list[Bounds] = []
+        for part in p.parsers if isinstance(p, _Seq) else p.alternatives:
+            stats.append(measure(part))
+        return _seq_bounds(p.parsers, stats) if isinstance(p, _Seq) else _choice_bounds(stats)
     if isinstance(p, Many):
-        cmin, cmax, cfreach, ck, cfail = measure(p.p)
-        maxl = INF if p.most >= INF or cmax >= INF else cmax * p.most
-        k = max(ck, cfreach)
-        if p.least == 0 or not cfail:
-            return Bounds(0 if p.least == 0 else cmin * p.least, maxl, 0, k, False)
-        before = INF if cmax >= INF else cmax * (p.least - 1)
-        return Bounds(cmin * p.least, maxl, _add(before, max(cfreach, ck)), k, True)
+        return _many_bounds(p, measure(p.p))
     raise NotRegular
+
+
+def _look_bounds(negate: bool, c: Bounds) -> Bounds:
+    """A lookahead's bounds from its parser's (it matches nothing)."""
+    if negate:
+        return Bounds(0, 0, _add(c.most, c.k), c.freach, True)
+    return Bounds(0, 0, c.freach, _add(c.most, c.k), c.can_fail)
+
+
+def _seq_bounds(children: tuple[Parser[Any], ...], stats: list[Bounds]) -> Bounds:
+    """A sequence's bounds from its children's."""
+    minl = maxl = freach = k = 0
+    seen = 0  # how far the children before this one may have looked
+    canfail = False
+    for i, (child, (cmin, cmax, cfreach, ck, cfail)) in enumerate(zip(children, stats, strict=True)):
+        if cfail:
+            freach = max(freach, seen, _add(maxl, cfreach))
+            canfail = True
+        seen = max(seen, _add(_add(maxl, cmax), ck))
+        if i + 1 < len(children):
+            ck = _followed_k(child, children[i + 1], ck)
+        # what earlier children saw past their end is covered by this child's bytes
+        k = max(ck, k - cmin if k < INF else INF)
+        minl = _add(minl, cmin)
+        maxl = _add(maxl, cmax)
+    return Bounds(minl, maxl, freach, k, canfail)
+
+
+def _many_bounds(p: Many, item: Bounds) -> Bounds:
+    """A repetition's bounds from its item's."""
+    cmin, cmax, cfreach, ck, cfail = item
+    maxl = INF if p.most >= INF or cmax >= INF else cmax * p.most
+    k = max(ck, cfreach)
+    if p.least == 0 or not cfail:
+        return Bounds(0 if p.least == 0 else cmin * p.least, maxl, 0, k, False)
+    before = INF if cmax >= INF else cmax * (p.least - 1)
+    return Bounds(cmin * p.least, maxl, _add(before, max(cfreach, ck)), k, True)
 
 
 def _choice_bounds(stats: list[Bounds]) -> Bounds:
     """A choice's bounds from its alternatives' (not a recursion: no frame per level)."""
+    if not stats:
+        return Bounds(0, 0, 0, 0, True)
     k = 0
     failed = 0  # how far the alternatives before this one may have looked
     for s in stats:
@@ -361,7 +386,7 @@ def _covered(item: Parser[Any], run: Follow, after: Follow) -> int | None:
     if run is None:
         return None
     lead = _lead_run(item)
-    if lead is None or not lead[0] <= run:
+    if lead is None or not lead.run <= run:
         return None
     fs, tail = lead
     # The failed attempt took the item's run (the follower takes at least as much), then
@@ -374,7 +399,16 @@ def _covered(item: Parser[Any], run: Follow, after: Follow) -> int | None:
     return max(1, measure(tail).freach)
 
 
-def _lead_run(item: Parser[Any]) -> tuple[frozenset[int], _Seq | None] | None:
+class LeadRun(NamedTuple):
+    """An item that is a sequence starting with a run of bytes (see `_lead_run`)."""
+
+    run: frozenset[int]
+    """The bytes of the run."""
+    rest: _Seq | None
+    """The rest of the item (None if nothing follows the run)."""
+
+
+def _lead_run(item: Parser[Any]) -> LeadRun | None:
     """For an item that is a sequence starting with a run (a `take_while`): the run's
     bytes and the rest of the item (None if nothing follows), else None."""
     item = _bare(item)
@@ -384,7 +418,7 @@ def _lead_run(item: Parser[Any]) -> tuple[frozenset[int], _Seq | None] | None:
     if not isinstance(head, TakeWhile):
         return None
     rest = item.parsers[1:]
-    return frozenset(i for i in range(256) if head.table[i]), (_Seq(rest, -1, None) if rest else None)
+    return LeadRun(frozenset(i for i in range(256) if head.table[i]), _Seq(rest, -1, None) if rest else None)
 
 
 # --------------------------------------------------------------------------------
@@ -394,33 +428,64 @@ _ALL = frozenset(range(256))
 First = tuple[frozenset[int] | None, bool]  # (possible first bytes or None=unknown, nullable)
 
 
+def _first_satisfy(p: Satisfy) -> First:
+    return frozenset(i for i in range(256) if p.table[i]), False
+
+
+def _first_str(p: Str) -> First:
+    if not p.s:
+        return None, True
+    b = p.s[0]
+    if p.ci:
+        return frozenset({b, bytes([b]).lower()[0], bytes([b]).upper()[0]}), False
+    return frozenset({b}), False
+
+
+def _first_take_while(p: TakeWhile) -> First:
+    if p.least == 0:
+        return None, True
+    return frozenset(i for i in range(256) if p.table[i]), False
+
+
+def _first_take(p: Take) -> First:
+    return (_ALL, False) if p.n > 0 and p.move else (None, True)
+
+
+# `first` of the primitives (they have no children, so a call per kind costs no depth).
+_FIRST_OF_PRIMITIVE: ByClass[Callable[[Any], First]] = ByClass({
+    Satisfy: _first_satisfy,
+    Str: _first_str,
+    TakeWhile: _first_take_while,
+    Take: _first_take,
+})
+# Nodes that start as their one child does (`attrgetter`: a C call, no Python frame).
+_FIRST_OF_CHILD: ByClass[Callable[[Any], Parser[Any]]] = ByClass({
+    _Map: attrgetter("p"),
+    _Desc: attrgetter("p"),
+    Consumed: attrgetter("p"),
+    TryMap: attrgetter("p"),
+    SepBy: attrgetter("tree"),
+})
+
+
 def first(p: Parser[Any], active: set[int] | None = None) -> First:
-    """The bytes ``p`` can start with, and whether it can succeed without consuming."""
+    """The bytes ``p`` can start with, and whether it can succeed without consuming.
+
+    The kinds with children recurse here, in this function, so that a level of the
+    description costs one frame (the primitives' tables add none).
+    """
     if active is None:
         active = set()
     if id(p) in active:
         return None, True
     active.add(id(p))
     try:
-        if isinstance(p, Satisfy):
-            return frozenset(i for i in range(256) if p.table[i]), False
-        if isinstance(p, Str):
-            if not p.s:
-                return None, True
-            b = p.s[0]
-            if p.ci:
-                return frozenset({b, bytes([b]).lower()[0], bytes([b]).upper()[0]}), False
-            return frozenset({b}), False
-        if isinstance(p, TakeWhile):
-            if p.least == 0:
-                return None, True
-            return frozenset(i for i in range(256) if p.table[i]), False
-        if isinstance(p, Take):
-            return (_ALL, False) if p.n > 0 and p.move else (None, True)
-        if isinstance(p, _Map | _Desc | Consumed | TryMap):
-            return first(p.p, active)
-        if isinstance(p, SepBy):
-            return first(p.tree, active)
+        primitive = _FIRST_OF_PRIMITIVE[type(p)]
+        if primitive is not None:
+            return primitive(p)
+        inner = _FIRST_OF_CHILD[type(p)]
+        if inner is not None:
+            return first(inner(p), active)
         if isinstance(p, _Bind):
             fs, nullable = first(p.p, active)
             return (None, True) if nullable else (fs, False)
@@ -429,26 +494,21 @@ def first(p: Parser[Any], active: set[int] | None = None) -> First:
         if isinstance(p, Many):
             fs, nullable = first(p.p, active)
             return (None, True) if p.least == 0 or nullable else (fs, False)
-        if isinstance(p, _Seq):
+        if isinstance(p, _Seq | _Choice):
+            # A sequence starts as its children up to the first that must consume; a
+            # choice as any of its alternatives.
+            in_seq = isinstance(p, _Seq)
             acc: set[int] = set()
-            for child in p.parsers:
-                fs, nullable = first(child, active)
-                if fs is None:
-                    return None, True
-                acc |= fs
-                if not nullable:
-                    return frozenset(acc), False
-            return None, True
-        if isinstance(p, _Choice):
-            acc = set()
             any_null = False
-            for alt in p.alternatives:
-                fs, nullable = first(alt, active)
+            for part in p.parsers if isinstance(p, _Seq) else p.alternatives:
+                fs, nullable = first(part, active)
                 if fs is None:
                     return None, True
                 acc |= fs
+                if in_seq and not nullable:
+                    return frozenset(acc), False
                 any_null = any_null or nullable
-            return (None, True) if any_null else (frozenset(acc), False)
+            return (None, True) if in_seq or any_null else (frozenset(acc), False)
         return None, True  # lookahead, commit, queries, generate, fail: try them always
     finally:
         active.discard(id(p))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ._machine import RUNNING, Frame, Machine, NoReplay, Suspend
+from ._machine import RUNNING, Frame, Machine, NoReplay, Suspend, shift_last_ok, shift_skipped
 from ._parser import ABOVE, Parser, _Fail
 from ._primitives import _INTERNED, Take, _intern, length_error
 from ._unary import _Unary
@@ -37,7 +37,7 @@ class Isolate(_Unary):
         f.node = self
         m.open_window(self.n)
         m.stack.append(f)
-        return self.cp
+        return self.compiled_child
 
     def expected(self) -> str:
         return f"the end of the {self.n}-byte field"
@@ -98,12 +98,12 @@ class TryMap(_Unary):
     def enter(self, m: Machine) -> Parser[Any] | None:
         pos = m.pos
         if self.inl:
-            cp = self.cp
-            if cp.clean:
+            child = self.compiled_child
+            if child.clean:
                 # A primitive's success (or suspension) leaves the failure records as they
                 # are: nothing to save for a rejection to restore.
                 try:
-                    cp.enter(m)
+                    child.enter(m)
                 except Suspend:
                     m.stack.append(self.frame(pos, (m.err_pos - pos, m.err_list), (pos, m.last_ok, m.skipped)))
                     raise
@@ -117,7 +117,7 @@ class TryMap(_Unary):
             stack = m.stack
             n = len(stack)
             try:
-                after = self.cp.enter(m)
+                after = self.compiled_child.enter(m)
             except Suspend:
                 stack.insert(n, self.frame(pos, (err_pos - pos, err_list), (pos, last_ok, skipped)))
                 raise
@@ -131,7 +131,7 @@ class TryMap(_Unary):
                     _reject(m, pos, msg)
             return None
         m.stack.append(self.frame(pos, (m.err_pos - pos, m.err_list), (pos, m.last_ok, m.skipped)))
-        return self.cp
+        return self.compiled_child
 
     def frame(self, pos: int, err: tuple[int, list[Any]], seen: tuple[int, Any, Any]) -> _TryMapFrame:
         f = _TryMapFrame()
@@ -163,8 +163,7 @@ class _TryMapFrame(Frame):
         entered, last_ok, skipped = self.seen
         delta = start - entered  # how far `Machine.rebase` shifted positions since
         if delta:
-            last_ok = None if last_ok is None else (last_ok[0] + delta, *last_ok[1:])
-            skipped = None if skipped is None else (skipped[0] + delta, *skipped[1:])
+            last_ok, skipped = shift_last_ok(last_ok, delta), shift_skipped(skipped, delta)
         m.last_ok, m.skipped = last_ok, skipped
         _reject(m, start, msg)
         return None

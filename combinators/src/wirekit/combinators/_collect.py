@@ -33,7 +33,7 @@ class _Collect(_Unary):
         f.start = m.pos
         f.out = self.out
         m.stack.append(f)
-        return self.cp
+        return self.compiled_child
 
 
 class _CollectFrame(Frame):

@@ -64,7 +64,7 @@ class Look(_Unary):
         # Failures inside a negative lookahead are what it wants, not errors to report.
         f.err = (m.err_pos - m.pos, m.err_list) if self.negate else None
         m.stack.append(f)
-        return self.cp
+        return self.compiled_child
 
     def expected(self) -> str:
         return ("not " if self.negate else "") + self.p.expected()
@@ -103,7 +103,7 @@ class Consumed(_Unary):
         f.node = self
         f.commits = m.commits
         m.stack.append(f)
-        return self.cp
+        return self.compiled_child
 
 
 class _ConsumedFrame(Frame):

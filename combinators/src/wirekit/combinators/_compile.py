@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from . import _parser
@@ -40,7 +41,8 @@ from ._analysis import (
 from ._binary import _Unpack
 from ._combinators import Consumed, Look
 from ._extract import Code, Extract, Fn, Gen
-from ._machine import Frame, Machine
+from ._machine import Frame, Machine, shift_last_ok, shift_skipped
+from ._nodeclass import ByClass
 from ._parser import Parser, _Choice, _Fail, _Pure, _Seq, has_effects
 from ._primitives import EndOfInput, Satisfy, Str, Take, TakeWhile, class_regex
 from ._repeat import Many, SepBy
@@ -71,6 +73,15 @@ def compile_parser(root: Parser[Any]) -> Parser[Any]:
             root._c = root  # made while parsing, from compiled parts: link it, nothing more
             root.link()
             return root
+    c = root._c
+    if c is not None:
+        return c  # compiled before (or being compiled: a cycle through `fix`)
+    return _compile_tree(root)
+
+
+def _compile_tree(root: Parser[Any]) -> Parser[Any]:
+    """`compile_parser` for a tree with parts not yet compiled: children first, then
+    each node linked and, if regular, fused."""
     order: list[Parser[Any]] = []
     todo: list[tuple[Parser[Any], bool]] = [(root, False)]
     while todo:
@@ -224,15 +235,11 @@ class _ScopeFrame(Frame):
         m.err_list = errs
         entered, last_ok, skipped = self.seen
         delta = start - entered  # how far `Machine.rebase` shifted positions since
-        if skipped is not None and delta:
-            skipped = (skipped[0] + delta, *skipped[1:])
-        m.skipped = skipped
+        m.skipped = shift_skipped(skipped, delta) if delta else skipped
         if m.ok:
             m.last_ok = (start, self.node, m.marks)
         else:
-            if last_ok is not None and delta:
-                last_ok = (last_ok[0] + delta, *last_ok[1:])
-            m.last_ok = last_ok
+            m.last_ok = shift_last_ok(last_ok, delta) if delta else last_ok
             m.fail(start, self.node)
         return None
 
@@ -286,90 +293,105 @@ class _Builder:
             probed = self._probe_atom(p)
             if probed is not None:
                 return probed, None
-        if isinstance(p, Satisfy):
-            cls = class_regex(p.table)
-            if need and p.keep:
+        make = _BUILD[type(p)]
+        if make is None:
+            raise NotRegular
+        return make(self, p, need)
+
+    # One method per node kind (see `_BUILD`): the pattern text and how to get its value.
+    def _satisfy(self, p: Satisfy, need: bool) -> tuple[bytes, Extract]:
+        cls = class_regex(p.table)
+        if need and p.keep:
+            g = self.group()
+            return b"(" + cls + b")", g
+        return cls, None
+
+    def _str(self, p: Str, need: bool) -> tuple[bytes, Extract]:
+        lit = re.escape(p.s)
+        if p.ci:
+            lit = b"(?i:" + lit + b")"
+            if need:
                 g = self.group()
-                return b"(" + cls + b")", g
-            return cls, None
-        if isinstance(p, Str):
-            lit = re.escape(p.s)
-            if p.ci:
-                lit = b"(?i:" + lit + b")"
-                if need:
-                    g = self.group()
-                    return b"(" + lit + b")", g
-                return lit, None
-            s = p.s
-            return lit, self.gen.const(s) if need else None
-        if isinstance(p, TakeWhile):
-            body = class_regex(p.table) + (b"*+" if p.least == 0 else b"{%d,}+" % p.least)
-            if need and p.keep:
-                g = self.group()
-                return b"(" + body + b")", g
-            return body, None
-        if isinstance(p, Take):
-            body = rb"[\x00-\xff]{%d}" % p.n
+                return b"(" + lit + b")", g
+            return lit, None
+        s = p.s
+        return lit, self.gen.const(s) if need else None
+
+    def _take_while(self, p: TakeWhile, need: bool) -> tuple[bytes, Extract]:
+        body = class_regex(p.table) + (b"*+" if p.least == 0 else b"{%d,}+" % p.least)
+        if need and p.keep:
+            g = self.group()
+            return b"(" + body + b")", g
+        return body, None
+
+    def _take(self, p: Take, need: bool) -> tuple[bytes, Extract]:
+        body = rb"[\x00-\xff]{%d}" % p.n
+        if not p.move:
+            self.looks = True
+        if need and p.keep:
+            g = self.group()
+            pat: bytes = b"(" + body + b")"
             if not p.move:
-                self.looks = True
-            if need and p.keep:
-                g = self.group()
-                pat: bytes = b"(" + body + b")"
-                if not p.move:
-                    pat = b"(?=" + pat + b")"
-                return pat, g
-            return (body if p.move else b"(?=" + body + b")"), None
-        if isinstance(p, EndOfInput) and not p.test:
-            self.looks = True
-            return rb"\Z", None
-        if isinstance(p, _Pure):
-            v = p.value
-            return b"", self.gen.const(v) if need else None
-        if isinstance(p, _Fail):
-            return b"(?!)", None
-        if isinstance(p, _Seq):
-            return self._seq(p, need)
-        if isinstance(p, _Choice):
-            return self._choice(p, need)
-        if isinstance(p, _Map):
-            pat, ex = self.build(p.p, need)
-            if not need:
-                return pat, None
-            return pat, self.gen.call(p.f, ex)
-        if isinstance(p, _Desc):
-            return self.build(p.p, need)
-        if isinstance(p, SepBy):
-            return self.build(p.tree, need)
-        if isinstance(p, Many):
-            self.bare += 1
-            pat, _ = self.build(p.p, False)
-            self.bare -= 1
-            hi = b"" if p.most >= INF else b"%d" % p.most
-            rep = b"(?:" + pat + b"){%d,%s}+" % (p.least, hi)
-            if need and p.keep:
-                return self._many_values(p, rep)
-            if need and self.effects(p.p):
-                rep, items = self._many_values(p, rep)
-                src, d = self.gen.src(items)
-                return rep, Code(f"({src}, None)[1]", d + 1)  # the items' functions run
-            return rep, None
-        if isinstance(p, Consumed):
-            inner = self.effects(p.p)
-            if not need:
-                return self.build(p.p, False)[0], None
-            g = self.group()  # numbered before the groups inside: it opens first
-            pat, ex = self.build(p.p, inner)
-            if inner:
-                src, d = self.gen.src(ex)
-                return b"(" + pat + b")", Code(f"({src}, r.group({g}))[1]", d + 1)
-            return b"(" + pat + b")", g
-        if isinstance(p, Look):
-            self.looks = True
-            pat, ex = self.build(p.p, need and not p.negate)
-            if p.negate:
-                return b"(?!" + pat + b")", None
-            return b"(?=" + pat + b")", ex
-        raise NotRegular
+                pat = b"(?=" + pat + b")"
+            return pat, g
+        return (body if p.move else b"(?=" + body + b")"), None
+
+    def _end_of_input(self, p: EndOfInput, need: bool) -> tuple[bytes, Extract]:
+        if p.test:
+            raise NotRegular  # `at_end()` has a value that depends on the input
+        self.looks = True
+        return rb"\Z", None
+
+    def _pure(self, p: _Pure[Any], need: bool) -> tuple[bytes, Extract]:
+        v = p.value
+        return b"", self.gen.const(v) if need else None
+
+    def _fail(self, p: _Fail, need: bool) -> tuple[bytes, Extract]:
+        return b"(?!)", None
+
+    def _map(self, p: _Map, need: bool) -> tuple[bytes, Extract]:
+        pat, ex = self.build(p.p, need)
+        if not need:
+            return pat, None
+        return pat, self.gen.call(p.f, ex)
+
+    def _desc(self, p: _Desc, need: bool) -> tuple[bytes, Extract]:
+        return self.build(p.p, need)
+
+    def _sep_by(self, p: SepBy, need: bool) -> tuple[bytes, Extract]:
+        return self.build(p.tree, need)
+
+    def _many(self, p: Many, need: bool) -> tuple[bytes, Extract]:
+        self.bare += 1
+        pat, _ = self.build(p.p, False)
+        self.bare -= 1
+        hi = b"" if p.most >= INF else b"%d" % p.most
+        rep = b"(?:" + pat + b"){%d,%s}+" % (p.least, hi)
+        if need and p.keep:
+            return self._many_values(p, rep)
+        if need and self.effects(p.p):
+            rep, items = self._many_values(p, rep)
+            src, d = self.gen.src(items)
+            return rep, Code(f"({src}, None)[1]", d + 1)  # the items' functions run
+        return rep, None
+
+    def _consumed(self, p: Consumed, need: bool) -> tuple[bytes, Extract]:
+        inner = self.effects(p.p)
+        if not need:
+            return self.build(p.p, False)[0], None
+        g = self.group()  # numbered before the groups inside: it opens first
+        pat, ex = self.build(p.p, inner)
+        if inner:
+            src, d = self.gen.src(ex)
+            return b"(" + pat + b")", Code(f"({src}, r.group({g}))[1]", d + 1)
+        return b"(" + pat + b")", g
+
+    def _look(self, p: Look, need: bool) -> tuple[bytes, Extract]:
+        self.looks = True
+        pat, ex = self.build(p.p, need and not p.negate)
+        if p.negate:
+            return b"(?!" + pat + b")", None
+        return b"(?=" + pat + b")", ex
 
     def _probe_atom(self, p: Parser[Any]) -> bytes | None:
         """The probe form of a primitive (None for composites, built as usual)."""
@@ -477,6 +499,26 @@ class _Builder:
         if not need:
             return pat, None
         return pat, self.gen.choice(branches)
+
+
+# What `_Builder.build` does per node class (a subclass finds its nearest base's entry).
+_BUILD: ByClass[Callable[[_Builder, Any, bool], tuple[bytes, Extract]]] = ByClass({
+    Satisfy: _Builder._satisfy,
+    Str: _Builder._str,
+    TakeWhile: _Builder._take_while,
+    Take: _Builder._take,
+    EndOfInput: _Builder._end_of_input,
+    _Pure: _Builder._pure,
+    _Fail: _Builder._fail,
+    _Seq: _Builder._seq,
+    _Choice: _Builder._choice,
+    _Map: _Builder._map,
+    _Desc: _Builder._desc,
+    SepBy: _Builder._sep_by,
+    Many: _Builder._many,
+    Consumed: _Builder._consumed,
+    Look: _Builder._look,
+})
 
 
 def fuse(p: Parser[Any], depths: dict[int, int] | None = None) -> Fused | None:

@@ -11,7 +11,7 @@ without touching Python's recursion limit.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ from ._checked import Isolate, TryMap
 from ._combinators import Consumed, Generate, Many, ManyTill, SepBy
 from ._combinators import Look as _Look
 from ._limits import INF as _INF  # what `many` uses for "no upper bound"
+from ._nodeclass import ByClass
 from ._parser import Parser, _Choice, _Fail, _Pure, _Seq
 from ._primitives import (
     Commit,
@@ -159,36 +160,36 @@ def _rule_name(label: str) -> str:
     return out if out[0].isalpha() else "r-" + out
 
 
+# The forms of the nodes without children (`_leaf`).
+_LEAVES: ByClass[Callable[[Any], Node]] = ByClass({
+    Satisfy: lambda p: Cls(p.table),
+    TakeWhile: lambda p: rep(Cls(p.table), p.least, None),
+    Str: lambda p: Lit(p.s, p.ci),
+    Take: lambda p: rep(Cls(ALL), p.n, p.n) if p.move else Look(rep(Cls(ALL), p.n, p.n), False),
+    _Pure: lambda p: EMPTY,
+    _Fail: lambda p: prose(f"fail: {p.msg}"),
+    Commit: lambda p: Prose("commit"),
+    EndOfInput: lambda p: Prose("at end of input?" if p.test else "end of input"),
+    PeekChar: lambda p: Look(Cls(ALL), False) if p.must else Prose("peek: a byte or the end"),
+    Query: lambda p: Prose("position" if p.what == "pos" else "bytes available"),
+    Scan: lambda p: prose(" ".join(filter(None, ("scan", _fname(p.f))))),
+    Generate: lambda p: prose(
+        " ".join(filter(None, ("generate", _fname(p.fn)))) + ": depends on the values"
+    ),
+    _Ref: lambda p: Prose("fix: unfinished"),
+})
+# The nodes with children, converted from their children's forms (`_combine`).
+_COMPOSITES = (
+    _Desc, _Map, _Bind, TryMap, Isolate, Many, _Look, Consumed, _Seq, _Choice, ManyTill, SepBy
+)
+
+
 def _leaf(p: Parser[Any]) -> Node | None:
     """The form of a node without children to convert (None if it has some)."""
-    if isinstance(p, Satisfy):
-        return Cls(p.table)
-    if isinstance(p, TakeWhile):
-        return rep(Cls(p.table), p.least, None)
-    if isinstance(p, Str):
-        return Lit(p.s, p.ci)
-    if isinstance(p, Take):
-        n = rep(Cls(ALL), p.n, p.n)
-        return n if p.move else Look(n, False)
-    if isinstance(p, _Pure):
-        return EMPTY
-    if isinstance(p, _Fail):
-        return prose(f"fail: {p.msg}")
-    if isinstance(p, Commit):
-        return Prose("commit")
-    if isinstance(p, EndOfInput):
-        return Prose("at end of input?" if p.test else "end of input")
-    if isinstance(p, PeekChar):
-        return Look(Cls(ALL), False) if p.must else Prose("peek: a byte or the end")
-    if isinstance(p, Query):
-        return Prose("position" if p.what == "pos" else "bytes available")
-    if isinstance(p, Scan):
-        return prose(" ".join(filter(None, ("scan", _fname(p.f)))))
-    if isinstance(p, Generate):
-        return prose(" ".join(filter(None, ("generate", _fname(p.fn)))) + ": depends on the values")
-    if isinstance(p, _Ref):
-        return Prose("fix: unfinished")
-    if isinstance(p, _Desc | _Map | _Bind | TryMap | Isolate | Many | _Look | Consumed | _Seq | _Choice | ManyTill | SepBy):
+    make = _LEAVES[type(p)]
+    if make is not None:
+        return make(p)
+    if isinstance(p, _COMPOSITES):
         return None
     kids = p.children()
     return None if kids else prose(p.expected())
@@ -297,54 +298,70 @@ def _rep_prefix(least: int, most: int | None) -> str:
 Token = tuple[str, bool]  # text, and whether the next token follows without a space
 
 
+# An entry of `tokens`' stack: (a node, the binding its place needs) or (a token's text,
+# glue 0/1: whether the next token follows without a space).
+_Entry = tuple[Node | str, int]
+
+
+def _items_entries(n: Alt | Cat, names: Mapping[int, str]) -> list[_Entry]:
+    parts: list[_Entry] = []
+    sub = _CAT if isinstance(n, Alt) else _REP
+    for i, it in enumerate(n.items):
+        if i and isinstance(n, Alt):
+            parts.append(("/", 0))
+        # A literal's pieces ("_" CR LF) are a concatenation: no group needed.
+        parts.append((it, _CAT if isinstance(it, Lit) else sub))
+    if not n.items:
+        parts.append(('""', 0))
+    return parts
+
+
+def _cls_entries(n: Cls, names: Mapping[int, str]) -> list[_Entry]:
+    texts = class_items(n.table) or ("<no byte>",)
+    parts: list[_Entry] = []
+    for i, t in enumerate(texts):
+        if i:
+            parts.append(("/", 0))
+        parts.append((t, 0))
+    return parts
+
+
+def _rep_entries(n: Rep, names: Mapping[int, str]) -> list[_Entry]:
+    if (n.least, n.most) == (0, 1):
+        return [("[", 0), (n.item, _ALT), ("]", 0)]
+    return [(_rep_prefix(n.least, n.most), 1), (n.item, _ELEM)]
+
+
+def _look_entries(n: Look, names: Mapping[int, str]) -> list[_Entry]:
+    return [("<not followed by:>" if n.negate else "<followed by:>", 0), (n.item, _REP)]
+
+
+# Per kind of rule node, its entries in reading order (`tokens` pushes them reversed).
+_ENTRIES: dict[type, Callable[[Any, Mapping[int, str]], list[_Entry]]] = {
+    Alt: _items_entries,
+    Cat: _items_entries,
+    Cls: _cls_entries,
+    Lit: lambda n, names: [(t, 0) for t in literal_items(n.data, n.ci)],
+    Rep: _rep_entries,
+    Ref: lambda n, names: [(names.get(n.key, f"rule-{n.key}"), 0)],
+    Prose: lambda n, names: [(f"<{n.text}>", 0)],
+    Look: _look_entries,
+    Within: lambda n, names: [(f"<isolate {n.n} bytes:>", 0), (n.item, _REP)],
+}
+
+
 def tokens(node: Node, names: Mapping[int, str]) -> list[Token]:
     """``node`` as ABNF tokens (iterative: any depth)."""
     out: list[Token] = []
-    # Entries: (a node, the binding its place needs) or (a token's text, glue 0/1).
-    stack: list[tuple[Node | str, int]] = [(node, _ALT)]
+    stack: list[_Entry] = [(node, _ALT)]
     while stack:
         n, ctx = stack.pop()
         if isinstance(n, str):
             out.append((n, bool(ctx)))
-            continue
-        if _level(n) < ctx:
+        elif _level(n) < ctx:
             stack += [(")", 0), (n, _ALT), ("(", 0)]
-            continue
-        if isinstance(n, Alt | Cat):
-            parts: list[tuple[Node | str, int]] = []
-            sub = _CAT if isinstance(n, Alt) else _REP
-            for i, it in enumerate(n.items):
-                if i and isinstance(n, Alt):
-                    parts.append(("/", 0))
-                # A literal's pieces ("_" CR LF) are a concatenation: no group needed.
-                parts.append((it, _CAT if isinstance(it, Lit) else sub))
-            if not n.items:
-                parts.append(('""', 0))
-            stack.extend(reversed(parts))
-        elif isinstance(n, Cls):
-            texts = class_items(n.table) or ("<no byte>",)
-            parts = []
-            for i, t in enumerate(texts):
-                if i:
-                    parts.append(("/", 0))
-                parts.append((t, 0))
-            stack.extend(reversed(parts))
-        elif isinstance(n, Lit):
-            stack.extend((t, 0) for t in reversed(literal_items(n.data, n.ci)))
-        elif isinstance(n, Rep):
-            if (n.least, n.most) == (0, 1):
-                stack += [("]", 0), (n.item, _ALT), ("[", 0)]
-            else:
-                stack += [(n.item, _ELEM), (_rep_prefix(n.least, n.most), 1)]
-        elif isinstance(n, Ref):
-            stack.append((names.get(n.key, f"rule-{n.key}"), 0))
-        elif isinstance(n, Prose):
-            stack.append((f"<{n.text}>", 0))
-        elif isinstance(n, Look):
-            what = "<not followed by:>" if n.negate else "<followed by:>"
-            stack += [(n.item, _REP), (what, 0)]
         else:
-            stack += [(n.item, _REP), (f"<isolate {n.n} bytes:>", 0)]
+            stack.extend(reversed(_ENTRIES[type(n)](n, names)))
     return out
 
 

@@ -9,7 +9,7 @@ interpreted, why. It only reads the engine's structures; it changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -21,6 +21,7 @@ from ._compile import Fused, _Builder, is_regular_primitive
 from ._errors import show_class
 from ._explain_text import render_report
 from ._generate import Generate
+from ._nodeclass import ByClass
 from ._parser import Parser, _Choice, _Pure, _Seq, compiled
 from ._primitives import Commit, EndOfInput, PeekChar, Query, Scan
 from ._repeat import Many, ManyTill, SepBy
@@ -289,43 +290,47 @@ class _Walker:
     def info(self, c: Parser[Any]) -> _Info:
         """Kind, text, runnable children and the reason ``c`` is interpreted."""
         reason = self.regular.reason(c)
-        if isinstance(c, _Desc):
-            return _Info("label", c.label, (c.cp,), label=c.label, reason=reason)
-        if isinstance(c, _Seq):
-            return _Info("sequence", f"{len(c.cps)} steps", c.cps, reason=reason)
-        if isinstance(c, _Choice):
-            text = c.msg if c.msg is not None else f"{len(c.cps)} alternatives"
-            plain = ("no dispatch table: every alternative is tried in order",)
-            return _Info("choice", text, c.cps, reason=reason, notes=() if c.table else plain, table=c.table)
-        if isinstance(c, Many):
-            most = "" if c.most >= INF else str(c.most)
-            text = f"{c.least}..{most or 'any'} items, {'kept' if c.keep else 'skipped'}"
-            notes: tuple[str, ...] = ()
-            if type(c.cp) is Fused:
-                notes = ("each item is one match of its pattern, looped without the stack",)
-            return _Info("loop", text, (c.cp,), reason=reason, notes=notes)
-        if isinstance(c, TryMap):
-            return _Info("try_map", _name(c.f), (c.cp,), reason=reason)
-        if isinstance(c, _Bind):
-            return _Info("bind", _name(c.f), (c.cp,), reason=reason)
-        if isinstance(c, Isolate):
-            return _Info("isolate", f"{c.n} bytes", (c.cp,), reason=reason)
-        if isinstance(c, Look):
-            return _Info("lookahead", "not followed by" if c.negate else "followed by", (c.cp,), reason=reason)
-        if isinstance(c, Consumed):
-            return _Info("consumed", "the bytes matched", (c.cp,), reason=reason)
-        if isinstance(c, _Map):
-            return _Info("map", _name(c.f), (c.cp,), reason=reason)
-        if isinstance(c, Generate):
-            return _Info("generate", _name(c.fn), reason=reason)
-        if isinstance(c, SepBy):
-            return _Info("sep_by", "items and separators", (c.cp, c.csep), reason=reason)
-        if isinstance(c, ManyTill):
-            return _Info("many_till", "items until the end", (c.cend, c.cp), reason=reason)
-        if isinstance(c, _Ref):
-            return _Info("other", "fix, not linked", reason="fix: recursion")
+        make = _INFO[type(c)]
+        if make is not None:
+            return make(c, reason)
         kids = tuple(compiled(ch) for ch in c.children())
         return _Info("other", type(c).__name__, kids, reason=reason)
+
+
+def _choice_info(c: _Choice, reason: str | None) -> _Info:
+    text = c.msg if c.msg is not None else f"{len(c.compiled_parts)} alternatives"
+    plain = ("no dispatch table: every alternative is tried in order",)
+    return _Info("choice", text, c.compiled_parts, reason=reason, notes=() if c.table else plain, table=c.table)
+
+
+def _many_info(c: Many, reason: str | None) -> _Info:
+    most = "" if c.most >= INF else str(c.most)
+    text = f"{c.least}..{most or 'any'} items, {'kept' if c.keep else 'skipped'}"
+    notes: tuple[str, ...] = ()
+    if type(c.compiled_child) is Fused:
+        notes = ("each item is one match of its pattern, looped without the stack",)
+    return _Info("loop", text, (c.compiled_child,), reason=reason, notes=notes)
+
+
+# `_Walker.info` per node class: (the node, why it is interpreted) -> its facts.
+_INFO: ByClass[Callable[[Any, str | None], _Info]] = ByClass({
+    _Desc: lambda c, reason: _Info("label", c.label, (c.compiled_child,), label=c.label, reason=reason),
+    _Seq: lambda c, reason: _Info("sequence", f"{len(c.compiled_parts)} steps", c.compiled_parts, reason=reason),
+    _Choice: _choice_info,
+    Many: _many_info,
+    TryMap: lambda c, reason: _Info("try_map", _name(c.f), (c.compiled_child,), reason=reason),
+    _Bind: lambda c, reason: _Info("bind", _name(c.f), (c.compiled_child,), reason=reason),
+    Isolate: lambda c, reason: _Info("isolate", f"{c.n} bytes", (c.compiled_child,), reason=reason),
+    Look: lambda c, reason: _Info(
+        "lookahead", "not followed by" if c.negate else "followed by", (c.compiled_child,), reason=reason
+    ),
+    Consumed: lambda c, reason: _Info("consumed", "the bytes matched", (c.compiled_child,), reason=reason),
+    _Map: lambda c, reason: _Info("map", _name(c.f), (c.compiled_child,), reason=reason),
+    Generate: lambda c, reason: _Info("generate", _name(c.fn), reason=reason),
+    SepBy: lambda c, reason: _Info("sep_by", "items and separators", (c.compiled_child, c.compiled_sep), reason=reason),
+    ManyTill: lambda c, reason: _Info("many_till", "items until the end", (c.compiled_end, c.compiled_child), reason=reason),
+    _Ref: lambda c, reason: _Info("other", "fix, not linked", reason="fix: recursion"),
+})
 
 
 def _name(f: Any) -> str:

@@ -29,6 +29,31 @@ RUNNING = [0]
 # offset where the labelled parser began) or None.
 Marks = tuple[str, Any, int] | None
 
+# The machine's records are plain tuples, not NamedTuples: they are made on the hot path
+# (a fused loop notes its last success per item), where a NamedTuple's Python-level
+# ``__new__`` would cost. Read by unpacking (`commit` alone reads ``last_ok[0]``, its
+# position, on its way in).
+# (where it matched, the fused node, the marks there): the last fused success.
+LastOk = tuple[int, Any, Marks]
+# (where, the choice, the marks there, the alternatives tried): a dispatch's skip.
+Skipped = tuple[int, Any, Marks, tuple[Any, ...]]
+
+
+def shift_last_ok(last_ok: LastOk | None, delta: int) -> LastOk | None:
+    """``last_ok`` with its position moved by ``delta`` (see `Machine.rebase`)."""
+    if last_ok is None:
+        return None
+    pos, node, marks = last_ok
+    return (pos + delta, node, marks)
+
+
+def shift_skipped(skipped: Skipped | None, delta: int) -> Skipped | None:
+    """``skipped`` with its position moved by ``delta`` (see `Machine.rebase`)."""
+    if skipped is None:
+        return None
+    pos, node, marks, tried = skipped
+    return (pos + delta, node, marks, tried)
+
 # "No failure yet": far below any position, and still so after shifting.
 NOPOS = -(1 << 60)
 
@@ -129,8 +154,8 @@ class Machine:
         # For error reports: the last fused block that succeeded (its inner failures are
         # not recorded on the fast path) and the last choice that skipped alternatives by
         # their first byte: (position, node, marks[, alternatives tried]).
-        self.last_ok: tuple[int, Any, Marks] | None = None
-        self.skipped: tuple[int, Any, Marks, tuple[Any, ...]] | None = None
+        self.last_ok: LastOk | None = None
+        self.skipped: Skipped | None = None
         # In diagnostic mode fused regular parsers run their general form so that
         # failures are recorded at the exact byte (used to refine the final error).
         self.diag = diag
@@ -325,12 +350,8 @@ class Machine:
             self.err_pos += delta
             for frame in self.stack:
                 frame.start += delta
-            if self.last_ok is not None:
-                p, node, marks = self.last_ok
-                self.last_ok = (p + delta, node, marks)
-            if self.skipped is not None:
-                p, node, marks, tried = self.skipped
-                self.skipped = (p + delta, node, marks, tried)
+            self.last_ok = shift_last_ok(self.last_ok, delta)
+            self.skipped = shift_skipped(self.skipped, delta)
             if self.hint is not None:
                 node, p, upto = self.hint
                 self.hint = (node, p + delta, upto + delta)

@@ -285,7 +285,7 @@ class _Seq(Parser[Any]):
     """Run parsers in order; keep the result at ``pick``, or all of them (as a tuple, or
     as arguments to ``fn``)."""
 
-    __slots__ = ("cpick", "cps", "fn", "parsers", "pick")
+    __slots__ = ("compiled_parts", "compiled_pick", "fn", "parsers", "pick")
 
     def __init__(
         self, parsers: tuple[Parser[Any], ...], pick: int, fn: Callable[..., Any] | None
@@ -295,15 +295,15 @@ class _Seq(Parser[Any]):
         self.pick = pick
         self.fn = fn
         # The runnable steps, after flattening nested sequences and fusing regular runs.
-        self.cps: tuple[Parser[Any], ...] = ()
-        self.cpick = pick
+        self.compiled_parts: tuple[Parser[Any], ...] = ()
+        self.compiled_pick = pick
 
     def children(self) -> tuple[Parser[Any], ...]:
         return self.parsers
 
     def link(self) -> None:
         if self.pick < 0:
-            self.cps = tuple(compiled(p) for p in self.parsers)
+            self.compiled_parts = tuple(compiled(p) for p in self.parsers)
             return
         # Flatten: sequences inside a keep-one sequence are just more steps.
         items: list[tuple[Parser[Any], bool]] = []
@@ -320,7 +320,7 @@ class _Seq(Parser[Any]):
         # Fuse each run of adjacent regular steps whose values are dropped into one.
         steps: list[Parser[Any]] = []
         run: list[Parser[Any]] = []
-        cpick = 0
+        pick_at = 0
 
         light = self._rt
 
@@ -337,7 +337,7 @@ class _Seq(Parser[Any]):
         for p, picked in items:
             if picked:
                 flush()
-                cpick = len(steps)
+                pick_at = len(steps)
                 steps.append(compiled(p))
             elif ABOVE.fuse_candidate(p):
                 run.append(p)
@@ -345,11 +345,11 @@ class _Seq(Parser[Any]):
                 flush()
                 steps.append(compiled(p))
         flush()
-        self.cps = tuple(steps)
-        self.cpick = cpick
+        self.compiled_parts = tuple(steps)
+        self.compiled_pick = pick_at
 
     def enter(self, m: Machine) -> Parser[Any] | None:
-        if not self.cps:
+        if not self.compiled_parts:
             m.value = () if self.fn is None else self.fn()
             m.ok = True
             return None
@@ -376,13 +376,13 @@ class _SeqFrame(Frame):
         """Run children from ``i`` on. Children that finish at once are entered inline,
         saving a trip through the machine loop; the frame stays below any that do not."""
         node = self.node
-        cps = node.cps
-        last = len(cps) - 1
-        pick = node.cpick
+        steps = node.compiled_parts
+        last = len(steps) - 1
+        pick = node.compiled_pick
         vals = self.vals
         stack = m.stack
         while True:
-            c = cps[i]
+            c = steps[i]
             if i == last and pick == last:
                 return c  # tail call: its result is ours
             self.i = i
@@ -422,9 +422,9 @@ class _SeqFrame(Frame):
         vals = self.vals
         if vals is not None:
             vals.append(m.value)
-        elif i == self.node.cpick:
+        elif i == self.node.compiled_pick:
             self.kept = m.value
-        if i == len(self.node.cps) - 1:
+        if i == len(self.node.compiled_parts) - 1:
             return self.finish(m)
         return self.advance(m, i + 1)
 
@@ -437,13 +437,13 @@ class _Choice(Parser[Any]):
     are not tried. ``table`` (set by the compiler) maps the next byte (or 256 for the end
     of input) to the alternatives that can start with it."""
 
-    __slots__ = ("alternatives", "cps", "depth", "inl", "msg", "table")
+    __slots__ = ("alternatives", "compiled_parts", "depth", "inl", "msg", "table")
 
     def __init__(self, alternatives: tuple[Parser[Any], ...], msg: str | None) -> None:
         super().__init__()
         self.alternatives = alternatives
         self.msg = msg
-        self.cps: tuple[Parser[Any], ...] = ()
+        self.compiled_parts: tuple[Parser[Any], ...] = ()
         self.table: list[tuple[Parser[Any], ...]] | None = None
         self.inl = False
         self.depth = 0
@@ -452,18 +452,18 @@ class _Choice(Parser[Any]):
         return self.alternatives
 
     def link(self) -> None:
-        self.cps = tuple(compiled(p) for p in self.alternatives)
-        table = None if self._rt else ABOVE.dispatch_table(self.alternatives, self.cps)
+        self.compiled_parts = tuple(compiled(p) for p in self.alternatives)
+        table = None if self._rt else ABOVE.dispatch_table(self.alternatives, self.compiled_parts)
         if table is not None:
-            # Entries naming every alternative are `cps` itself: `enter` tells a cut by
+            # Entries naming every alternative are `compiled_parts` itself: `enter` tells a cut by
             # identity.
-            cps = self.cps
-            table = [cps if t == cps else t for t in table]
+            parts = self.compiled_parts
+            table = [parts if t == parts else t for t in table]
         self.table = table
         # A choice enters at most one alternative itself (the only candidate, when that
         # one may be entered directly), so it may be entered directly too, a bounded
         # number of levels deep.
-        depth = 1 + max((c.depth for c in self.cps if c.inl), default=0)
+        depth = 1 + max((c.depth for c in self.compiled_parts if c.inl), default=0)
         if depth <= INLINE_DEPTH:
             self.inl, self.depth = True, depth
 
@@ -478,11 +478,11 @@ class _Choice(Parser[Any]):
                 cands = table[256]
             else:
                 raise Suspend(self)
-            if cands is not self.cps:  # (entries naming every alternative are `cps`)
+            if cands is not self.compiled_parts:  # (entries naming every alternative are `compiled_parts`)
                 # The others cannot start with this byte; say so if the parse fails here.
                 m.skipped = (pos, self, m.marks, cands)
         else:
-            cands = self.cps
+            cands = self.compiled_parts
         n = len(cands)
         if not n:
             m.ok = False
@@ -551,8 +551,12 @@ def _replace(m: Machine, pos: int, node: Parser[Any]) -> None:
     """Make ``node`` the only expectation at ``pos`` (a choice's ``failure_msg``)."""
     m.err_pos = pos
     m.err_list = [(node, m.marks)]
-    if m.skipped is not None and m.skipped[0] >= pos:
-        m.skipped = None
-    if m.last_ok is not None and m.last_ok[0] >= pos:
-        m.last_ok = None
+    if m.skipped is not None:
+        skipped_at, _, _, _ = m.skipped
+        if skipped_at >= pos:
+            m.skipped = None
+    if m.last_ok is not None:
+        ok_at, _, _ = m.last_ok
+        if ok_at >= pos:
+            m.last_ok = None
 

@@ -199,8 +199,10 @@ class TakeWhile(Parser[Any]):
         lim = m.lim
         start = pos
         hint = m.hint
-        if hint is not None and hint[0] is self and hint[1] == pos:
-            start = hint[2]  # bytes up to there were already found to be members
+        if hint is not None:
+            hint_node, hint_pos, upto = hint
+            if hint_node is self and hint_pos == pos:
+                start = upto  # bytes up to there were already found to be members
         end = self.rx.match(m.buf, start, lim).end()  # type: ignore[union-attr]
         if end == lim and not m.complete:
             m.hint = (self, pos, end)
@@ -344,7 +346,7 @@ class Commit(Parser[None]):
         m.commits += 1
         m.log = None  # no diagnostic re-run once input has been released
         last_ok = m.last_ok
-        if last_ok is not None and last_ok[0] < pos:
+        if last_ok is not None and last_ok[0] < pos:  # (its position: see `LastOk`)
             # Its bytes may be gone by the time an error is reported: what it recorded
             # is settled now, while they are here (however the input was split).
             m.settle_last_ok()

@@ -44,7 +44,7 @@ class Many(_Unary):
         while type(item) is _Map and has_effects(item.f):
             fs.append(item.f)
             item = item.p
-        self.cp = compiled(item)
+        self.compiled_child = compiled(item)
         self.post = None if not fs else fs[0] if len(fs) == 1 else _Compose(tuple(reversed(fs)))
 
     def enter(self, m: Machine) -> Parser[Any] | None:
@@ -63,21 +63,24 @@ class _ManyFrame(Frame):
     vals: list[Any] | None
     n: int
 
-    def step(self, m: Machine) -> Parser[Any] | None:
+    # Complexity kept (C901): this is the running machine's innermost loop, entered once
+    # per repetition run; the fused and inlined item loops stay in this one frame, since a
+    # helper per loop is one more Python call per entry on the hottest path of a parse.
+    def step(self, m: Machine) -> Parser[Any] | None:  # noqa: C901 (see the comment above)
         """Run iterations; fused children loop here without touching the stack."""
         node = self.node
-        cp = node.cp
+        item = node.compiled_child
         most = node.most
-        if cp.fused and not m.general:
-            match = cp.match  # type: ignore[attr-defined]
-            extract = cp.extract  # type: ignore[attr-defined]
+        if item.fused and not m.general:
+            match = item.match  # type: ignore[attr-defined]
+            extract = item.extract  # type: ignore[attr-defined]
             if extract is None:
                 extract = _none
             buf, lim, complete = m.buf, m.lim, m.complete
-            reach, k = cp.reach, cp.k  # type: ignore[attr-defined]
+            reach, k = item.reach, item.k  # type: ignore[attr-defined]
             post = node.post
             quiet = m.quiet  # (diag runs the general loop below)
-            fx = cp.effects or post is not None  # type: ignore[attr-defined]
+            fx = item.effects or post is not None  # type: ignore[attr-defined]
             vals = self.vals
             pos = m.pos
             n = self.n
@@ -85,22 +88,22 @@ class _ManyFrame(Frame):
                 r = match(buf, pos, lim)
                 if r is None:
                     if complete or pos + reach <= lim:  # as `Fused.decided` trusts a failure
-                        m.fail(pos, cp)
+                        m.fail(pos, item)
                         break
                     self.start, self.n = pos, n
                     m.pos = pos
                     m.stack.append(self)
-                    return cp  # cannot decide here: the fused node falls back
+                    return item  # cannot decide here: the fused node falls back
                 end = r.end()
-                if not complete and end + k > lim and not cp.decided(buf, pos, lim, r):  # type: ignore[attr-defined]
+                if not complete and end + k > lim and not item.decided(buf, pos, lim, r):  # type: ignore[attr-defined]
                     self.start, self.n = pos, n
                     m.pos = pos
                     m.stack.append(self)
-                    return cp
+                    return item
                 # Every success is the last fused one so far, the empty one that ends
                 # the loop included (as in the general form, see `_ScopeFrame`): its
                 # inner failures belong in the report if the parse fails right here.
-                m.last_ok = (pos, cp, m.marks)
+                m.last_ok = (pos, item, m.marks)
                 if end == pos and n >= node.least:
                     break
                 if quiet:
@@ -119,11 +122,11 @@ class _ManyFrame(Frame):
             m.pos = pos
             return self.finish(m)
         stack = m.stack
-        if not cp.inl:
+        if not item.inl:
             if self.n < most:
                 self.start = m.pos
                 stack.append(self)
-                return cp  # composites go through the machine loop (no recursion)
+                return item  # composites go through the machine loop (no recursion)
             return self.finish(m)
         # Items entered here, one after another; the frame is pushed around each call so
         # that a suspension or a continuation finds it below.
@@ -135,7 +138,7 @@ class _ManyFrame(Frame):
             start = self.start = m.pos
             self.n = n  # kept current: the item may suspend
             stack.append(self)
-            nxt = cp.enter(m)
+            nxt = item.enter(m)
             if nxt is not None:
                 return nxt
             stack.pop()
@@ -204,21 +207,21 @@ class _Compose:
 class ManyTill(Parser[list[Any]]):
     """``p`` repeated until ``end`` succeeds (``end`` is tried first and consumed)."""
 
-    __slots__ = ("cend", "cp", "end", "p")
+    __slots__ = ("compiled_child", "compiled_end", "end", "p")
 
     def __init__(self, p: Parser[Any], end: Parser[Any]) -> None:
         super().__init__()
         self.p = p
         self.end = end
-        self.cp: Parser[Any] = p
-        self.cend: Parser[Any] = end
+        self.compiled_child: Parser[Any] = p
+        self.compiled_end: Parser[Any] = end
 
     def children(self) -> tuple[Parser[Any], ...]:
         return (self.end, self.p)
 
     def link(self) -> None:
-        self.cp = compiled(self.p)
-        self.cend = compiled(self.end)
+        self.compiled_child = compiled(self.p)
+        self.compiled_end = compiled(self.end)
 
     def enter(self, m: Machine) -> Parser[Any] | None:
         f = _ManyTillFrame()
@@ -227,7 +230,7 @@ class ManyTill(Parser[list[Any]]):
         f.vals = []
         f.trying_end = True
         m.stack.append(f)
-        return self.cend
+        return self.compiled_end
 
     def expected(self) -> str:
         return self.end.expected()
@@ -250,14 +253,14 @@ class _ManyTillFrame(Frame):
             m.pos = self.start
             self.trying_end = False
             m.stack.append(self)
-            return self.node.cp
+            return self.node.compiled_child
         if not m.ok:
             return None
         self.vals.append(m.value)
         self.start = m.pos
         self.trying_end = True
         m.stack.append(self)
-        return self.node.cend
+        return self.node.compiled_end
 
 
 @quiet
@@ -284,7 +287,7 @@ class SepBy(Parser[list[Any]]):
     """``p`` (at least ``least`` times) separated by ``sep``; a separator not followed by a
     ``p`` is not consumed. ``tree`` is the same grammar in basic nodes, for the compiler."""
 
-    __slots__ = ("cp", "csep", "least", "p", "sep", "tree")
+    __slots__ = ("compiled_child", "compiled_sep", "least", "p", "sep", "tree")
 
     def __init__(self, sep: Parser[Any], p: Parser[Any], least: int) -> None:
         super().__init__()
@@ -295,15 +298,15 @@ class SepBy(Parser[list[Any]]):
         self.tree: Parser[Any] = (
             one_or_more if least else _Choice((one_or_more, _Pure(_Empty())), None).map(_fresh_list)
         )
-        self.cp: Parser[Any] = p
-        self.csep: Parser[Any] = sep
+        self.compiled_child: Parser[Any] = p
+        self.compiled_sep: Parser[Any] = sep
 
     def children(self) -> tuple[Parser[Any], ...]:
         return (self.p, self.sep)
 
     def link(self) -> None:
-        self.cp = compiled(self.p)
-        self.csep = compiled(self.sep)
+        self.compiled_child = compiled(self.p)
+        self.compiled_sep = compiled(self.sep)
 
     def enter(self, m: Machine) -> Parser[Any] | None:
         f = _SepByFrame()
@@ -343,9 +346,9 @@ class _SepByFrame(Frame):
                     phase = 1
             if phase == 1:
                 self.start = m.pos  # where to come back to if "sep p" fails
-                c = node.csep
+                c = node.compiled_sep
             else:
-                c = node.cp
+                c = node.compiled_child
             self.phase = phase
             stack.append(self)
             if not c.inl:

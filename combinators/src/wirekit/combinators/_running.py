@@ -89,23 +89,41 @@ def error_of(m: Machine) -> ParseError:
     there. Fused blocks record no inner failures on the fast path, so the ones involved
     are re-run byte by byte here."""
     if m.commits == 0 and m.root is not None and not m.diag:
-        # Nothing was committed, so all input since the start is here: re-run the whole
-        # parse in its exact general form (no fused blocks, no dispatch). The report is
-        # then the same however the input was split and however the grammar is written.
-        # (Should a node decide a failure that the general form would wait for more
-        # input to see, the re-run treats the bytes at hand as all there is.)
-        for complete in (m.complete, True):
-            d = Machine(m.buf, m.origin, m.lim, complete, diag=True)
-            d.base = m.base
-            d.log = m.log
-            try:
-                rerun = d.run(m.root)
-            except Exception:  # a user function disagreed with itself: plain report
-                break
-            if rerun is None:
-                if not d.ok and d.err_pos > NOPOS // 2:
-                    return _report(d, d.err_pos, d.err_list)
-                break
+        exact = _rerun_report(m)
+        if exact is not None:
+            return exact
+    found = _failures(m)
+    if not found:
+        return ParseError(m.absolute(m.pos), [], [], *m.line_column(m.pos))
+    best = max(found)
+    return _report(m, best, found[best])
+
+
+def _rerun_report(m: Machine) -> ParseError | None:
+    """The report of the whole parse re-run in its exact general form (no fused blocks,
+    no dispatch), for a machine that committed nothing (all input since the start is
+    here): the same however the input was split and however the grammar is written.
+    (Should a node decide a failure that the general form would wait for more input to
+    see, the re-run treats the bytes at hand as all there is.) None if it gives none."""
+    assert m.root is not None
+    for complete in (m.complete, True):
+        d = Machine(m.buf, m.origin, m.lim, complete, diag=True)
+        d.base = m.base
+        d.log = m.log
+        try:
+            rerun = d.run(m.root)
+        except Exception:  # a user function disagreed with itself: plain report
+            return None
+        if rerun is None:
+            if not d.ok and d.err_pos > NOPOS // 2:
+                return _report(d, d.err_pos, d.err_list)
+            return None
+    return None
+
+
+def _failures(m: Machine) -> dict[int, list[tuple[Parser[Any], Marks]]]:
+    """The failures a machine recorded, by position: fused blocks re-run byte by byte
+    for their inner ones, the last fused success's, the alternatives a dispatch skipped."""
     found: dict[int, list[tuple[Parser[Any], Marks]]] = {}
 
     def add(pos: int, records: list[tuple[Parser[Any], Marks]]) -> None:
@@ -126,11 +144,8 @@ def error_of(m: Machine) -> ParseError:
     if m.skipped is not None:
         pos, choice, marks, tried = m.skipped
         if choice.msg is None:
-            add(pos, [(alt, marks) for alt, c in zip(choice.alternatives, choice.cps, strict=True) if c not in tried])
-    if not found:
-        return ParseError(m.absolute(m.pos), [], [], *m.line_column(m.pos))
-    best = max(found)
-    return _report(m, best, found[best])
+            add(pos, [(alt, marks) for alt, c in zip(choice.alternatives, choice.compiled_parts, strict=True) if c not in tried])
+    return found
 
 
 def _report(m: Machine, best: int, records: list[tuple[Parser[Any], Marks]]) -> ParseError:
@@ -156,8 +171,8 @@ def _marks(marks: Marks) -> list[tuple[str, int]]:
     """A mark chain as (label, where its parser began), outermost first."""
     out: list[tuple[str, int]] = []
     while marks is not None:
-        out.append((marks[0], marks[2]))
-        marks = marks[1]
+        label, marks, start = marks
+        out.append((label, start))
     out.reverse()
     return out
 

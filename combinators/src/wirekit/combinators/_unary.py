@@ -20,9 +20,9 @@ __all__ = ["_Bind", "_Desc", "_Map", "_Ref", "_Unary"]
 # Map, bind, labels, recursion
 # --------------------------------------------------------------------------------
 class _Unary(Parser[Any]):
-    """A node around one parser ``p``; ``cp`` is ``p``'s runnable form once linked."""
+    """A node around one parser ``p``; ``compiled_child`` is ``p``'s runnable form once linked."""
 
-    __slots__ = ("cp", "depth", "inl", "p")
+    __slots__ = ("compiled_child", "depth", "inl", "p")
 
     # Whether this node's ``enter`` runs an inline child itself (see ``inline``).
     wraps_inline = False
@@ -30,7 +30,7 @@ class _Unary(Parser[Any]):
     def __init__(self, p: Parser[Any]) -> None:
         super().__init__()
         self.p = p
-        self.cp: Parser[Any] = p
+        self.compiled_child: Parser[Any] = p
         # ``inl`` (see `Parser.inl`): the child may be entered directly, so this node calls
         # it and only pushes its frame if the child suspends or hands back a continuation;
         # callers may then enter this node directly too.
@@ -41,7 +41,7 @@ class _Unary(Parser[Any]):
         return (self.p,)
 
     def link(self) -> None:
-        self.cp = compiled(self.p)
+        self.compiled_child = compiled(self.p)
         self.set_inline()
 
     # Each wrapper writes out its own direct entry (enter the child, and only if it does
@@ -51,9 +51,9 @@ class _Unary(Parser[Any]):
 
     def set_inline(self) -> None:
         """Decide ``inline`` from the linked child."""
-        cp = self.cp
-        if self.wraps_inline and cp.inl and cp.depth < INLINE_DEPTH:
-            self.inl, self.depth = True, cp.depth + 1
+        child = self.compiled_child
+        if self.wraps_inline and child.inl and child.depth < INLINE_DEPTH:
+            self.inl, self.depth = True, child.depth + 1
 
 
 class _Map(_Unary):
@@ -70,7 +70,7 @@ class _Map(_Unary):
             stack = m.stack
             n = len(stack)
             try:
-                after = self.cp.enter(m)
+                after = self.compiled_child.enter(m)
             except Suspend:
                 stack.insert(n, self.frame())
                 raise
@@ -81,7 +81,7 @@ class _Map(_Unary):
                 m.value = None if m.diag or m.quiet else self.f(m.value)
             return None
         m.stack.append(self.frame())
-        return self.cp
+        return self.compiled_child
 
     def frame(self) -> _MapFrame:
         f = _MapFrame()
@@ -118,7 +118,7 @@ class _Bind(_Unary):
             stack = m.stack
             n = len(stack)
             try:
-                after = self.cp.enter(m)
+                after = self.compiled_child.enter(m)
             except Suspend:
                 stack.insert(n, self.frame(start))
                 raise
@@ -127,7 +127,7 @@ class _Bind(_Unary):
                 return after
             return _then(self, m, start)
         m.stack.append(self.frame(start))
-        return self.cp
+        return self.compiled_child
 
     def frame(self, start: int) -> _BindFrame:
         f = _BindFrame()
@@ -186,13 +186,13 @@ class _Desc(_Unary):
         if m.trace is not None:
             m.stack.append(trace_enter(self.label, m))
             m.marks = (self.label, saved, m.pos + m.base)
-            return self.cp
+            return self.compiled_child
         m.marks = (self.label, saved, m.pos + m.base)
         if self.inl:
             stack = m.stack
             n = len(stack)
             try:
-                after = self.cp.enter(m)
+                after = self.compiled_child.enter(m)
             except Suspend:
                 stack.insert(n, _desc_frame(saved))
                 raise
@@ -202,7 +202,7 @@ class _Desc(_Unary):
             m.marks = saved
             return None
         m.stack.append(_desc_frame(saved))
-        return self.cp
+        return self.compiled_child
 
     def expected(self) -> str:
         return self.label

@@ -133,9 +133,7 @@ class _Cycle:
 
     async def send(self, message: Message) -> None:
         kind = message["type"]
-        if kind == "http.response.start":
-            if self.started:
-                raise RuntimeError("ASGI: http.response.start sent twice")
+        if kind == "http.response.start" and not self.started:
             self.started = True
             self.status = int(message["status"])
             # Copied as they are now; `Response` checks and normalises them (bytes, or str
@@ -144,37 +142,43 @@ class _Cycle:
             if self.defaults is not None:  # Date, Server, --header: the app's own win
                 self.has_length = self.defaults.add_to(self.headers)
             return
-        if kind != "http.response.body":
-            if kind == "http.response.trailers":
-                return  # trailers are not sent (the app must have asked for them; ignore)
-            raise RuntimeError(f"ASGI: unexpected message type {kind!r}")
-        if not self.started:
-            raise RuntimeError("ASGI: http.response.body before http.response.start")
-        if self.finished:
-            raise RuntimeError("ASGI: the response is already complete")
+        if kind != "http.response.body" or not self.started or self.finished:
+            _refuse(kind, self.started)  # raises, but for trailers (ignored)
+            return
         data = message.get("body", b"")
         more = bool(message.get("more_body", False))
         try:
-            writer = self.writer
-            if writer is None and not more:
+            if self.writer is None and not more:  # the whole body in one message
                 if not self.has_length and self.status not in (204, 304):
                     # What the connection would add, said here so the access log knows it.
                     self.headers.append((b"content-length", b"%d" % len(data)))
                 self.reqd.respond_with_bytes(Response(self.status, self.headers), data)
                 self._finish()  # only now: a response that failed to start gets a 500
                 return
-            if writer is None:
-                writer = self.writer = self.reqd.respond_with_streaming(Response(self.status, self.headers))
-            if data:
-                writer.write(data)
-            if not more:
-                self._finish()
-                writer.close()
-                return
+            flushed = self._stream(data, more)
         except (LocalProtocolError, SerializerClosedError):
             if self.disconnected.done():  # the connection is gone (ASGI: an OSError)
                 raise ClientDisconnected("the client disconnected") from None
             raise
+        # The exception is raised here, not stored in the future: a future holding it
+        # would make a reference cycle with this frame, and the app's frames (a streaming
+        # response's generator) would live until the garbage collector runs.
+        if flushed is not None and await flushed is FlushReason.DRAIN:  # the peer went away
+            raise ClientDisconnected("the client disconnected")
+
+    def _stream(self, data: bytes, more: bool) -> asyncio.Future[FlushReason] | None:
+        """A piece of a streamed body, written; the future of its flush when ``send``
+        must wait for it (backpressure: more than `SEND_HIGH_WATER` bytes unsent), else
+        None (room left, or the last piece)."""
+        writer = self.writer
+        if writer is None:
+            writer = self.writer = self.reqd.respond_with_streaming(Response(self.status, self.headers))
+        if data:
+            writer.write(data)
+        if not more:
+            self._finish()
+            writer.close()
+            return None
         if writer.pending <= SEND_HIGH_WATER:
             # Room left: send returns at once (the bytes leave with the next write), as
             # on a transport below its high-water mark. The app's own awaits are then
@@ -182,7 +186,7 @@ class _Cycle:
             # `finally` runs in the task, not in send, which would leave a streaming
             # generator suspended at its `yield` for the garbage collector to close.
             writer.flush()
-            return
+            return None
         # Backpressure: continue once these bytes were handed to the transport.
         flushed: asyncio.Future[FlushReason] = self.loop.create_future()
 
@@ -191,11 +195,7 @@ class _Cycle:
                 flushed.set_result(reason)
 
         writer.flush(on_flushed)
-        # The exception is raised here, not stored in the future: a future holding it
-        # would make a reference cycle with this frame, and the app's frames (a streaming
-        # response's generator) would live until the garbage collector runs.
-        if await flushed is FlushReason.DRAIN:  # dropped: the peer went away
-            raise ClientDisconnected("the client disconnected")
+        return flushed
 
     def _finish(self) -> None:
         self.finished = True
@@ -464,3 +464,16 @@ class Lifespan:
             await asyncio.wait_for(self._from_app.get(), timeout=10)
         except TimeoutError:
             logger.warning("lifespan shutdown timed out")
+
+
+def _refuse(kind: str, started: bool) -> None:
+    """A message `send` cannot take now (raises), or trailers (not sent: ignored)."""
+    if kind == "http.response.start":
+        raise RuntimeError("ASGI: http.response.start sent twice")
+    if kind == "http.response.trailers":
+        return  # trailers are not sent (the app must have asked for them; ignore)
+    if kind != "http.response.body":
+        raise RuntimeError(f"ASGI: unexpected message type {kind!r}")
+    if not started:
+        raise RuntimeError("ASGI: http.response.body before http.response.start")
+    raise RuntimeError("ASGI: the response is already complete")

@@ -109,25 +109,8 @@ class _WebSocketCycle:
     async def send(self, message: Message) -> None:
         kind = message["type"]
         phase = self.phase
-        if phase is _Phase.CONNECTING:
-            if kind == "websocket.accept":
-                self._accept(message)
-                return
-            if kind == "websocket.close":
-                self._respond(403, [(b"content-type", b"text/plain; charset=utf-8")], b"403 Forbidden\n")
-                return
-            if kind == "websocket.http.response.start":
-                self.phase = _Phase.RESPONDING
-                self.response_status = int(message["status"])
-                self.response_headers = list(message.get("headers", ()))
-                return
-            raise RuntimeError(f"ASGI: {kind!r} before websocket.accept")
-        if phase is _Phase.RESPONDING:
-            if kind != "websocket.http.response.body":
-                raise RuntimeError(f"ASGI: {kind!r} in a websocket.http.response")
-            self.response_body.append(bytes(message.get("body", b"")))
-            if not message.get("more_body", False):
-                self._respond(self.response_status, self.response_headers, b"".join(self.response_body))
+        if phase is _Phase.CONNECTING or phase is _Phase.RESPONDING:
+            self._send_before_open(phase, kind, message)
             return
         conn = self.conn
         if phase is _Phase.CLOSED or conn is None or conn.state is not ConnectionState.OPEN:
@@ -154,6 +137,28 @@ class _WebSocketCycle:
             conn.close(int(message.get("code", 1000) or 1000), message.get("reason") or "")
             return
         raise RuntimeError(f"ASGI: unexpected message type {kind!r}")
+
+    def _send_before_open(self, phase: _Phase, kind: str, message: Message) -> None:
+        """`send` during the handshake: accept, refuse (403), or the app's own response."""
+        if phase is _Phase.RESPONDING:
+            if kind != "websocket.http.response.body":
+                raise RuntimeError(f"ASGI: {kind!r} in a websocket.http.response")
+            self.response_body.append(bytes(message.get("body", b"")))
+            if not message.get("more_body", False):
+                self._respond(self.response_status, self.response_headers, b"".join(self.response_body))
+            return
+        if kind == "websocket.accept":
+            self._accept(message)
+            return
+        if kind == "websocket.close":
+            self._respond(403, [(b"content-type", b"text/plain; charset=utf-8")], b"403 Forbidden\n")
+            return
+        if kind == "websocket.http.response.start":
+            self.phase = _Phase.RESPONDING
+            self.response_status = int(message["status"])
+            self.response_headers = list(message.get("headers", ()))
+            return
+        raise RuntimeError(f"ASGI: {kind!r} before websocket.accept")
 
     async def _flushed(self, conn: WebSocketConnection) -> None:
         """Backpressure: return once the frame was handed to the transport."""

@@ -22,6 +22,7 @@ from .. import (
     CLOSED,
     READ,
     BodyReader,
+    BodyWriter,
     ClientConnection,
     Close,
     Config,
@@ -242,19 +243,7 @@ class Client:
             RemoteProtocolError: a malformed response.
             TimeoutError: no response head within ``timeout``.
         """
-        parts = urlsplit(url)
-        if parts.scheme != "http" or not parts.hostname:
-            raise ValueError(f"only http:// URLs are supported, got {url!r}")
-        host, port = parts.hostname, parts.port or 80
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        fields = Headers(headers)
-        if b"host" not in fields:
-            fields.add(b"host", parts.netloc.encode("idna") if not parts.port else f"{host}:{port}".encode())
-        if isinstance(body, bytes | bytearray | memoryview):
-            if b"content-length" not in fields:
-                fields.add(b"content-length", len(body))
-        elif body is not None and b"transfer-encoding" not in fields and b"content-length" not in fields:
-            fields.add(b"transfer-encoding", b"chunked")
+        host, port, target, fields = _request_head(url, headers, body)
         conn = await self._connection(host, port)
         loop = asyncio.get_running_loop()
         result: asyncio.Future[ClientResponse] = loop.create_future()
@@ -274,18 +263,7 @@ class Client:
             writer.close()
             conn.pump()
         elif body is not None:
-            conn.pump()
-            async for chunk in body:
-                if conn.closed:
-                    break  # the response future has the error
-                writer.write(chunk)
-                flushed: asyncio.Future[None] = loop.create_future()
-                writer.flush(_resolver(flushed))
-                conn.pump()
-                await flushed  # backpressure: the socket took the chunk (or the peer left)
-            if not conn.closed:
-                writer.close()
-                conn.pump()
+            await _send_stream(conn, writer, body)
         else:
             conn.pump()
         try:
@@ -309,3 +287,45 @@ class Client:
         """``request("POST", url, body=body)``."""
         return await self.request("POST", url, headers, body)
 
+
+def _request_head(
+    url: str, headers: HeaderInput | None, body: bytes | AsyncIterable[bytes] | None
+) -> tuple[str, int, str, Headers]:
+    """(host, port, target, fields) of a request to ``url``: Host added, and the body's
+    framing (Content-Length for bytes, chunked for a stream) unless ``headers`` has it.
+
+    Raises:
+        ValueError: the URL is not ``http://``.
+    """
+    parts = urlsplit(url)
+    if parts.scheme != "http" or not parts.hostname:
+        raise ValueError(f"only http:// URLs are supported, got {url!r}")
+    host, port = parts.hostname, parts.port or 80
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    fields = Headers(headers)
+    if b"host" not in fields:
+        fields.add(b"host", parts.netloc.encode("idna") if not parts.port else f"{host}:{port}".encode())
+    if isinstance(body, bytes | bytearray | memoryview):
+        if b"content-length" not in fields:
+            fields.add(b"content-length", len(body))
+    elif body is not None and b"transfer-encoding" not in fields and b"content-length" not in fields:
+        fields.add(b"transfer-encoding", b"chunked")
+    return host, port, target, fields
+
+
+async def _send_stream(conn: _Connection, writer: BodyWriter, body: AsyncIterable[bytes]) -> None:
+    """Write a streamed request body, a chunk at a time (backpressure: the next once the
+    socket took this one, or the peer left)."""
+    loop = asyncio.get_running_loop()
+    conn.pump()
+    async for chunk in body:
+        if conn.closed:
+            break  # the response future has the error
+        writer.write(chunk)
+        flushed: asyncio.Future[None] = loop.create_future()
+        writer.flush(_resolver(flushed))
+        conn.pump()
+        await flushed  # backpressure: the socket took the chunk (or the peer left)
+    if not conn.closed:
+        writer.close()
+        conn.pump()

@@ -150,33 +150,11 @@ def load_app(spec: str, factory: bool = False, interface: str = "auto", app_dir:
         AppError: with a one-line message naming what failed (import, attribute, the
             factory's own error, an app of no known kind).
     """
-    target = _import(spec, app_dir)
-    if not factory and interface == "auto" and not inspect.isclass(target) and _required_positional(target) == 0:
-        logger.warning("%s takes no arguments: calling it as an app factory (say --factory to be explicit)", spec)
-        factory = True
-    if factory:
-        try:
-            target = target()
-        except Exception as e:
-            raise AppError(f"the app factory {spec!r} failed: {type(e).__name__}: {e}") from None
-        if not callable(target):
-            raise AppError(f"the app factory {spec!r} returned {type(target).__name__}, not an app")
+    target = _made(_import(spec, app_dir), spec, factory, interface)
     if interface == "auto":
-        if is_asgi(target):
+        interface = _interface_of(target, spec)
+        if interface == "native":
             return target  # type: ignore[no-any-return]
-        if inspect.isclass(target):
-            interface = "asgi2"
-        else:
-            needed = _required_positional(target)
-            if needed == 2:
-                interface = "wsgi"
-            elif needed == 1 or needed is None:
-                return target  # type: ignore[no-any-return]  # a native handler
-            else:
-                raise AppError(
-                    f"{spec!r} takes {needed} arguments: not an ASGI, WSGI or native app "
-                    "(say --interface, or --factory for a factory)"
-                )
     if interface == "asgi3":
         return target if is_asgi(target) else _asgi3(target)
     if interface == "asgi2":
@@ -188,3 +166,39 @@ def load_app(spec: str, factory: bool = False, interface: str = "auto", app_dir:
             raise AppError(f"{spec!r} is an ASGI app (async), not a WSGI app: drop --interface wsgi")
         return WSGIAdapter(target)
     raise AppError(f"unknown interface {interface!r}")
+
+
+def _made(target: Any, spec: str, factory: bool, interface: str) -> Any:
+    """The app: ``target``, or what it returns when it is a factory (said, or taken as
+    one: with ``interface="auto"``, a callable that takes no argument)."""
+    if not factory and interface == "auto" and not inspect.isclass(target) and _required_positional(target) == 0:
+        logger.warning("%s takes no arguments: calling it as an app factory (say --factory to be explicit)", spec)
+        factory = True
+    if not factory:
+        return target
+    try:
+        app = target()
+    except Exception as e:
+        raise AppError(f"the app factory {spec!r} failed: {type(e).__name__}: {e}") from None
+    if not callable(app):
+        raise AppError(f"the app factory {spec!r} returned {type(app).__name__}, not an app")
+    return app
+
+
+def _interface_of(target: Any, spec: str) -> str:
+    """The kind of app ``target`` is (``interface="auto"``): ``asgi3`` (a coroutine
+    function, or an async ``__call__``), ``asgi2`` (a class), ``native`` (a callable of
+    one argument), ``wsgi`` (of two)."""
+    if is_asgi(target):
+        return "asgi3"
+    if inspect.isclass(target):
+        return "asgi2"
+    needed = _required_positional(target)
+    if needed == 2:
+        return "wsgi"
+    if needed == 1 or needed is None:
+        return "native"
+    raise AppError(
+        f"{spec!r} takes {needed} arguments: not an ASGI, WSGI or native app "
+        "(say --interface, or --factory for a factory)"
+    )

@@ -99,13 +99,7 @@ def run_with_reload(argv: Sequence[str], config: ServeConfig) -> int:
         return subprocess.Popen(command, pass_fds=(fd,))
 
     def halt(child: subprocess.Popen[bytes]) -> None:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-            try:
-                child.wait(config.timeout_graceful + 5)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+        _halt(child, config.timeout_graceful + 5)
 
     child = start()
     try:
@@ -129,3 +123,14 @@ def run_with_reload(argv: Sequence[str], config: ServeConfig) -> int:
                 with contextlib.suppress(OSError):
                     os.unlink(config.uds)
     return 0
+
+
+def _halt(child: subprocess.Popen[bytes], grace: float) -> None:
+    """Stop ``child`` if it runs: SIGTERM, then SIGKILL after ``grace`` seconds."""
+    if child.poll() is None:
+        child.send_signal(signal.SIGTERM)
+        try:
+            child.wait(grace)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()

@@ -403,84 +403,115 @@ def run(spec: str | None, config: ServeConfig, http_config: Config | None = None
         asyncio.run(serve(app, config, http_config))
         return 0
     _load(spec, config)  # fail fast, with a clear message, before forking
-    listener = _listening_socket(config)
-    address = listener.getsockname()
-    where = f"unix:{config.uds}" if config.uds else _url((config.host, address[1]), "https" if config.is_ssl else "http")
-    ctx = multiprocessing.get_context("fork")
-    procs: dict[int, multiprocessing.process.BaseProcess] = {}
-    leaving: list[multiprocessing.process.BaseProcess] = []  # retired, finishing requests
-    # One pipe for all workers: a retiring worker writes its pid (a short message: atomic).
-    retired_reader, retired_writer = ctx.Pipe(duplex=False)
-    stopping = False
-    code = 0
-    retired_early: list[bytes] = []  # retirements that came while the workers started
+    return _Supervisor(spec, config, http_config).run()
 
-    def start(i: int) -> multiprocessing.synchronize.Event:
-        ready = ctx.Event()
-        args = (spec, config, listener, i, ready, http_config, retired_writer)
-        p = ctx.Process(target=_worker, args=args, daemon=True)
+
+class _Supervisor:
+    """The parent of ``config.workers`` worker processes accepting from one listening
+    socket: it starts them, replaces one that retires (``--limit-max-requests``) or
+    exits, and stops them all on SIGINT or SIGTERM (or a worker's failed startup)."""
+
+    def __init__(self, spec: str | None, config: ServeConfig, http_config: Config | None) -> None:
+        self.spec, self.config, self.http_config = spec, config, http_config
+        self.listener = _listening_socket(config)
+        self.ctx = multiprocessing.get_context("fork")
+        self.procs: dict[int, multiprocessing.process.BaseProcess] = {}
+        self.leaving: list[multiprocessing.process.BaseProcess] = []  # retired, finishing requests
+        # One pipe for all workers: a retiring worker writes its pid (a short message: atomic).
+        self.retired_reader, self.retired_writer = self.ctx.Pipe(duplex=False)
+        self.stopping = False
+        self.code = 0
+        self.retired_early: list[bytes] = []  # retirements that came while the workers started
+
+    def run(self) -> int:
+        """Supervise until told to stop; returns the exit code."""
+        config = self.config
+        address = self.listener.getsockname()
+        where = f"unix:{config.uds}" if config.uds else _url((config.host, address[1]), "https" if config.is_ssl else "http")
+        signal.signal(signal.SIGINT, self._on_signal)
+        signal.signal(signal.SIGTERM, self._on_signal)
+        readies = [self._start(i) for i in range(config.workers)]
+        self._wait_started(readies)
+        if not self.stopping:
+            _print(f"wirekit listening on {where} ({config.workers} workers)")
+        while not self.stopping:
+            self._watch()
+        self._stop_all()
+        return self.code
+
+    def _start(self, i: int) -> multiprocessing.synchronize.Event:
+        ready = self.ctx.Event()
+        args = (self.spec, self.config, self.listener, i, ready, self.http_config, self.retired_writer)
+        p = self.ctx.Process(target=_worker, args=args, daemon=True)
         p.start()
-        procs[i] = p
+        self.procs[i] = p
         return ready
 
-    def on_signal(signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        self.stopping = True
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    def failed(message: bytes) -> bool:
-        nonlocal stopping, code
+    def _failed(self, message: bytes) -> bool:
+        """Whether ``message`` says a worker's startup failed (then everything stops, with
+        exit code 3)."""
         if not message.startswith(STARTUP_FAILED):
             return False
-        if not stopping:
+        if not self.stopping:
             print(f"wirekit: {message[len(STARTUP_FAILED):].decode(errors='replace')}", file=sys.stderr, flush=True)
-        stopping, code = True, 3
+        self.stopping, self.code = True, 3
         return True
 
-    readies = [start(i) for i in range(config.workers)]
-    # Announce once every worker finished its startup (or after the lifespan timeout).
-    deadline = time.monotonic() + config.timeout_lifespan + 10
-    while not stopping and not all(r.is_set() for r in readies) and time.monotonic() < deadline:
-        if retired_reader.poll(0.05):
-            message = retired_reader.recv_bytes()
-            if not failed(message):
-                retired_early.append(message)
-    if not stopping:
-        _print(f"wirekit listening on {where} ({config.workers} workers)")
-    while not stopping:
-        sentinels = [p.sentinel for p in procs.values()]
+    def _wait_started(self, readies: list[multiprocessing.synchronize.Event]) -> None:
+        """Until every worker finished its startup (or after the lifespan timeout)."""
+        deadline = time.monotonic() + self.config.timeout_lifespan + 10
+        reader = self.retired_reader
+        while not self.stopping and not all(r.is_set() for r in readies) and time.monotonic() < deadline:
+            if reader.poll(0.05):
+                message = reader.recv_bytes()
+                if not self._failed(message):
+                    self.retired_early.append(message)
+
+    def _watch(self) -> None:
+        """One round: wait for a retirement or an exit, and act on what happened."""
+        sentinels = [p.sentinel for p in self.procs.values()]
         with contextlib.suppress(InterruptedError):
-            multiprocessing.connection.wait([retired_reader, *sentinels], timeout=0.2)
-        while not stopping and (retired_early or retired_reader.poll()):
-            message = retired_early.pop() if retired_early else retired_reader.recv_bytes()
-            if failed(message):
+            multiprocessing.connection.wait([self.retired_reader, *sentinels], timeout=0.2)
+        self._replace_retired()
+        for i, p in list(self.procs.items()):
+            if not p.is_alive() and not self.stopping:
+                logger.warning("worker %d exited (code %s); restarting it", i, p.exitcode)
+                self._start(i)
+        for p in [p for p in self.leaving if not p.is_alive()]:
+            p.join(0)
+            self.leaving.remove(p)
+
+    def _replace_retired(self) -> None:
+        """Start a replacement for each worker that said it retires (planned: the new one
+        starts now, while the old one finishes its requests)."""
+        while not self.stopping and (self.retired_early or self.retired_reader.poll()):
+            message = self.retired_early.pop() if self.retired_early else self.retired_reader.recv_bytes()
+            if self._failed(message):
                 break
             pid = int(message)
-            for i, p in list(procs.items()):
+            for i, p in list(self.procs.items()):
                 if p.pid == pid:
-                    # Planned: the replacement starts now, while the old one finishes.
                     logger.info("worker %d (pid %d) reached --limit-max-requests; replacing it", i, pid)
-                    leaving.append(p)
-                    start(i)
-        for i, p in list(procs.items()):
-            if not p.is_alive() and not stopping:
-                logger.warning("worker %d exited (code %s); restarting it", i, p.exitcode)
-                start(i)
-        for p in [p for p in leaving if not p.is_alive()]:
-            p.join(0)
-            leaving.remove(p)
-    everyone = [*procs.values(), *leaving]
-    for p in everyone:
-        if p.is_alive() and p.pid is not None:
-            os.kill(p.pid, signal.SIGTERM)
-    deadline = time.monotonic() + config.timeout_graceful + 2
-    for p in everyone:
-        p.join(max(0.0, deadline - time.monotonic()))
-        if p.is_alive():
-            p.kill()
-    listener.close()
-    if config.uds is not None:
-        with contextlib.suppress(OSError):
-            os.unlink(config.uds)
-    return code
+                    self.leaving.append(p)
+                    self._start(i)
+
+    def _stop_all(self) -> None:
+        """SIGTERM to every worker, SIGKILL to those still running after the graceful
+        timeout; the listening socket closed."""
+        config = self.config
+        everyone = [*self.procs.values(), *self.leaving]
+        for p in everyone:
+            if p.is_alive() and p.pid is not None:
+                os.kill(p.pid, signal.SIGTERM)
+        deadline = time.monotonic() + config.timeout_graceful + 2
+        for p in everyone:
+            p.join(max(0.0, deadline - time.monotonic()))
+            if p.is_alive():
+                p.kill()
+        self.listener.close()
+        if config.uds is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(config.uds)

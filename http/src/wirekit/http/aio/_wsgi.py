@@ -82,55 +82,68 @@ class WSGIAdapter:
 
     def _run(self, environ: dict[str, Any], loop: asyncio.AbstractEventLoop, send: Send) -> None:
         """In a worker thread: call the app and send what it returns."""
-        head: list[Message] = []  # the response start, sent with the first body bytes
-        sent_head = False
-
-        async def sending(message: Message) -> None:
-            await send(message)
-
-        def emit(message: Message) -> None:
-            asyncio.run_coroutine_threadsafe(sending(message), loop).result()
-
-        def send_head() -> None:
-            nonlocal sent_head
-            if not head:
-                raise RuntimeError("WSGI: the app sent body bytes before calling start_response")
-            if not sent_head:
-                sent_head = True
-                emit(head[0])
-
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
-            if exc_info is not None:
-                if sent_head:
-                    raise exc_info[1].with_traceback(exc_info[2])
-            elif head:
-                raise RuntimeError("WSGI: start_response called twice without exc_info")
-            code = int(status.split(" ", 1)[0])
-            fields = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in headers]
-            head[:] = [{"type": "http.response.start", "status": code, "headers": fields}]
-            return write
-
-        def write(data: bytes) -> None:
-            send_head()
-            if data:
-                emit({"type": "http.response.body", "body": bytes(data), "more_body": True})
-
-        result = self.app(environ, start_response)
-        if isinstance(result, (list, tuple)) and head and not sent_head:
+        response = _Response(loop, send)
+        result = self.app(environ, response.start_response)
+        if isinstance(result, (list, tuple)) and response.head and not response.sent_head:
             # A whole body (the common case): one message, so it gets a Content-Length.
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
-            emit(head[0])
-            emit({"type": "http.response.body", "body": b"".join(result), "more_body": False})
+            _close(result)
+            response.emit(response.head[0])
+            response.emit({"type": "http.response.body", "body": b"".join(result), "more_body": False})
             return
         try:
             for chunk in result:
                 if chunk:
-                    write(chunk)
+                    response.write(chunk)
         finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
-        send_head()
-        emit({"type": "http.response.body", "body": b"", "more_body": False})
+            _close(result)
+        response.send_head()
+        response.emit({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def _close(result: Iterable[bytes]) -> None:
+    """PEP 3333: the server calls the result's ``close``, if it has one."""
+    close = getattr(result, "close", None)
+    if close is not None:
+        close()
+
+
+class _Response:
+    """One WSGI response on its worker thread: ``start_response``, ``write``, and the
+    ASGI messages they become, sent on the event loop's thread."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, send: Send) -> None:
+        self.loop = loop
+        self.send = send
+        self.head: list[Message] = []  # the response start, sent with the first body bytes
+        self.sent_head = False
+
+    async def _sending(self, message: Message) -> None:
+        await self.send(message)
+
+    def emit(self, message: Message) -> None:
+        asyncio.run_coroutine_threadsafe(self._sending(message), self.loop).result()
+
+    def send_head(self) -> None:
+        if not self.head:
+            raise RuntimeError("WSGI: the app sent body bytes before calling start_response")
+        if not self.sent_head:
+            self.sent_head = True
+            self.emit(self.head[0])
+
+    def start_response(
+        self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Callable[[bytes], None]:
+        if exc_info is not None:
+            if self.sent_head:
+                raise exc_info[1].with_traceback(exc_info[2])
+        elif self.head:
+            raise RuntimeError("WSGI: start_response called twice without exc_info")
+        code = int(status.split(" ", 1)[0])
+        fields = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in headers]
+        self.head[:] = [{"type": "http.response.start", "status": code, "headers": fields}]
+        return self.write
+
+    def write(self, data: bytes) -> None:
+        self.send_head()
+        if data:
+            self.emit({"type": "http.response.body", "body": bytes(data), "more_body": True})

@@ -231,17 +231,27 @@ class Connection:
                 continue
             if not want_read and not want_write:
                 return  # nothing can happen: the caller's condition is decided
-            left = last + self.timeout - time.monotonic()
-            if left <= 0:
-                self.close()
-                raise TimeoutError(f"no progress for {self.timeout} s")
-            wanted = (_IN if want_read else 0) | (select.POLLOUT if want_write else 0)
-            if wanted != self._events:
-                self._poller.modify(sock, wanted)
-                self._events = wanted
-            if self._poller.poll(int(left * 1000) + 1) and want_read:
-                self._recv()
-                last = time.monotonic()
+            last = self._wait(want_read, want_write, last)
+
+    def _wait(self, want_read: bool, want_write: bool, last: float) -> float:
+        """Wait (for ``timeout`` after ``last``, the last progress) until the socket is
+        ready as wanted, and read what came; returns the time of the last progress.
+
+        Raises:
+            TimeoutError: the wait ran out (the connection is closed).
+        """
+        left = last + self.timeout - time.monotonic()
+        if left <= 0:
+            self.close()
+            raise TimeoutError(f"no progress for {self.timeout} s")
+        wanted = (_IN if want_read else 0) | (select.POLLOUT if want_write else 0)
+        if wanted != self._events:
+            self._poller.modify(self.sock, wanted)
+            self._events = wanted
+        if self._poller.poll(int(left * 1000) + 1) and want_read:
+            self._recv()
+            return time.monotonic()
+        return last
 
     def _recv(self) -> None:
         try:

@@ -94,6 +94,7 @@ class _Connection:
         self.calls: deque[Callable[[], None]] = deque()  # from other threads (`caller`)
         self.wake_r, self.wake_w = _pipe()
         self.woken = False
+        self.events = 0  # the socket's events registered with the poll (`_serve`)
         self.thread = threading.Thread(target=self.run, name="wirekit-conn", daemon=True)
 
     # -- other threads ---------------------------------------------------------------
@@ -129,7 +130,7 @@ class _Connection:
         poller = select.poll()
         poller.register(self.wake_r, select.POLLIN)
         poller.register(sock, 0)
-        events = 0
+        self.events = 0
         read_closed = False
         while True:
             self.woken = progress = want_read = want_write = False
@@ -161,23 +162,33 @@ class _Connection:
                     read_closed = True
             if progress or self.woken:
                 continue
-            now = time.monotonic()  # (asked before every wait: only a wait outlasts it)
-            deadline = conn.deadline(now)
-            if deadline is not None and now >= deadline.at:
-                conn.timeout(now)
-                continue
-            wanted = (_IN if want_read else 0) | (_OUT if want_write else 0)
-            if wanted != events:
-                poller.modify(sock, wanted)
-                events = wanted
-            wait = None if deadline is None else max(0, int((deadline.at - now) * 1000) + 1)
-            for fd, ready in poller.poll(wait):
-                if fd == self.wake_r:
-                    _drain(fd)
-                elif ready & _IN and (want_read or ready & _GONE) and self._recv_now() is None:
-                    # (poll reports a reset even when not asked: without this recv, a
-                    # connection whose handler is still working would spin)
-                    return False  # reset by the peer
+            if self._wait(poller, want_read, want_write):
+                return False  # reset by the peer
+
+    def _wait(self, poller: select.poll, want_read: bool, want_write: bool) -> bool:
+        """Wait for the socket as wanted, a wakeup or the connection's next deadline, and
+        take what came (a deadline passed is acted on without a wait); whether the peer
+        reset the connection. (Only before a blocking poll: a call here costs nothing
+        next to it.)"""
+        conn = self.conn
+        now = time.monotonic()  # (asked before every wait: only a wait outlasts it)
+        deadline = conn.deadline(now)
+        if deadline is not None and now >= deadline.at:
+            conn.timeout(now)
+            return False
+        wanted = (_IN if want_read else 0) | (_OUT if want_write else 0)
+        if wanted != self.events:
+            poller.modify(self.sock, wanted)
+            self.events = wanted
+        wait = None if deadline is None else max(0, int((deadline.at - now) * 1000) + 1)
+        for fd, ready in poller.poll(wait):
+            if fd == self.wake_r:
+                _drain(fd)
+            elif ready & _IN and (want_read or ready & _GONE) and self._recv_now() is None:
+                # (poll reports a reset even when not asked: without this recv, a
+                # connection whose handler is still working would spin)
+                return True
+        return False
 
     def _recv_now(self) -> bool | None:
         """Pass what the socket has to the connection (the reader said `READ`): whether

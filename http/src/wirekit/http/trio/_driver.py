@@ -98,7 +98,7 @@ class Driver:
     async def run(self) -> bool:
         """Serve until the writer says `Close`; whether the peer may still be sending
         (then call `linger`)."""
-        conn, sock, timers = self.conn, self.sock, self.timers
+        conn, timers = self.conn, self.timers
         read_closed = False
         turns = 0
         while True:
@@ -112,11 +112,7 @@ class Driver:
                 else:
                     want_write = True
             elif type(op) is Close:
-                try:
-                    sock.shutdown(socket.SHUT_WR)
-                except OSError:
-                    self.reset = True
-                return not self.eof and not self.reset
+                return self._shut_write()
             else:  # Yield (or Upgrade, which these runtimes do not hand over)
                 conn.yield_writer(self._wake)
             if not read_closed:
@@ -136,25 +132,51 @@ class Driver:
             if want_read and not want_write and self._recv():
                 turns += 1  # (counted as a turn: a client that always has bytes waiting)
                 continue  # the next bytes were there already: no wait
-            at = math.inf
-            if timers is not None:  # (only a wait can outlast a deadline)
-                now = trio.current_time()
-                deadline = timers.deadline(now)
-                if deadline is not None:
-                    if now >= deadline.at:
-                        timers.timeout(now)
-                        continue
-                    at = deadline.at
+            at = self._wait_until(timers)
+            if at is None:
+                continue  # a deadline passed: acted on, no wait
             turns = 0
-            with trio.CancelScope(deadline=at) as self._waiting:
-                if want_write:
-                    await trio.lowlevel.wait_writable(sock)
-                elif want_read:
-                    await trio.lowlevel.wait_readable(sock)
-                    self._recv()
-                else:
-                    await trio.sleep_forever()
-            self._waiting = None
+            await self._wait(want_read, want_write, at)
+
+    @staticmethod
+    def _wait_until(timers: Timed | None) -> float | None:
+        """Until when to wait (trio time): the connection's next deadline, or forever;
+        None if one has passed (acted on here). Only asked before a wait: only a wait
+        can outlast a deadline."""
+        if timers is None:
+            return math.inf
+        now = trio.current_time()
+        deadline = timers.deadline(now)
+        if deadline is None:
+            return math.inf
+        if now >= deadline.at:
+            timers.timeout(now)
+            return None
+        at: float = deadline.at
+        return at
+
+    def _shut_write(self) -> bool:
+        """The writer said `Close`: our side is shut; whether the peer may still be
+        sending (then call `linger`)."""
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            self.reset = True
+        return not self.eof and not self.reset
+
+    async def _wait(self, want_read: bool, want_write: bool, at: float) -> None:
+        """Wait until the socket is ready as wanted (and read what came), a wakeup
+        (`_wake` cancels the wait) or ``at``. (Only where the task would block: a call
+        here costs nothing next to the scheduler's round.)"""
+        with trio.CancelScope(deadline=at) as self._waiting:
+            if want_write:
+                await trio.lowlevel.wait_writable(self.sock)
+            elif want_read:
+                await trio.lowlevel.wait_readable(self.sock)
+                self._recv()
+            else:
+                await trio.sleep_forever()
+        self._waiting = None
 
     def _recv(self) -> bool:
         """Pass what the socket has to the connection (the reader said `READ`); whether

@@ -182,12 +182,9 @@ class WebSocketConnection(HeldInput, Wakeups):
                     break  # backpressure: the application takes messages first
                 got = _HEADER(data, off, n)
                 if got is None:
-                    state = parse_prefix(frame_header, data, off, n - off)
-                    if isinstance(state, Partial):
+                    got = _parse_header(data, off, n)
+                    if got is None:
                         break  # a header cut by the chunk's end: wait for more
-                    if not isinstance(state, Done):
-                        raise _Fail(1002, "payload length with its most significant bit set")
-                    got = (state.value, off + state.consumed)
                 header, stop = got
                 b0, length, key = header
                 if (
@@ -217,21 +214,29 @@ class WebSocketConnection(HeldInput, Wakeups):
                 if not header.length:
                     self._frame_done(header, b"")
                     continue
-            take = min(self._remaining, n - off)
-            piece = bytes(data[off : off + take])
-            off += take
-            key = header.key
-            if key is not None:
-                piece = mask(piece, key, self._got)
-            self._got += take
-            self._remaining -= take
-            if header.b0 & 0x08:  # a control frame: here whole
-                self._frame_done(header, piece)
+            off = self._payload(data, off, n, header)
+            if header.b0 & 0x08:  # a control frame (answered whole): output may have grown
                 output_full = self._out.pending_bytes > config.max_pending_output
-            else:
-                self._data(piece, header)
-                if not self._remaining:
-                    self._frame_done(header, b"")
+        return off
+
+    def _payload(self, data: BytesLike, off: int, n: int, header: FrameHeader) -> int:
+        """Take what is here of the current frame's payload (from ``off``, up to ``n``),
+        unmasked; act on a control frame (here whole) or a data frame's end. Returns the
+        offset after what was taken."""
+        take = min(self._remaining, n - off)
+        piece = bytes(data[off : off + take])
+        off += take
+        key = header.key
+        if key is not None:
+            piece = mask(piece, key, self._got)
+        self._got += take
+        self._remaining -= take
+        if header.b0 & 0x08:  # a control frame: here whole
+            self._frame_done(header, piece)
+        else:
+            self._data(piece, header)
+            if not self._remaining:
+                self._frame_done(header, b"")
         return off
 
     def _check(self, h: FrameHeader) -> None:
@@ -242,14 +247,7 @@ class WebSocketConnection(HeldInput, Wakeups):
             raise _Fail(1002, "an unmasked frame from a client" if not self.client else "a masked frame from a server")
         rsv = b0 & 0x70
         if opcode >= 0x8:
-            if opcode > _PONG:
-                raise _Fail(1002, f"reserved opcode {opcode}")
-            if rsv:
-                raise _Fail(1002, "reserved bits set on a control frame")
-            if not b0 & 0x80:
-                raise _Fail(1002, "a fragmented control frame")
-            if h.length > 125:
-                raise _Fail(1002, "a control frame longer than 125 bytes")
+            _check_control(h, opcode, rsv)
             return
         if opcode > _BINARY:
             raise _Fail(1002, f"reserved opcode {opcode}")
@@ -259,19 +257,23 @@ class WebSocketConnection(HeldInput, Wakeups):
             if rsv:
                 raise _Fail(1002, "reserved bits set on a continuation frame")
         else:
-            if self._kind:
-                raise _Fail(1002, "a new message inside a fragmented one")
-            if rsv & 0x30 or (rsv and self._deflate is None):
-                raise _Fail(1002, "reserved bits set without an extension that defines them")
-            self._kind = opcode
-            self._compressed = bool(rsv)
-            self._size = 0
-            self._parts = []
-            self._decoder = _utf8() if opcode == _TEXT else None
+            self._start_message(opcode, rsv)
         if h.length > self._max_frame:
             raise _Fail(1009, f"a frame of {h.length} bytes (at most {self._max_frame})")
         if not self._compressed and self._size + h.length > self.config.max_message_size:
             raise _Fail(1009, f"a message over {self.config.max_message_size} bytes")
+
+    def _start_message(self, opcode: int, rsv: int) -> None:
+        """The first frame of a message (text or binary): checked, and the message begun."""
+        if self._kind:
+            raise _Fail(1002, "a new message inside a fragmented one")
+        if rsv & 0x30 or (rsv and self._deflate is None):
+            raise _Fail(1002, "reserved bits set without an extension that defines them")
+        self._kind = opcode
+        self._compressed = bool(rsv)
+        self._size = 0
+        self._parts = []
+        self._decoder = _utf8() if opcode == _TEXT else None
 
     def _data(self, piece: bytes, header: FrameHeader) -> None:
         """A piece of a data frame's payload (unmasked)."""
@@ -544,3 +546,30 @@ class WebSocketConnection(HeldInput, Wakeups):
     def is_closed(self) -> bool:
         """True when both directions are closed and the output is all written."""
         return not self._in_open and self._out.is_closed and not self._out.has_pending_output
+
+
+def _check_control(h: FrameHeader, opcode: int, rsv: int) -> None:
+    """A control frame's rules (§5.5): raises `_Fail` with the close code."""
+    if opcode > _PONG:
+        raise _Fail(1002, f"reserved opcode {opcode}")
+    if rsv:
+        raise _Fail(1002, "reserved bits set on a control frame")
+    if not h.b0 & 0x80:
+        raise _Fail(1002, "a fragmented control frame")
+    if h.length > 125:
+        raise _Fail(1002, "a control frame longer than 125 bytes")
+
+
+def _parse_header(data: BytesLike, off: int, n: int) -> tuple[FrameHeader, int] | None:
+    """A frame header the fast reader (`_HEADER`) did not take, parsed by the grammar:
+    (the header, the offset after it); None if it is cut by the chunk's end.
+
+    Raises:
+        _Fail: a payload length with its most significant bit set (1002).
+    """
+    state = parse_prefix(frame_header, data, off, n - off)
+    if isinstance(state, Partial):
+        return None
+    if not isinstance(state, Done):
+        raise _Fail(1002, "payload length with its most significant bit set")
+    return state.value, off + state.consumed
