@@ -26,9 +26,11 @@ from wirekit.combinators import (
     consumed,
     count,
     end_of_input,
+    fail,
     generate,
     many,
     not_followed_by,
+    option,
     parse,
     parse_many,
     parse_many_async,
@@ -610,3 +612,24 @@ def test_parse_prefix_is_unbuffered_resume_in_one_call() -> None:
     assert isinstance(finished, Done) and finished.value == b"ab"
     failed = parse_prefix(char(b"x"), b"y", complete=True)
     assert isinstance(failed, Fail) and failed.error.position == 0
+
+
+# --------------------------------------------------------------------------------
+# A failure known before the bytes that place its error
+# --------------------------------------------------------------------------------
+def test_a_failure_waits_for_the_bytes_that_place_its_error() -> None:
+    # `option` gives up on an alternative that can never succeed; the end-of-input check
+    # after it then fails for good on the first byte. But the furthest failure, the one
+    # reported, is where the abandoned alternative's loop stops: after every "a". Fed
+    # b"a" then b"a", the state stays Partial until that place is known, so the error is
+    # at offset 2 however the input is split (it was at offset 1, the end of the first
+    # chunk, before the fix: found by hypothesis).
+    p = option(None, (take_while(b"ab") >> fail("x")).map(lambda v: v))
+    check(p, b"aa")
+    check(p, b"aab", consume=Consume.ALL)
+    state = Buffered.parse(p << end_of_input)
+    state = state.feed(b"a")
+    assert isinstance(state, Partial)  # failing, but not yet placed
+    state = state.feed(b"ac")  # "c" ends the loop at offset 2: the error is placed
+    assert isinstance(state, Fail)
+    assert state.error.position == 2 and state.error.expected == ["x"]  # where "c" stopped the loop

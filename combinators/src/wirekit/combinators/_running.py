@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 
 from ._compile import Fused
 from ._errors import ParseError
-from ._machine import NOPOS, Machine, Marks
+from ._machine import NOPOS, Machine, Marks, NoReplay
 from ._parser import ABOVE, Parser, compiled, spelled_out
 from ._primitives import end_of_input
 from ._trace import Tracer
@@ -456,7 +456,7 @@ class _UnbufferedPartial(Partial[T]):
         m = self._m
         m.rebase(buffer, off, off + length, m.commit_pos)
         m.set_complete(complete)
-        node = m.run(self._node)
+        node = _run_on(m, self._node)
         return _unbuffered_state(m, node, off)
 
 
@@ -466,6 +466,9 @@ def _unbuffered_state(m: Machine, node: Parser[Any] | None, off: int) -> State[A
     m.drop_windows()
     if m.ok:
         return Done(m.value, None, m.pos - off, (m.buf, m.pos, m.lim))
+    placing = _placing_error(m)
+    if placing is not None:
+        return _UnbufferedPartial(*placing, off)
     return Fail(error_of(m), m.take(m.commit_pos, m.lim), m.commit_pos - off)
 
 
@@ -534,14 +537,14 @@ class _BufferedPartial(Partial[T]):
             new[0:kept] = buf[keep_from:end]
         new[kept : kept + n] = chunk
         m.rebase(new, 0, kept + n, keep_from)
-        node = m.run(self._node)
+        node = _run_on(m, self._node)
         return _buffered_state(m, node)
 
     def feed_eof(self) -> State[T]:
         self._use()
         m = self._m
         m.set_complete(True)
-        node = m.run(self._node)
+        node = _run_on(m, self._node)
         return _buffered_state(m, node)
 
 
@@ -551,7 +554,48 @@ def _buffered_state(m: Machine, node: Parser[Any] | None) -> State[Any]:
     m.drop_windows()
     if m.ok:
         return Done(m.value, m.take(m.pos, m.lim), m.pos)
+    placing = _placing_error(m)
+    if placing is not None:
+        return _BufferedPartial(*placing)
     return Fail(error_of(m), m.take(m.commit_pos, m.lim), m.commit_pos)
+
+
+def _run_on(m: Machine, node: Parser[Any]) -> Parser[Any] | None:
+    """Continue a suspended parse (`Machine.run`). A re-run placing an error (see
+    `_placing_error`) that reaches user code the first run never got to stops there:
+    its error is the furthest failure found so far."""
+    if not m.diag:
+        return m.run(node)
+    try:
+        return m.run(node)
+    except NoReplay:
+        m.stack.clear()
+        m.ok = False
+        return None
+
+
+def _placing_error(m: Machine) -> tuple[Machine, Parser[Any]] | None:
+    """For a parse that failed before its input ended: the exact re-run that reports its
+    error (see `_rerun_report`), if that re-run needs more input to place the error; None
+    when the report is decided by the bytes at hand.
+
+    The parse may know it fails before it knows where its furthest failure is (an
+    alternative it gave up on was still reading when another part failed for good): the
+    state then stays `Partial` until the bytes that place the error have arrived, so
+    that the error, like a value, does not depend on how the input was split."""
+    if m.complete or m.commits or m.root is None or m.diag:
+        return None
+    d = Machine(m.buf, m.origin, m.lim, False, diag=True)
+    d.base = m.base
+    d.log = m.log
+    try:
+        node = d.run(m.root)
+    except Exception:  # a user function disagreed with itself: report now
+        return None
+    if node is None:
+        return None
+    d.commit_pos = m.commit_pos
+    return d, node
 
 
 def _parse_method(p: Parser[Any], data: BytesLike, consume: Consume | None) -> Any:
