@@ -107,9 +107,7 @@ def _rerun_report(m: Machine) -> ParseError | None:
     see, the re-run treats the bytes at hand as all there is.) None if it gives none."""
     assert m.root is not None
     for complete in (m.complete, True):
-        d = Machine(m.buf, m.origin, m.lim, complete, diag=True)
-        d.base = m.base
-        d.log = m.log
+        d = _exact_rerun(m, complete)
         try:
             rerun = d.run(m.root)
         except Exception:  # a user function disagreed with itself: plain report
@@ -119,6 +117,15 @@ def _rerun_report(m: Machine) -> ParseError | None:
                 return _report(d, d.err_pos, d.err_list)
             return None
     return None
+
+
+def _exact_rerun(m: Machine, complete: bool) -> Machine:
+    """A machine to re-run ``m``'s parse from its start in the exact general form (the
+    diagnostic mode), on the same input, replaying what user functions gave."""
+    d = Machine(m.buf, m.origin, m.lim, complete, diag=True)
+    d.base = m.base
+    d.log = m.log
+    return d
 
 
 def _failures(m: Machine) -> dict[int, list[tuple[Parser[Any], Marks]]]:
@@ -585,9 +592,7 @@ def _placing_error(m: Machine) -> tuple[Machine, Parser[Any]] | None:
     that the error, like a value, does not depend on how the input was split."""
     if m.complete or m.commits or m.root is None or m.diag:
         return None
-    d = Machine(m.buf, m.origin, m.lim, False, diag=True)
-    d.base = m.base
-    d.log = m.log
+    d = _exact_rerun(m, False)
     try:
         node = d.run(m.root)
     except Exception:  # a user function disagreed with itself: report now
