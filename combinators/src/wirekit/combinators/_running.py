@@ -570,9 +570,8 @@ def _buffered_state(m: Machine, node: Parser[Any] | None) -> State[Any]:
 def _run_on(m: Machine, node: Parser[Any]) -> Parser[Any] | None:
     """Continue a suspended parse (`Machine.run`). A re-run placing an error (see
     `_placing_error`) that reaches user code the first run never got to stops there:
-    its error is the furthest failure found so far."""
-    if not m.diag:
-        return m.run(node)
+    its error is the furthest failure found so far (only such a re-run raises
+    `NoReplay`; a `try` costs nothing until it does)."""
     try:
         return m.run(node)
     except NoReplay:
