@@ -19,13 +19,14 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
-SUITES: dict[str, list[str]] = importlib.import_module("bench_compiled").SUITES
+_compiled = importlib.import_module("bench_compiled")
+SUITES: dict[str, list[str]] = _compiled.SUITES
+run_suite = _compiled.run_suite
 
 PACKAGES = ("combinators/src", "serializer/src", "http/src")
 PROBE = "import wirekit.combinators._machine as m, wirekit.http._server as s; print(m.__file__); print(s.__file__)"
@@ -72,12 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         for suite in args.suites:
             for round_ in range(1, args.rounds + 1):
                 for name, env in trees.items():
-                    print(f"\n## {suite}, {name}, round {round_}\n", flush=True)
-                    start = time.monotonic()
-                    rc = subprocess.run([sys.executable, *SUITES[suite]], cwd=ROOT, env=env, check=False).returncode
-                    status = "ok" if rc == 0 else f"FAILED (exit status {rc})"
-                    failed |= rc != 0
-                    print(f"\n({suite}, {name}, round {round_}: {status}, {time.monotonic() - start:.0f} s)", flush=True)
+                    failed |= not run_suite(sys.executable, suite, f"{suite}, {name}, round {round_}", env=env)
     return 1 if failed else 0
 
 

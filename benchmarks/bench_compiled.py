@@ -42,6 +42,17 @@ def which_build(python: str) -> str:
     return f"{kind} ({', '.join(Path(f).name for f in files)})"
 
 
+def run_suite(python: str, suite: str, label: str, detail: str = "", env: dict[str, str] | None = None) -> bool:
+    """Run one suite in ``python`` under a ``## label`` header; print and return whether it
+    succeeded (a failed run is reported with its exit status)."""
+    print(f"\n## {label}{detail}\n", flush=True)
+    start = time.monotonic()
+    rc = subprocess.run([python, *SUITES[suite]], cwd=ROOT, env=env, check=False).returncode
+    status = "ok" if rc == 0 else f"FAILED (exit status {rc})"
+    print(f"\n({label}: {status}, {time.monotonic() - start:.0f} s)", flush=True)
+    return rc == 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the suites for both builds; exit 1 if any run failed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -52,12 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     for suite in args.suites:
         for name, python in builds.items():
-            print(f"\n## {suite}, {name} build: {which_build(python)}\n", flush=True)
-            start = time.monotonic()
-            rc = subprocess.run([python, *SUITES[suite]], cwd=ROOT, check=False).returncode
-            status = "ok" if rc == 0 else f"FAILED (exit status {rc})"
-            failed |= rc != 0
-            print(f"\n({suite}, {name} build: {status}, {time.monotonic() - start:.0f} s)", flush=True)
+            failed |= not run_suite(python, suite, f"{suite}, {name} build", f": {which_build(python)}")
     return 1 if failed else 0
 
 
