@@ -44,7 +44,7 @@ from ._compile import FastPrefix, fast_prefix
 from ._describe import describe, railroad
 from ._errors import ParseError
 from ._explain import DispatchRoute, ExplainedNode, Explanation, NodeKind, explain
-from ._parser import Parser
+from ._parser import Parser, leaves_go_by_enter
 from ._primitives import (
     BytePredicate,
     advance,
@@ -160,3 +160,5 @@ __all__ = [
     "take_while1",
     "varint",
 ]
+
+leaves_go_by_enter()  # (every leaf class is loaded by now)

@@ -9,10 +9,11 @@ from operator import attrgetter
 from typing import Any, NamedTuple
 
 from ._checked import TryMap
+from ._choice import _Choice
 from ._combinators import Consumed, Look
 from ._limits import INF
 from ._nodeclass import ByClass
-from ._parser import Parser, _Choice, _Fail, _Pure, _Seq
+from ._parser import Parser, _Fail, _Pure, _Seq
 from ._primitives import EndOfInput, Satisfy, Str, Take, TakeWhile
 from ._repeat import Many, SepBy
 from ._unary import _Bind, _Desc, _Map, _Ref

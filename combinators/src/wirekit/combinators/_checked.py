@@ -11,7 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ._machine import RUNNING, Frame, Machine, NoReplay, Suspend, shift_last_ok, shift_skipped
+from ._machine import (
+    DIRECT_DEPTH,
+    RUNNING,
+    Frame,
+    Machine,
+    NoReplay,
+    Suspend,
+    shift_last_ok,
+    shift_skipped,
+)
 from ._parser import ABOVE, Parser, _Fail
 from ._primitives import _INTERNED, Take, _intern, length_error
 from ._unary import _Unary
@@ -39,6 +48,18 @@ class Isolate(_Unary):
         m.stack.append(f)
         return self.compiled_child
 
+    def go(self, m: Machine) -> None:
+        depth = m.nesting
+        if depth >= DIRECT_DEPTH:
+            m.run_nested(self)
+            return
+        m.nesting = depth + 1
+        end = m.pos + m.base + self.n
+        m.open_window(self.n)
+        self.compiled_child.go(m)
+        _window_closed(m, self, end)
+        m.nesting = depth
+
     def expected(self) -> str:
         return f"the end of the {self.n}-byte field"
 
@@ -50,19 +71,24 @@ class _IsolateFrame(Frame):
     end: int  # absolute offset where the window ends
 
     def resume(self, m: Machine) -> None:
-        m.close_window()
-        if not m.ok:
-            return None
-        end = self.end - m.base
-        if m.pos == end:
-            return None
-        if m.pos < end:
-            if m.pos >= m.lim and m.complete:
-                # The input ended inside the window.
-                m.fail(m.pos, Take(end - m.pos, keep=False))  # "k more bytes"
-            else:
-                m.fail(m.pos, self.node)
-        return None
+        _window_closed(m, self.node, self.end)
+
+
+def _window_closed(m: Machine, node: Isolate, end: int) -> None:
+    """``node``'s parser is done on its window, which ended at absolute offset ``end``:
+    close the window, and fail unless the parser used all of it."""
+    m.close_window()
+    if not m.ok:
+        return
+    rel = end - m.base
+    if m.pos == rel:
+        return
+    if m.pos < rel:
+        if m.pos >= m.lim and m.complete:
+            # The input ended inside the window.
+            m.fail(m.pos, Take(rel - m.pos, keep=False))  # "k more bytes"
+        else:
+            m.fail(m.pos, node)
 
 
 def isolate(n: int, p: Parser[T]) -> Parser[T]:
@@ -132,6 +158,23 @@ class TryMap(_Unary):
             return None
         m.stack.append(self.frame(pos, (m.err_pos - pos, m.err_list), (pos, m.last_ok, m.skipped)))
         return self.compiled_child
+
+    def go(self, m: Machine) -> None:
+        depth = m.nesting
+        if depth >= DIRECT_DEPTH:
+            m.run_nested(self)
+            return
+        m.nesting = depth + 1
+        pos = m.pos
+        # The records as they are now: a rejected value restores them.
+        err_pos, err_list, last_ok, skipped = m.err_pos, m.err_list, m.last_ok, m.skipped
+        self.compiled_child.go(m)
+        m.nesting = depth
+        if m.ok:
+            msg = _convert(m, self, pos)
+            if msg is not None:
+                m.err_pos, m.err_list, m.last_ok, m.skipped = err_pos, err_list, last_ok, skipped
+                _reject(m, pos, msg)
 
     def frame(self, pos: int, err: tuple[int, list[Any]], seen: tuple[int, Any, Any]) -> _TryMapFrame:
         f = _TryMapFrame()

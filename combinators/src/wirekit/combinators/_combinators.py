@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Iterable
 from typing import Any, Never, TypeVar, overload
 
+from ._choice import _Choice
 from ._generate import Generate as Generate
 from ._machine import NOPOS, RUNNING, Frame, Machine
-from ._parser import ABOVE, Parser, _Choice, _Fail, _Pure, _Seq
+from ._parser import ABOVE, Parser, _Fail, _Pure, _Seq
 from ._primitives import _INTERNED, _intern, length_error
 from ._repeat import INF as _INF
 from ._repeat import Many as Many

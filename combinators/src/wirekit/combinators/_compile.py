@@ -39,11 +39,12 @@ from ._analysis import (
     tail_k,
 )
 from ._binary import _Unpack
+from ._choice import _Choice
 from ._combinators import Consumed, Look
 from ._extract import Code, Extract, Fn, Gen
 from ._machine import Frame, Machine, shift_last_ok, shift_skipped
 from ._nodeclass import ByClass
-from ._parser import Parser, _Choice, _Fail, _Pure, _Seq, has_effects
+from ._parser import Parser, _Fail, _Pure, _Seq, has_effects
 from ._primitives import EndOfInput, Satisfy, Str, Take, TakeWhile, class_regex
 from ._repeat import Many, SepBy
 from ._unary import _Desc, _Map

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._checked import Isolate, TryMap
+from ._choice import _Choice
 from ._combinators import Consumed, Generate, Many, ManyTill, SepBy
 from ._combinators import Look as _Look
 from ._limits import INF as _INF  # what `many` uses for "no upper bound"
 from ._nodeclass import ByClass
-from ._parser import Parser, _Choice, _Fail, _Pure, _Seq
+from ._parser import Parser, _Fail, _Pure, _Seq
 from ._primitives import (
     Commit,
     EndOfInput,

@@ -16,13 +16,14 @@ from typing import Any, Literal
 from ._analysis import INF, MAX_REGULAR_DEPTH, NotRegular, regular_depth
 from ._binary import _Unpack
 from ._checked import Isolate, TryMap
+from ._choice import _Choice
 from ._combinators import Consumed, Look
 from ._compile import Fused, _Builder, is_regular_primitive
 from ._errors import show_class
 from ._explain_text import render_report
 from ._generate import Generate
 from ._nodeclass import ByClass
-from ._parser import Parser, _Choice, _Pure, _Seq, compiled
+from ._parser import Parser, _Pure, _Seq, compiled
 from ._primitives import Commit, EndOfInput, PeekChar, Query, Scan
 from ._repeat import Many, ManyTill, SepBy
 from ._unary import _Bind, _Desc, _Map, _Ref

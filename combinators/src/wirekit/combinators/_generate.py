@@ -5,9 +5,9 @@ failed parse replays it instead of running the generator again."""
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from typing import Any
+from typing import Any, NoReturn
 
-from ._machine import Frame, Machine, NoReplay
+from ._machine import DIRECT_DEPTH, Frame, Machine, NoReplay
 from ._parser import Parser, compiled
 
 __all__ = ["Generate"]
@@ -44,8 +44,60 @@ class Generate(Parser[Any]):
         m.value = None
         return f.resume(m)
 
+    def go(self, m: Machine) -> None:
+        depth = m.nesting
+        if depth >= DIRECT_DEPTH:
+            m.run_nested(self)
+            return
+        m.nesting = depth + 1
+        gen = self.fn()
+        steps: list[Any] = []
+        log = m.log
+        if log is not None:
+            log[(self, m.pos + m.base)] = steps
+        send = gen.send
+        value = None
+        while True:
+            try:
+                nxt = send(value)
+            except StopIteration as stop:
+                tail = _returned(stop, steps)
+                if tail is None:
+                    m.value = stop.value
+                    m.ok = True
+                else:
+                    tail.go(m)
+                break
+            if not isinstance(nxt, Parser):
+                _not_a_parser(gen, nxt)
+            known = nxt._c
+            c = compiled(nxt) if known is None else known
+            steps.append(c)
+            c.go(m)
+            if not m.ok:
+                gen.close()
+                break
+            value = m.value
+        m.nesting = depth
+
     def expected(self) -> str:
         return getattr(self.fn, "__name__", "generate")
+
+
+def _returned(stop: StopIteration, steps: list[Any]) -> Parser[Any] | None:
+    """A generator returned: the parser it returned (run as a tail call, and logged as
+    one), or None when it returned a value."""
+    if isinstance(stop.value, Parser):
+        c = compiled(stop.value)
+        steps.append(_Tail(c))
+        return c
+    return None
+
+
+def _not_a_parser(gen: Generator[Any, Any, Any], nxt: object) -> NoReturn:
+    """A generator yielded something else: close it and raise the `TypeError`."""
+    gen.close()
+    raise TypeError(f"generate: yielded {type(nxt).__name__}, not a Parser")
 
 
 class _Tail:
@@ -83,16 +135,14 @@ class _GenFrame(Frame):
             try:
                 nxt = send(value)
             except StopIteration as stop:
-                if isinstance(stop.value, Parser):
-                    c = compiled(stop.value)
-                    steps.append(_Tail(c))
-                    return c
+                tail = _returned(stop, steps)
+                if tail is not None:
+                    return tail
                 m.value = stop.value
                 m.ok = True
                 return None
             if not isinstance(nxt, Parser):
-                gen.close()
-                raise TypeError(f"generate: yielded {type(nxt).__name__}, not a Parser")
+                _not_a_parser(gen, nxt)
             known = nxt._c
             c = compiled(nxt) if known is None else known
             # (A `fix` reference is run as it is: it is not entered here, and the loop's

@@ -10,6 +10,14 @@ follows the same protocol. Suspending is just returning with the stack intact.
 Positions are indexes into the current buffer (``m.buf``), whose readable part ends at
 ``m.lim``. ``m.base`` converts them to absolute stream offsets. When the caller re-presents
 the input with committed bytes dropped, every stored position is shifted (`Machine.rebase`).
+
+**The direct form.** On complete input nothing can suspend, so the stack is not needed:
+`Machine.run_direct` calls ``node.go(m)``, which runs the node to its end by calling its
+children's ``go`` (same registers, same failure records, same replay log, the same order
+of user calls as ``enter``), saving the frames and the trips through the loop. A node
+without a direct form, and any node once `DIRECT_DEPTH` composite nodes are open, runs on
+the stack instead (`Machine.run_nested`), so depth costs heap there as always. The direct
+form is never used with a tracer or in a diagnostic re-run.
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._parser import Parser
 
-__all__ = ["NOPOS", "RUNNING", "Frame", "Machine", "Marks", "NoReplay", "Suspend"]
+__all__ = ["DIRECT_DEPTH", "NOPOS", "RUNNING", "Frame", "Machine", "Marks", "NoReplay", "Suspend"]
 
 # How many parses are running right now (a hint for the compiler, see `Parser._rt`; a
 # race between threads only changes what gets fused, never a result).
@@ -53,6 +61,11 @@ def shift_skipped(skipped: Skipped | None, delta: int) -> Skipped | None:
         return None
     pos, node, marks, tried = skipped
     return (pos + delta, node, marks, tried)
+
+# How many composite nodes may be open in the direct form (each is a Python call; a
+# recursive grammar nests them once per level of its input) before the rest of the parse
+# below that point runs on the machine's stack.
+DIRECT_DEPTH = 100
 
 # "No failure yet": far below any position, and still so after shifting.
 NOPOS = -(1 << 60)
@@ -112,6 +125,7 @@ class Machine:
         "log",
         "marks",
         "need_bytes",
+        "nesting",
         "nl_count",
         "nl_last",
         "nl_upto",
@@ -186,6 +200,8 @@ class Machine:
         self.windows: list[int] | None = None
         self.in_lim = lim
         self.in_complete = complete
+        # How many composite nodes are open in the direct form (see `run_direct`).
+        self.nesting = 0
 
     def set_trace(self, trace: Any) -> None:
         """Install a tracer (or ``None``): the parse then runs in its general form."""
@@ -257,6 +273,26 @@ class Machine:
             return s.node
         finally:
             RUNNING[0] -= 1
+
+    def run_direct(self, node: Parser[Any]) -> None:
+        """Run ``node`` to its end in the direct form (see the module docstring): the
+        input must be complete and no tracer installed. The result is in the registers."""
+        RUNNING[0] += 1
+        try:
+            node.go(self)
+        finally:
+            RUNNING[0] -= 1
+
+    def run_nested(self, node: Parser[Any]) -> None:
+        """Run ``node`` to its end on a stack of its own (a direct-form node that has no
+        direct form, or is nested too deep for one): complete input never suspends."""
+        outer = self.stack
+        self.stack = []
+        try:
+            rest = self.run(node)
+            assert rest is None, "suspended on complete input"
+        finally:
+            self.stack = outer
 
     def note(self, pos: int, node: Parser[Any]) -> None:
         """Record an expectation at ``pos`` without failing (as `fail` would)."""

@@ -8,10 +8,11 @@ choices a first-byte dispatch table. Each node also knows how to run itself on t
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from ._machine import RUNNING, Frame, Machine, Suspend
+from ._machine import DIRECT_DEPTH, RUNNING, Frame, Machine
 
 if TYPE_CHECKING:
     from ._running import Consume
@@ -29,7 +30,7 @@ INLINE_DEPTH = 8
 
 class _Above:
     """What this layer uses of the modules above it, registered by each of them when it
-    loads (`_unary`, `_running`, `_checked`, `_combinators`, `_compile`), so that this module
+    loads (`_unary`, `_choice`, `_running`, `_checked`, `_combinators`, `_compile`), so that this module
     imports none of them and the modules form no import cycle. A name is missing (an
     `AttributeError`) only if its module was never loaded, which importing
     `wirekit.combinators` rules out."""
@@ -44,6 +45,7 @@ class _Above:
     count: Callable[[int, Parser[Any]], Parser[Any]]
     sep_by: Callable[[Parser[Any], Parser[Any]], Parser[Any]]
     option: Callable[[Any, Parser[Any]], Parser[Any]]
+    either: Callable[[Parser[Any], Parser[Any]], Parser[Any]]
     dispatch_table: Callable[[tuple[Parser[Any], ...], tuple[Parser[Any], ...]], list[tuple[Parser[Any], ...]] | None]
     fuse_candidate: Callable[[Parser[Any]], bool]
 
@@ -89,6 +91,16 @@ class Parser(Generic[T_co]):
     def enter(self, m: Machine) -> Parser[Any] | None:
         """Run this node's general form on the machine (see `_machine`)."""
         raise NotImplementedError
+
+    def go(self, m: Machine) -> None:
+        """Run this node to its end on complete input, in the direct form (see `_machine`):
+        the result is in ``m``'s registers, as after ``enter`` and its frames. A leaf
+        finishes in its ``enter``; a composite node without a direct form of its own runs
+        on a stack of its own."""
+        if self.leaf:
+            self.enter(m)
+        else:
+            m.run_nested(self)
 
     def children(self) -> tuple[Parser[Any], ...]:
         """The parsers this one runs (used by the compiler)."""
@@ -163,9 +175,7 @@ class Parser(Generic[T_co]):
 
     def __or__(self, other: Parser[U]) -> Parser[T_co | U]:
         """Ordered choice: try ``self``; if it fails without committing, try ``other``."""
-        left = self.alternatives if isinstance(self, _Choice) and self.msg is None else (self,)
-        right = other.alternatives if isinstance(other, _Choice) and other.msg is None else (other,)
-        return _Choice((*left, *right), None)
+        return ABOVE.either(self, other)  # (`_choice.either`)
 
     def __rshift__(self, other: Parser[U]) -> Parser[U]:
         """Sequence, keeping the right result (Angstrom ``*>``)."""
@@ -195,6 +205,23 @@ def quiet(f: Callable[..., Any]) -> Callable[..., Any]:
     """Mark a library function as free of side effects (see `QUIET`)."""
     QUIET.add(f)
     return f
+
+
+def leaves_go_by_enter() -> None:
+    """In the interpreted build, make each leaf class's ``go`` its ``enter`` itself: one
+    Python call per leaf instead of two (`Parser.go` calls ``enter`` for a leaf, so the
+    result is the same; a leaf finishes in ``enter`` on complete input). A native class of
+    the compiled build cannot take the attribute and keeps `Parser.go`."""
+    todo: list[type[Parser[Any]]] = [Parser]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        own = vars(cls)
+        # (`getattr`: the compiled build has no class-level ``leaf`` to read.)
+        leaf = getattr(cls, "leaf", False)
+        if leaf and "enter" in own and "go" not in own:
+            with contextlib.suppress(TypeError, AttributeError):
+                cls.go = own["enter"]  # type: ignore[method-assign]
 
 
 def has_effects(f: Any) -> bool:
@@ -360,6 +387,37 @@ class _Seq(Parser[Any]):
         f.kept = None
         return f.advance(m, 0)
 
+    def go(self, m: Machine) -> None:
+        depth = m.nesting
+        steps = self.compiled_parts
+        if depth >= DIRECT_DEPTH or not steps:
+            m.run_nested(self)
+            return
+        m.nesting = depth + 1
+        if self.pick < 0:
+            vals = []
+            for c in steps:
+                c.go(m)
+                if not m.ok:
+                    m.nesting = depth
+                    return
+                vals.append(m.value)
+            m.nesting = depth
+            fn = self.fn
+            m.value = tuple(vals) if fn is None else fn(*vals)
+            return
+        pick = self.compiled_pick
+        kept = None
+        for i, c in enumerate(steps):
+            c.go(m)
+            if not m.ok:
+                m.nesting = depth
+                return
+            if i == pick:
+                kept = m.value
+        m.nesting = depth
+        m.value = kept
+
     def expected(self) -> str:
         return self.parsers[0].expected() if self.parsers else "nothing"
 
@@ -427,136 +485,3 @@ class _SeqFrame(Frame):
         if i == len(self.node.compiled_parts) - 1:
             return self.finish(m)
         return self.advance(m, i + 1)
-
-
-# --------------------------------------------------------------------------------
-# Ordered choice
-# --------------------------------------------------------------------------------
-class _Choice(Parser[Any]):
-    """PEG ordered choice with Angstrom's cut: alternatives that began before a `commit`
-    are not tried. ``table`` (set by the compiler) maps the next byte (or 256 for the end
-    of input) to the alternatives that can start with it."""
-
-    __slots__ = ("alternatives", "compiled_parts", "depth", "inl", "msg", "table")
-
-    def __init__(self, alternatives: tuple[Parser[Any], ...], msg: str | None) -> None:
-        super().__init__()
-        self.alternatives = alternatives
-        self.msg = msg
-        self.compiled_parts: tuple[Parser[Any], ...] = ()
-        self.table: list[tuple[Parser[Any], ...]] | None = None
-        self.inl = False
-        self.depth = 0
-
-    def children(self) -> tuple[Parser[Any], ...]:
-        return self.alternatives
-
-    def link(self) -> None:
-        self.compiled_parts = tuple(compiled(p) for p in self.alternatives)
-        table = None if self._rt else ABOVE.dispatch_table(self.alternatives, self.compiled_parts)
-        if table is not None:
-            # Entries naming every alternative are `compiled_parts` itself: `enter` tells a cut by
-            # identity.
-            parts = self.compiled_parts
-            table = [parts if t == parts else t for t in table]
-        self.table = table
-        # A choice enters at most one alternative itself (the only candidate, when that
-        # one may be entered directly), so it may be entered directly too, a bounded
-        # number of levels deep.
-        depth = 1 + max((c.depth for c in self.compiled_parts if c.inl), default=0)
-        if depth <= INLINE_DEPTH:
-            self.inl, self.depth = True, depth
-
-    def enter(self, m: Machine) -> Parser[Any] | None:
-        pos = m.pos
-        table = self.table
-        cands: tuple[Parser[Any], ...]
-        if table is not None and not m.general:
-            if pos < m.lim:
-                cands = table[m.buf[pos]]
-            elif m.complete:
-                cands = table[256]
-            else:
-                raise Suspend(self)
-            if cands is not self.compiled_parts:  # (entries naming every alternative are `compiled_parts`)
-                # The others cannot start with this byte; say so if the parse fails here.
-                m.skipped = (pos, self, m.marks, cands)
-        else:
-            cands = self.compiled_parts
-        n = len(cands)
-        if not n:
-            m.ok = False
-            if self.msg is not None:
-                if m.err_pos <= pos:
-                    _replace(m, pos, self)
-            else:
-                # One record for all the alternatives (the report names each of them, see
-                # `_running.error_of`): a loop's last iteration often ends here.
-                m.fail(pos, self)
-            return None
-        if n == 1:
-            # Only one alternative can match: a tail call (a primitive is entered here,
-            # saving a trip through the machine loop).
-            c = cands[0]
-            return c.enter(m) if c.inl else c
-        f = _ChoiceFrame()
-        f.start = pos
-        f.node = self
-        f.alts = cands
-        f.i = 0
-        m.stack.append(f)
-        return cands[0]
-
-    def expected(self) -> str:
-        if self.msg is not None:
-            return self.msg
-        return " or ".join(p.expected() for p in self.alternatives) or "nothing"
-
-
-class _ChoiceFrame(Frame):
-    __slots__ = ("alts", "i", "node")
-
-    node: _Choice
-    alts: tuple[Parser[Any], ...]
-    i: int
-
-    def resume(self, m: Machine) -> Parser[Any] | None:
-        if m.ok or self.start < m.commit_pos:
-            return None  # success, or a commit inside the branch cut the alternatives
-        i = self.i + 1
-        if i < len(self.alts):
-            self.i = i
-            m.pos = self.start
-            m.stack.append(self)
-            return self.alts[i]
-        if self.node.msg is not None and m.err_pos <= self.start:
-            # No alternative got past the start: the choice's own message replaces theirs.
-            _replace(m, self.start, self.node)
-        return None
-
-
-def spelled_out(records: list[tuple[Parser[Any], Any]]) -> list[tuple[Parser[Any], Any]]:
-    """Failure records with each choice that failed as a whole (no alternative could
-    start, see `_Choice.enter`) replaced by a record for each of its alternatives."""
-    out: list[tuple[Parser[Any], Any]] = []
-    for node, marks in records:
-        if type(node) is _Choice and node.msg is None and node.alternatives:
-            out.extend((alt, marks) for alt in node.alternatives)
-        else:
-            out.append((node, marks))
-    return out
-
-
-def _replace(m: Machine, pos: int, node: Parser[Any]) -> None:
-    """Make ``node`` the only expectation at ``pos`` (a choice's ``failure_msg``)."""
-    m.err_pos = pos
-    m.err_list = [(node, m.marks)]
-    if m.skipped is not None:
-        skipped_at, _, _, _ = m.skipped
-        if skipped_at >= pos:
-            m.skipped = None
-    if m.last_ok is not None:
-        ok_at, _, _ = m.last_ok
-        if ok_at >= pos:
-            m.last_ok = None
-

@@ -12,9 +12,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from ._choice import _Choice
 from ._errors import show_bytes, show_class
 from ._machine import Machine, Suspend
-from ._parser import Parser, _Choice, _Fail
+from ._parser import Parser, _Fail
 
 __all__ = [
     "BytePredicate",

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ._choice import _Choice
 from ._limits import INF
-from ._machine import Frame, Machine
-from ._parser import Parser, _Choice, _Pure, _Seq, compiled, has_effects, quiet
+from ._machine import DIRECT_DEPTH, Frame, Machine
+from ._parser import Parser, _Pure, _Seq, compiled, has_effects, quiet
 from ._unary import _Map, _Unary
 
 __all__ = ["INF", "Many", "ManyTill", "SepBy"]
@@ -54,6 +55,43 @@ class Many(_Unary):
         f.vals = [] if self.keep else None
         f.n = 0
         return f.step(m)
+
+    def go(self, m: Machine) -> None:
+        item = self.compiled_child
+        if item.fused:
+            self.enter(m)  # its loop in `_ManyFrame.step` finishes at once on complete input
+            return
+        depth = m.nesting
+        if depth >= DIRECT_DEPTH:
+            m.run_nested(self)
+            return
+        m.nesting = depth + 1
+        vals: list[Any] | None = [] if self.keep else None
+        post = self.post
+        least, most = self.least, self.most
+        n = 0
+        while n < most:
+            start = m.pos
+            item.go(m)
+            if m.ok:
+                if m.pos == start and n >= least:
+                    break  # an empty match ends the loop (and is dropped)
+                v = m.value if post is None else post(m.value)
+                if vals is not None:
+                    vals.append(v)
+                n += 1
+                continue
+            if start < m.commit_pos:
+                m.nesting = depth
+                return  # the item committed, then failed: no backtracking past it
+            m.pos = start
+            break
+        m.nesting = depth
+        if n < least:
+            m.ok = False
+            return
+        m.value = vals
+        m.ok = True
 
 
 class _ManyFrame(Frame):
@@ -314,6 +352,39 @@ class SepBy(Parser[list[Any]]):
         f.node = self
         f.vals = []
         return f.run(m, 0, False)
+
+    def go(self, m: Machine) -> None:
+        depth = m.nesting
+        if depth >= DIRECT_DEPTH:
+            m.run_nested(self)
+            return
+        m.nesting = depth + 1
+        vals: list[Any] = []
+        item, sep = self.compiled_child, self.compiled_sep
+        start = m.pos
+        item.go(m)
+        if m.ok:
+            vals.append(m.value)
+            while True:
+                start = m.pos  # where to come back to if "sep p" fails
+                sep.go(m)
+                if not m.ok:
+                    break
+                item.go(m)
+                if not m.ok:
+                    break
+                if m.pos == start:
+                    break  # neither separator nor item consumed: stop
+                vals.append(m.value)
+        m.nesting = depth
+        if not m.ok:
+            if start < m.commit_pos:
+                return  # committed inside, then failed: the failure stands
+            m.pos = start
+            if not vals and self.least:
+                return
+        m.value = vals
+        m.ok = True
 
     def expected(self) -> str:
         return self.p.expected()

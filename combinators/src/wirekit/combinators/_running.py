@@ -9,10 +9,11 @@ from __future__ import annotations
 import enum
 from typing import Any, Generic, TypeVar
 
+from ._choice import spelled_out
 from ._compile import Fused
 from ._errors import ParseError
 from ._machine import NOPOS, Machine, Marks, NoReplay
-from ._parser import ABOVE, Parser, compiled, spelled_out
+from ._parser import ABOVE, Parser, compiled
 from ._primitives import end_of_input
 from ._trace import Tracer
 
@@ -76,8 +77,11 @@ def parse(p: Parser[T], data: BytesLike, consume: Consume = Consume.ALL, trace: 
             return value
     m = Machine(data, 0, len(data), complete=True)
     m.root = c
-    m.set_trace(trace)
-    m.run(c)
+    if trace is None:
+        m.run_direct(c)
+    else:
+        m.set_trace(trace)
+        m.run(c)
     m.drop_windows()
     if not m.ok:
         raise error_of(m)
@@ -414,8 +418,12 @@ def parse_prefix(
                 return done
     m = Machine(buffer, off, end, complete)
     m.root = root
-    m.set_trace(trace)
-    node = m.run(root)
+    if complete and trace is None:
+        m.run_direct(root)
+        node = None
+    else:
+        m.set_trace(trace)
+        node = m.run(root)
     return _unbuffered_state(m, node, off)
 
 

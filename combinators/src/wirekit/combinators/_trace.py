@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any, Literal
 
+from ._choice import spelled_out
 from ._errors import show_bytes
 from ._machine import Frame, Machine
-from ._parser import spelled_out
 
 __all__ = ["TraceEvent", "Tracer", "print_trace"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ._machine import Frame, Machine, NoReplay, Suspend
+from ._machine import DIRECT_DEPTH, Frame, Machine, NoReplay, Suspend
 from ._parser import ABOVE, INLINE_DEPTH, Parser, compiled
 from ._trace import trace_enter
 
@@ -83,6 +83,17 @@ class _Map(_Unary):
         m.stack.append(self.frame())
         return self.compiled_child
 
+    def go(self, m: Machine) -> None:
+        depth = m.nesting
+        if depth >= DIRECT_DEPTH:
+            m.run_nested(self)
+            return
+        m.nesting = depth + 1
+        self.compiled_child.go(m)
+        m.nesting = depth
+        if m.ok:
+            m.value = self.f(m.value)
+
     def frame(self) -> _MapFrame:
         f = _MapFrame()
         f.start = 0
@@ -129,6 +140,18 @@ class _Bind(_Unary):
         m.stack.append(self.frame(start))
         return self.compiled_child
 
+    def go(self, m: Machine) -> None:
+        depth = m.nesting
+        if depth >= DIRECT_DEPTH:
+            m.run_nested(self)
+            return
+        m.nesting = depth + 1
+        start = m.pos
+        self.compiled_child.go(m)
+        if m.ok:
+            _bound(self, m, start).go(m)
+        m.nesting = depth
+
     def frame(self, start: int) -> _BindFrame:
         f = _BindFrame()
         f.start = start
@@ -158,6 +181,15 @@ def _then(node: _Bind, m: Machine, start: int) -> Parser[Any] | None:
         if nxt is None:
             raise NoReplay
         return nxt  # type: ignore[no-any-return]
+    c = _bound(node, m, start)
+    # A primitive runs here (no trip through the machine loop); anything else goes back
+    # to the loop, so chains of binds never deepen the Python stack.
+    return c.enter(m) if c.leaf else c
+
+
+def _bound(node: _Bind, m: Machine, start: int) -> Parser[Any]:
+    """The parser ``node``'s function gives for the value in ``m`` (matched at
+    ``start``), compiled, and kept in the log for a diagnostic re-run to replay."""
     nxt = node.f(m.value)
     if not isinstance(nxt, Parser):
         raise TypeError(f"bind: the function returned {type(nxt).__name__}, not a Parser")
@@ -165,11 +197,10 @@ def _then(node: _Bind, m: Machine, start: int) -> Parser[Any] | None:
     # reference is left to the machine loop, which steps into its target.
     known = nxt._c
     c = compiled(nxt) if known is None else known
+    log = m.log
     if log is not None:
         log[(node, start + m.base)] = c
-    # A primitive runs here (no trip through the machine loop); anything else goes back
-    # to the loop, so chains of binds never deepen the Python stack.
-    return c.enter(m) if c.leaf else c
+    return c
 
 
 class _Desc(_Unary):
@@ -203,6 +234,18 @@ class _Desc(_Unary):
             return None
         m.stack.append(_desc_frame(saved))
         return self.compiled_child
+
+    def go(self, m: Machine) -> None:
+        depth = m.nesting
+        if depth >= DIRECT_DEPTH:
+            m.run_nested(self)
+            return
+        m.nesting = depth + 1
+        saved = m.marks
+        m.marks = (self.label, saved, m.pos + m.base)
+        self.compiled_child.go(m)
+        m.marks = saved
+        m.nesting = depth
 
     def expected(self) -> str:
         return self.label
@@ -246,6 +289,10 @@ class _Ref(Parser[Any]):
 
     def enter(self, m: Machine) -> Parser[Any] | None:
         return self.ct
+
+    def go(self, m: Machine) -> None:
+        assert self.ct is not None  # (linked before any run)
+        self.ct.go(m)  # (counted by the target's own ``go``)
 
     def expected(self) -> str:
         return "recursive parser"
