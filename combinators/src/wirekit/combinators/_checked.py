@@ -40,11 +40,21 @@ class Isolate(_Unary):
         self.n = n
 
     def enter(self, m: Machine) -> Parser[Any] | None:
+        end = m.pos + m.base + self.n
+        m.open_window(self.n)
+        depth = m.nesting
+        if m.complete and not (m.general or m.quiet) and depth < DIRECT_DEPTH:
+            # The whole window has arrived: complete input, so its parser runs in the
+            # direct form (a message body read from a stream, usually).
+            m.nesting = depth + 1
+            self.compiled_child.go(m)
+            m.nesting = depth
+            _window_closed(m, self, end)
+            return None
         f = _IsolateFrame()
         f.start = m.pos
-        f.end = m.pos + m.base + self.n
+        f.end = end
         f.node = self
-        m.open_window(self.n)
         m.stack.append(f)
         return self.compiled_child
 

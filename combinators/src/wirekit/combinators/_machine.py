@@ -17,7 +17,9 @@ children's ``go`` (same registers, same failure records, same replay log, the sa
 of user calls as ``enter``), saving the frames and the trips through the loop. A node
 without a direct form, and any node once `DIRECT_DEPTH` composite nodes are open, runs on
 the stack instead (`Machine.run_nested`), so depth costs heap there as always. The direct
-form is never used with a tracer or in a diagnostic re-run.
+form is never used with a tracer or in a diagnostic re-run. On a stream, an `isolate`
+whose whole window has arrived runs its parser in the direct form too: that much input
+is complete.
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ def shift_skipped(skipped: Skipped | None, delta: int) -> Skipped | None:
 # recursive grammar nests them once per level of its input) before the rest of the parse
 # below that point runs on the machine's stack.
 DIRECT_DEPTH = 100
+# What a nested run of the machine counts for in that bound (its Python calls).
+_NESTED_COST = 4
 
 # "No failure yet": far below any position, and still so after shifting.
 NOPOS = -(1 << 60)
@@ -288,11 +292,16 @@ class Machine:
         direct form, or is nested too deep for one): complete input never suspends."""
         outer = self.stack
         self.stack = []
+        depth = self.nesting
+        # The Python calls this takes count towards the bound on the direct form's depth
+        # (a node run here may start the direct form again, see `_checked.Isolate`).
+        self.nesting = depth + _NESTED_COST
         try:
             rest = self.run(node)
             assert rest is None, "suspended on complete input"
         finally:
             self.stack = outer
+            self.nesting = depth
 
     def note(self, pos: int, node: Parser[Any]) -> None:
         """Record an expectation at ``pos`` without failing (as `fail` would)."""

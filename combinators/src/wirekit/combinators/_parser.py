@@ -308,11 +308,14 @@ class _Fail(Parser[Any]):
 # --------------------------------------------------------------------------------
 # Sequence
 # --------------------------------------------------------------------------------
+Steps = tuple[Parser[Any], ...]
+
+
 class _Seq(Parser[Any]):
     """Run parsers in order; keep the result at ``pick``, or all of them (as a tuple, or
     as arguments to ``fn``)."""
 
-    __slots__ = ("compiled_parts", "compiled_pick", "fn", "parsers", "pick")
+    __slots__ = ("around_pick", "compiled_parts", "compiled_pick", "fn", "parsers", "pick")
 
     def __init__(
         self, parsers: tuple[Parser[Any], ...], pick: int, fn: Callable[..., Any] | None
@@ -324,6 +327,8 @@ class _Seq(Parser[Any]):
         # The runnable steps, after flattening nested sequences and fusing regular runs.
         self.compiled_parts: tuple[Parser[Any], ...] = ()
         self.compiled_pick = pick
+        # The steps before the kept one, it, and the steps after (for `go`).
+        self.around_pick: tuple[Steps, Parser[Any], Steps] | None = None
 
     def children(self) -> tuple[Parser[Any], ...]:
         return self.parsers
@@ -374,6 +379,7 @@ class _Seq(Parser[Any]):
         flush()
         self.compiled_parts = tuple(steps)
         self.compiled_pick = pick_at
+        self.around_pick = _around(steps, pick_at)
 
     def enter(self, m: Machine) -> Parser[Any] | None:
         if not self.compiled_parts:
@@ -406,20 +412,32 @@ class _Seq(Parser[Any]):
             fn = self.fn
             m.value = tuple(vals) if fn is None else fn(*vals)
             return
-        pick = self.compiled_pick
-        kept = None
-        for i, c in enumerate(steps):
+        before, kept_step, after = self.around_pick  # type: ignore[misc]
+        for c in before:
             c.go(m)
             if not m.ok:
                 m.nesting = depth
                 return
-            if i == pick:
-                kept = m.value
+        kept_step.go(m)
+        if m.ok and after:
+            kept = m.value
+            for c in after:
+                c.go(m)
+                if not m.ok:
+                    break
+            else:
+                m.value = kept
         m.nesting = depth
-        m.value = kept
 
     def expected(self) -> str:
         return self.parsers[0].expected() if self.parsers else "nothing"
+
+
+def _around(steps: list[Parser[Any]], pick: int) -> tuple[Steps, Parser[Any], Steps] | None:
+    """`_Seq.around_pick` of ``steps`` keeping step ``pick``."""
+    if not steps:
+        return None
+    return tuple(steps[:pick]), steps[pick], tuple(steps[pick + 1 :])
 
 
 class _SeqFrame(Frame):
