@@ -61,12 +61,12 @@ class Generate(Parser[Any]):
             try:
                 nxt = send(value)
             except StopIteration as stop:
-                tail = _returned(stop, steps)
-                if tail is None:
-                    m.value = stop.value
-                    m.ok = True
+                result = stop.value
+                if isinstance(result, Parser):
+                    _tail(result, steps).go(m)
                 else:
-                    tail.go(m)
+                    m.value = result
+                    m.ok = True
                 break
             if not isinstance(nxt, Parser):
                 _not_a_parser(gen, nxt)
@@ -84,14 +84,11 @@ class Generate(Parser[Any]):
         return getattr(self.fn, "__name__", "generate")
 
 
-def _returned(stop: StopIteration, steps: list[Any]) -> Parser[Any] | None:
-    """A generator returned: the parser it returned (run as a tail call, and logged as
-    one), or None when it returned a value."""
-    if isinstance(stop.value, Parser):
-        c = compiled(stop.value)
-        steps.append(_Tail(c))
-        return c
-    return None
+def _tail(returned: Parser[Any], steps: list[Any]) -> Parser[Any]:
+    """The parser a generator returned, compiled (run as a tail call, and logged as one)."""
+    c = compiled(returned)
+    steps.append(_Tail(c))
+    return c
 
 
 def _not_a_parser(gen: Generator[Any, Any, Any], nxt: object) -> NoReturn:
@@ -135,10 +132,10 @@ class _GenFrame(Frame):
             try:
                 nxt = send(value)
             except StopIteration as stop:
-                tail = _returned(stop, steps)
-                if tail is not None:
-                    return tail
-                m.value = stop.value
+                result = stop.value
+                if isinstance(result, Parser):
+                    return _tail(result, steps)
+                m.value = result
                 m.ok = True
                 return None
             if not isinstance(nxt, Parser):
