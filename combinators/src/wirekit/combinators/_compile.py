@@ -194,6 +194,19 @@ class Fused(Parser[Any]):
         m.quiet += 1
         return self.orig
 
+    def go(self, m: Machine) -> None:
+        # `enter` on complete input, without a tracer (see `Machine.run_direct`).
+        pos = m.pos
+        r = self.match(m.buf, pos, m.lim)
+        if r is not None:
+            m.pos = r.end()
+            ex = self.extract
+            m.value = None if ex is None else ex(r)
+            m.ok = True
+            m.last_ok = (pos, self, m.marks)
+        else:
+            m.fail(pos, self)
+
     def expected(self) -> str:
         return self.orig.expected()
 
