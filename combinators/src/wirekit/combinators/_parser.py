@@ -413,11 +413,12 @@ class _Seq(Parser[Any]):
             m.value = tuple(vals) if fn is None else fn(*vals)
             return
         before, kept_step, after = self.around_pick  # type: ignore[misc]
-        for c in before:
-            c.go(m)
-            if not m.ok:
-                m.nesting = depth
-                return
+        if before:
+            for c in before:
+                c.go(m)
+                if not m.ok:
+                    m.nesting = depth
+                    return
         kept_step.go(m)
         if m.ok and after:
             kept = m.value
