@@ -10,6 +10,8 @@
 * through `Unbuffered` one byte at a time and at every split point, honouring
   ``Partial.committed``: the committed bytes are dropped and the rest is presented again
   with the new input, in `bytes`, `bytearray` and `memoryview` buffers at non-zero offsets,
+* and some of these again on the machine's stack alone, without the direct form
+  (`stack_form`): in one shot, whole, and one byte at a time,
 
 and asserts that every run gives the same outcome: the same value (compared strictly,
 types included), or a `ParseError` with the same position, expectations and marks; and,
@@ -24,10 +26,11 @@ registers the ``tests.combinators`` package when it collects the tests).
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -43,6 +46,7 @@ from wirekit.combinators import (
     Partial,
     State,
     Unbuffered,
+    _machine,
     end_of_input,
     parse,
 )
@@ -325,6 +329,17 @@ def check_error(error: ParseError, expect: Err) -> None:
     assert error.message == str(error)
 
 
+@contextlib.contextmanager
+def stack_form() -> Iterator[None]:
+    """Within the block, parses run on the machine's stack alone, without the direct
+    form (`wirekit.combinators._machine`): the reference the direct form must agree with."""
+    _machine.DIRECT[0] = False
+    try:
+        yield
+    finally:
+        _machine.DIRECT[0] = True
+
+
 def check(
     p: Parser[Any],
     data: bytes,
@@ -374,6 +389,13 @@ def check(
     runs.append(run_unbuffered(q, bytewise, "bytes", off=0))
     runs.append(run_unbuffered(q, bytewise, "bytearray", off=1))
     runs.append(run_unbuffered(q, with_empties, "memoryview", off=3))
+
+    # The same on the machine's stack alone (no direct form): the reference it must match.
+    with stack_form():
+        runs.append(run_parse(p, data, consume))
+        runs.append(run_buffered(q, [data], 4096))
+        runs.append(run_buffered(q, bytewise, 1))
+        runs.append(run_unbuffered(q, bytewise, "bytes"))
 
     ref = agree(runs)
     ref.rest = next(r.rest for r in runs if r.rest is not None)

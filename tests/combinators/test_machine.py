@@ -53,6 +53,8 @@ from wirekit.combinators._machine import DIRECT_DEPTH, Machine
 from wirekit.combinators._parser import compiled
 from wirekit.combinators._running import _whole, error_of
 
+from tests.combinators.helpers import stack_form
+
 DEPTH = 10_000
 NESTED = b"[" * DEPTH + b"]" * DEPTH
 MILLION = 1_000_000
@@ -214,7 +216,8 @@ def on_the_machine(p: Parser[Any], data: bytes) -> Any:
     """``parse(p, data)`` run on the machine's stack (no direct form), as `parse` did
     before it had one: the reference the direct form must agree with."""
     c = compiled(_whole(p))
-    m = Machine(data, 0, len(data), complete=True)
+    with stack_form():
+        m = Machine(data, 0, len(data), complete=True)
     m.root = c
     assert m.run(c) is None
     m.drop_windows()

@@ -40,21 +40,11 @@ class Isolate(_Unary):
         self.n = n
 
     def enter(self, m: Machine) -> Parser[Any] | None:
-        end = m.pos + m.base + self.n
-        m.open_window(self.n)
-        depth = m.nesting
-        if m.complete and not (m.general or m.quiet) and depth < DIRECT_DEPTH:
-            # The whole window has arrived: complete input, so its parser runs in the
-            # direct form (a message body read from a stream, usually).
-            m.nesting = depth + 1
-            self.compiled_child.go(m)
-            m.nesting = depth
-            _window_closed(m, self, end)
-            return None
         f = _IsolateFrame()
         f.start = m.pos
-        f.end = end
+        f.end = m.pos + m.base + self.n
         f.node = self
+        m.open_window(self.n)
         m.stack.append(f)
         return self.compiled_child
 
@@ -64,9 +54,18 @@ class Isolate(_Unary):
             m.run_nested(self)
             return
         m.nesting = depth + 1
-        end = m.pos + m.base + self.n
+        start = m.pos
+        end = start + m.base + self.n
         m.open_window(self.n)
-        self.compiled_child.go(m)
+        try:
+            self.compiled_child.go(m)
+        except Suspend as s:
+            f = _IsolateFrame()
+            f.start = start
+            f.end = end
+            f.node = self
+            s.frames.append(f)
+            raise
         _window_closed(m, self, end)
         m.nesting = depth
 
@@ -178,7 +177,11 @@ class TryMap(_Unary):
         pos = m.pos
         # The records as they are now: a rejected value restores them.
         err_pos, err_list, last_ok, skipped = m.err_pos, m.err_list, m.last_ok, m.skipped
-        self.compiled_child.go(m)
+        try:
+            self.compiled_child.go(m)
+        except Suspend as s:
+            s.frames.append(self.frame(pos, (err_pos - pos, err_list), (pos, last_ok, skipped)))
+            raise
         m.nesting = depth
         if m.ok:
             msg = _convert(m, self, pos)

@@ -90,8 +90,13 @@ class _Choice(Parser[Any]):
         pos = m.pos
         table = self.table
         cands: tuple[Parser[Any], ...]
-        if table is not None:  # (never with a tracer: see `Machine.run_direct`)
-            cands = table[m.buf[pos]] if pos < m.lim else table[256]
+        if table is not None:  # (never with a tracer: see `Machine.run`)
+            if pos < m.lim:
+                cands = table[m.buf[pos]]
+            elif m.complete:
+                cands = table[256]
+            else:
+                raise Suspend(self)
             if cands is not self.compiled_parts:
                 m.skipped = (pos, self, m.marks, cands)
         else:
@@ -100,12 +105,23 @@ class _Choice(Parser[Any]):
             self.none_can_start(m, pos)
             return
         m.nesting = depth + 1
-        for c in cands:
-            m.pos = pos
-            c.go(m)
-            if m.ok or pos < m.commit_pos:
-                m.nesting = depth
-                return  # success, or a commit inside the branch cut the alternatives
+        i = 0  # (the alternative running, for a suspension's frame)
+        try:
+            for c in cands:
+                m.pos = pos
+                c.go(m)
+                if m.ok or pos < m.commit_pos:
+                    m.nesting = depth
+                    return  # success, or a commit inside the branch cut the alternatives
+                i += 1
+        except Suspend as s:
+            f = _ChoiceFrame()
+            f.start = pos
+            f.node = self
+            f.alts = cands
+            f.i = i
+            s.frames.append(f)
+            raise
         m.nesting = depth
         if self.msg is not None and m.err_pos <= pos:
             _replace(m, pos, self)

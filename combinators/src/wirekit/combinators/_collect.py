@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._machine import Frame, Machine
+from ._machine import Frame, Machine, Suspend
 from ._parser import Parser, _Seq
 from ._primitives import commit, end_of_input
 from ._repeat import INF, Many
@@ -34,6 +34,19 @@ class _Collect(_Unary):
         f.out = self.out
         m.stack.append(f)
         return self.compiled_child
+
+    def go(self, m: Machine) -> None:
+        start = m.pos
+        try:
+            self.compiled_child.go(m)  # (counted by the item's own ``go``)
+        except Suspend as s:
+            f = _CollectFrame()
+            f.start = start
+            f.out = self.out
+            s.frames.append(f)
+            raise
+        if m.ok and m.pos != start:
+            self.out.append(m.value)
 
 
 class _CollectFrame(Frame):

@@ -42,7 +42,7 @@ from ._binary import _Unpack
 from ._choice import _Choice
 from ._combinators import Consumed, Look
 from ._extract import Code, Extract, Fn, Gen
-from ._machine import Frame, Machine, shift_last_ok, shift_skipped
+from ._machine import Frame, Handoff, Machine, shift_last_ok, shift_skipped
 from ._nodeclass import ByClass
 from ._parser import Parser, _Fail, _Pure, _Seq, has_effects
 from ._primitives import EndOfInput, Satisfy, Str, Take, TakeWhile, class_regex
@@ -195,7 +195,12 @@ class Fused(Parser[Any]):
         return self.orig
 
     def go(self, m: Machine) -> None:
-        # `enter` on complete input, without a tracer (see `Machine.run_direct`).
+        if not m.complete:
+            after = self.enter(m)
+            if after is not None:
+                raise Handoff(after)  # its general form, byte by byte, on the stack
+            return
+        # `enter` on complete input (never with a tracer: see `Machine.run`).
         pos = m.pos
         r = self.match(m.buf, pos, m.lim)
         if r is not None:

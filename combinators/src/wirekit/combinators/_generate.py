@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from typing import Any, NoReturn
 
-from ._machine import DIRECT_DEPTH, Frame, Machine, NoReplay
+from ._machine import DIRECT_DEPTH, Frame, Machine, NoReplay, Suspend
 from ._parser import Parser, compiled
 
 __all__ = ["Generate"]
@@ -50,11 +50,12 @@ class Generate(Parser[Any]):
             m.run_nested(self)
             return
         m.nesting = depth + 1
+        start = m.pos
         gen = self.fn()
         steps: list[Any] = []
         log = m.log
         if log is not None:
-            log[(self, m.pos + m.base)] = steps
+            log[(self, start + m.base)] = steps
         send = gen.send
         value = None
         while True:
@@ -63,7 +64,7 @@ class Generate(Parser[Any]):
             except StopIteration as stop:
                 result = stop.value
                 if isinstance(result, Parser):
-                    _tail(result, steps).go(m)
+                    _tail(result, steps).go(m)  # (suspended there: no frame, a tail call)
                 else:
                     m.value = result
                     m.ok = True
@@ -73,7 +74,16 @@ class Generate(Parser[Any]):
             known = nxt._c
             c = compiled(nxt) if known is None else known
             steps.append(c)
-            c.go(m)
+            try:
+                c.go(m)
+            except Suspend as s:
+                f = _GenFrame()
+                f.start = start
+                f.gen = gen
+                f.steps = steps
+                f.i = 0
+                s.frames.append(f)
+                raise
             if not m.ok:
                 gen.close()
                 break

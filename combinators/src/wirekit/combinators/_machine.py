@@ -29,7 +29,18 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._parser import Parser
 
-__all__ = ["DIRECT_DEPTH", "NOPOS", "RUNNING", "Frame", "Machine", "Marks", "NoReplay", "Suspend"]
+__all__ = [
+    "DIRECT",
+    "DIRECT_DEPTH",
+    "NOPOS",
+    "RUNNING",
+    "Frame",
+    "Handoff",
+    "Machine",
+    "Marks",
+    "NoReplay",
+    "Suspend",
+]
 
 # How many parses are running right now (a hint for the compiler, see `Parser._rt`; a
 # race between threads only changes what gets fused, never a result).
@@ -70,6 +81,9 @@ def shift_skipped(skipped: Skipped | None, delta: int) -> Skipped | None:
 DIRECT_DEPTH = 100
 # What a nested run of the machine counts for in that bound (its Python calls).
 _NESTED_COST = 4
+# Whether parses use the direct form at all: the tests switch it off to run the same
+# inputs on the stack form alone and compare (`tests/combinators/helpers.stack_form`).
+DIRECT = [True]
 
 # "No failure yet": far below any position, and still so after shifting.
 NOPOS = -(1 << 60)
@@ -79,12 +93,25 @@ _MAX_EXPECTED = 32
 
 
 class Suspend(Exception):
-    """Raised by a node that needs more input; the node is re-entered on resume."""
+    """Raised by a node that needs more input; the node is re-entered on resume.
 
-    __slots__ = ("node",)
+    On its way out through nodes running in the direct form it collects their frames,
+    innermost first, in ``frames``: the machine puts them on its stack (`Machine.run`),
+    where the stack form would have had them."""
+
+    __slots__ = ("frames", "node")
 
     def __init__(self, node: Parser[Any]) -> None:
         self.node = node
+        self.frames: list[Frame] = []
+
+
+class Handoff(Suspend):
+    """Raised in the direct form where it cannot go on by itself on input that may be
+    incomplete (a fused block that must run its general form, a node too deep or without
+    a direct form): the machine enters ``node`` on its stack next, without waiting."""
+
+    __slots__ = ()
 
 
 class NoReplay(Exception):
@@ -204,8 +231,9 @@ class Machine:
         self.windows: list[int] | None = None
         self.in_lim = lim
         self.in_complete = complete
-        # How many composite nodes are open in the direct form (see `run_direct`).
-        self.nesting = 0
+        # How many composite nodes are open in the direct form (see `run_direct`); at
+        # DIRECT_DEPTH from the start when the direct form is off, which keeps it off.
+        self.nesting = 0 if DIRECT[0] else DIRECT_DEPTH
 
     def set_trace(self, trace: Any) -> None:
         """Install a tracer (or ``None``): the parse then runs in its general form."""
@@ -269,7 +297,10 @@ class Machine:
         try:
             while True:
                 while node is not None:
-                    node = node.enter(self)
+                    if self.general or self.quiet or self.nesting >= DIRECT_DEPTH:
+                        node = node.enter(self)
+                    else:
+                        node = self.go_from_stack(node)
                 if not stack:
                     return None
                 node = pop().resume(self)
@@ -278,9 +309,34 @@ class Machine:
         finally:
             RUNNING[0] -= 1
 
+    def go_from_stack(self, node: Parser[Any]) -> Parser[Any] | None:
+        """Run ``node`` in the direct form for the loop of `run`. If it suspends, the
+        frames of the nodes it was in go on the stack and the suspension goes on; on a
+        `Handoff`, the node handed over is entered here and its continuation returned."""
+        stack = self.stack
+        below = len(stack)
+        depth = self.nesting
+        try:
+            node.go(self)
+            return None
+        except Suspend as s:
+            self.nesting = depth
+            frames = s.frames
+            if frames:
+                # Below anything pushed by the nodes they were running: those are inner.
+                frames.reverse()
+                stack[below:below] = frames
+                s.frames = []
+            if type(s) is Handoff:
+                return s.node.enter(self)
+            raise
+
     def run_direct(self, node: Parser[Any]) -> None:
         """Run ``node`` to its end in the direct form (see the module docstring): the
         input must be complete and no tracer installed. The result is in the registers."""
+        if self.nesting >= DIRECT_DEPTH:
+            self.run_nested(node)  # (the direct form is off)
+            return
         RUNNING[0] += 1
         try:
             node.go(self)
@@ -289,7 +345,10 @@ class Machine:
 
     def run_nested(self, node: Parser[Any]) -> None:
         """Run ``node`` to its end on a stack of its own (a direct-form node that has no
-        direct form, or is nested too deep for one): complete input never suspends."""
+        direct form, or is nested too deep for one): complete input never suspends. On
+        input that may be incomplete, hand ``node`` over to the machine's own stack."""
+        if not self.complete:
+            raise Handoff(node)  # the stack form can suspend; this run could not
         outer = self.stack
         self.stack = []
         depth = self.nesting

@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from ._machine import DIRECT_DEPTH, RUNNING, Frame, Machine
+from ._machine import DIRECT_DEPTH, RUNNING, Frame, Machine, Suspend
 
 if TYPE_CHECKING:
     from ._running import Consume
@@ -401,34 +401,61 @@ class _Seq(Parser[Any]):
             return
         m.nesting = depth + 1
         if self.pick < 0:
-            vals = []
+            self.go_keeping_all(m, steps, depth)
+            return
+        before, kept_step, after = self.around_pick  # type: ignore[misc]
+        i = 0  # (the step running, for a suspension's frame)
+        kept = None
+        try:
+            if before:
+                for c in before:
+                    c.go(m)
+                    if not m.ok:
+                        m.nesting = depth
+                        return
+                    i += 1
+            kept_step.go(m)
+            if m.ok and after:
+                kept = m.value
+                i += 1
+                for c in after:
+                    c.go(m)
+                    if not m.ok:
+                        break
+                    i += 1
+                else:
+                    m.value = kept
+        except Suspend as s:
+            s.frames.append(self.frame_at(i, None, kept))
+            raise
+        m.nesting = depth
+
+    def go_keeping_all(self, m: Machine, steps: Steps, depth: int) -> None:
+        """`go` for a sequence that keeps every value (a tuple, or ``fn``'s arguments)."""
+        vals: list[Any] = []
+        try:
             for c in steps:
                 c.go(m)
                 if not m.ok:
                     m.nesting = depth
                     return
                 vals.append(m.value)
-            m.nesting = depth
-            fn = self.fn
-            m.value = tuple(vals) if fn is None else fn(*vals)
-            return
-        before, kept_step, after = self.around_pick  # type: ignore[misc]
-        if before:
-            for c in before:
-                c.go(m)
-                if not m.ok:
-                    m.nesting = depth
-                    return
-        kept_step.go(m)
-        if m.ok and after:
-            kept = m.value
-            for c in after:
-                c.go(m)
-                if not m.ok:
-                    break
-            else:
-                m.value = kept
+        except Suspend as s:
+            s.frames.append(self.frame_at(len(vals), vals, None))
+            raise
         m.nesting = depth
+        fn = self.fn
+        m.value = tuple(vals) if fn is None else fn(*vals)
+
+    def frame_at(self, i: int, vals: list[Any] | None, kept: Any) -> _SeqFrame:
+        """The frame of this sequence waiting for step ``i``."""
+        f = _SeqFrame()
+        f.start = 0
+        f.node = self
+        f.i = i
+        f.vals = vals
+        f.kept = kept
+        return f
 
     def expected(self) -> str:
         return self.parsers[0].expected() if self.parsers else "nothing"

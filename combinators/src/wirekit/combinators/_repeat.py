@@ -8,7 +8,7 @@ from typing import Any
 
 from ._choice import _Choice
 from ._limits import INF
-from ._machine import DIRECT_DEPTH, Frame, Machine
+from ._machine import DIRECT_DEPTH, Frame, Handoff, Machine, Suspend
 from ._parser import Parser, _Pure, _Seq, compiled, has_effects, quiet
 from ._unary import _Map, _Unary
 
@@ -59,7 +59,10 @@ class Many(_Unary):
     def go(self, m: Machine) -> None:
         item = self.compiled_child
         if item.fused:
-            self.enter(m)  # its loop in `_ManyFrame.step` finishes at once on complete input
+            # Its loop in `_ManyFrame.step` (which finishes at once on complete input).
+            after = self.enter(m)
+            if after is not None:
+                raise Handoff(after)  # the item's general form, the loop's frame below it
             return
         depth = m.nesting
         if depth >= DIRECT_DEPTH:
@@ -72,7 +75,16 @@ class Many(_Unary):
         n = 0
         while n < most:
             start = m.pos
-            item.go(m)
+            try:
+                item.go(m)
+            except Suspend as s:
+                f = _ManyFrame()
+                f.start = start
+                f.node = self
+                f.vals = vals
+                f.n = n
+                s.frames.append(f)
+                raise
             if m.ok:
                 if m.pos == start and n >= least:
                     break  # an empty match ends the loop (and is dropped)
@@ -362,20 +374,32 @@ class SepBy(Parser[list[Any]]):
         vals: list[Any] = []
         item, sep = self.compiled_child, self.compiled_sep
         start = m.pos
-        item.go(m)
-        if m.ok:
-            vals.append(m.value)
-            while True:
-                start = m.pos  # where to come back to if "sep p" fails
-                sep.go(m)
-                if not m.ok:
-                    break
-                item.go(m)
-                if not m.ok:
-                    break
-                if m.pos == start:
-                    break  # neither separator nor item consumed: stop
+        phase = 0  # as in `_SepByFrame`, for a suspension's frame
+        try:
+            item.go(m)
+            if m.ok:
                 vals.append(m.value)
+                while True:
+                    start = m.pos  # where to come back to if "sep p" fails
+                    phase = 1
+                    sep.go(m)
+                    if not m.ok:
+                        break
+                    phase = 2
+                    item.go(m)
+                    if not m.ok:
+                        break
+                    if m.pos == start:
+                        break  # neither separator nor item consumed: stop
+                    vals.append(m.value)
+        except Suspend as s:
+            f = _SepByFrame()
+            f.start = start
+            f.node = self
+            f.vals = vals
+            f.phase = phase
+            s.frames.append(f)
+            raise
         m.nesting = depth
         if not m.ok:
             if start < m.commit_pos:

@@ -89,7 +89,11 @@ class _Map(_Unary):
             m.run_nested(self)
             return
         m.nesting = depth + 1
-        self.compiled_child.go(m)
+        try:
+            self.compiled_child.go(m)
+        except Suspend as s:
+            s.frames.append(self.frame())
+            raise
         m.nesting = depth
         if m.ok:
             m.value = self.f(m.value)
@@ -147,9 +151,13 @@ class _Bind(_Unary):
             return
         m.nesting = depth + 1
         start = m.pos
-        self.compiled_child.go(m)
+        try:
+            self.compiled_child.go(m)
+        except Suspend as s:
+            s.frames.append(self.frame(start))
+            raise
         if m.ok:
-            _bound(self, m, start).go(m)
+            _bound(self, m, start).go(m)  # (a tail call: suspended there, no frame)
         m.nesting = depth
 
     def frame(self, start: int) -> _BindFrame:
@@ -243,7 +251,11 @@ class _Desc(_Unary):
         m.nesting = depth + 1
         saved = m.marks
         m.marks = (self.label, saved, m.pos + m.base)
-        self.compiled_child.go(m)
+        try:
+            self.compiled_child.go(m)
+        except Suspend as s:
+            s.frames.append(_desc_frame(saved))
+            raise
         m.marks = saved
         m.nesting = depth
 
