@@ -53,7 +53,7 @@ from wirekit.combinators._machine import DIRECT_DEPTH, Machine
 from wirekit.combinators._parser import compiled
 from wirekit.combinators._running import _whole, error_of
 
-from tests.combinators.helpers import stack_form
+from tests.combinators.helpers import check, stack_form
 
 DEPTH = 10_000
 NESTED = b"[" * DEPTH + b"]" * DEPTH
@@ -305,6 +305,14 @@ def agrees_with_the_machine(data: bytes) -> None:
 @pytest.mark.parametrize("data", CASES)
 def test_the_direct_form_agrees_with_the_machine(data: bytes) -> None:
     agrees_with_the_machine(data)
+
+
+@pytest.mark.parametrize("data", [*CASES, b"[12,x]", b"{a:#2:x}", b"[{a:1},<1,2,>]"])
+def test_the_direct_form_suspends_into_the_frames_the_stack_form_has(data: bytes) -> None:
+    # Fed at every split point and byte by byte, every node of the grammar suspends in
+    # the direct form with its state in its frame (a label's frame restores the labels
+    # after it: a failure past "12" must not name "number").
+    check(user_grammar([]), data)
 
 
 @settings(max_examples=300, deadline=None)
