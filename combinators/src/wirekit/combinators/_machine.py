@@ -11,15 +11,18 @@ Positions are indexes into the current buffer (``m.buf``), whose readable part e
 ``m.lim``. ``m.base`` converts them to absolute stream offsets. When the caller re-presents
 the input with committed bytes dropped, every stored position is shifted (`Machine.rebase`).
 
-**The direct form.** On complete input nothing can suspend, so the stack is not needed:
-`Machine.run_direct` calls ``node.go(m)``, which runs the node to its end by calling its
-children's ``go`` (same registers, same failure records, same replay log, the same order
-of user calls as ``enter``), saving the frames and the trips through the loop. A node
-without a direct form, and any node once `DIRECT_DEPTH` composite nodes are open, runs on
-the stack instead (`Machine.run_nested`), so depth costs heap there as always. The direct
-form is never used with a tracer or in a diagnostic re-run. On a stream, an `isolate`
-whose whole window has arrived runs its parser in the direct form too: that much input
-is complete.
+**The direct form.** Most of a parse never suspends, so nodes also have ``go(m)``, which
+runs the node to its end by calling its children's ``go``: the same registers, failure
+records, replay log and order of user calls as ``enter`` and its frames, without the
+frames or the trips through the loop. `Machine.run` runs nodes that way, and so does
+`Machine.run_direct` for complete input. A node that must wait for input raises `Suspend`
+as ever; on its way out through the ``go`` calls it was made in, each node adds the
+frame, with its state, that it would have had on the stack, and the machine puts them
+there (`Machine.go_from_stack`): the parse resumes from frames. Where ``go`` cannot go on
+by itself on incomplete input (a fused block's general form, a node without a direct
+form or nested past `DIRECT_DEPTH`) it raises `Handoff`, the same way, and the machine
+enters that node at once. The direct form is never used with a tracer or in a
+diagnostic re-run.
 """
 
 from __future__ import annotations

@@ -93,10 +93,11 @@ class Parser(Generic[T_co]):
         raise NotImplementedError
 
     def go(self, m: Machine) -> None:
-        """Run this node to its end on complete input, in the direct form (see `_machine`):
-        the result is in ``m``'s registers, as after ``enter`` and its frames. A leaf
-        finishes in its ``enter``; a composite node without a direct form of its own runs
-        on a stack of its own."""
+        """Run this node to its end in the direct form (see `_machine`): the result is
+        in ``m``'s registers, as after ``enter`` and its frames. May raise `Suspend` (or
+        `Handoff`) on input that may be incomplete, collecting the frames of the nodes it
+        leaves. A leaf finishes in its ``enter``; a composite node without a direct form
+        of its own runs on a stack of its own (or is handed over to the machine's)."""
         if self.leaf:
             self.enter(m)
         else:
