@@ -80,7 +80,10 @@ def shift_skipped(skipped: Skipped | None, delta: int) -> Skipped | None:
 
 # How many composite nodes may be open in the direct form (each is a Python call; a
 # recursive grammar nests them once per level of its input) before the rest of the parse
-# below that point runs on the machine's stack.
+# below that point runs on the machine's stack. Every composite ``go`` opens with the same
+# four lines that count this, and builds its frame in the same few lines when suspended,
+# written out in each: a shared helper is one more Python call per node on the hottest
+# path (measured for the depth check on two node kinds: +4.6 % instructions, natural JSON).
 DIRECT_DEPTH = 100
 # What a nested run of the machine counts for in that bound (its Python calls).
 _NESTED_COST = 4
