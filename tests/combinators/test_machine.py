@@ -293,13 +293,16 @@ CASES = [b"{a:1234}", b"{a:[1,{b:12345}]}", b"!", b"!zz", b"[!,!z]", b"%%", b"%!
          b"<1,2>", b"[<>]", b"#3:xyx", b"#3:xy", b"#1:xy", b"[@\x07,'q']", b"{a:1;bc:[]}"]
 
 
-def agrees_with_the_machine(data: bytes) -> None:
+def agrees_with_the_machine(data: bytes) -> tuple[tuple[str, Any], list[Any]]:
+    """Parse ``data`` in both forms; assert the same outcome and the same user calls, in
+    the same order; return them."""
     direct_calls: list[Any] = []
     machine_calls: list[Any] = []
     direct = outcome(lambda: parse(user_grammar(direct_calls), data))
     machine = outcome(lambda: on_the_machine(user_grammar(machine_calls), data))
     assert direct == machine
     assert direct_calls == machine_calls
+    return direct, direct_calls
 
 
 @pytest.mark.parametrize("data", CASES)
@@ -326,13 +329,9 @@ def test_the_direct_form_agrees_with_the_machine_on_random_input(tokens: list[by
 def test_the_direct_form_hands_deep_input_to_the_machine_and_agrees(depth: int, ending: bytes) -> None:
     # Deeper than DIRECT_DEPTH, the rest of the parse runs on the machine's stack: the
     # same values, errors and calls, and each user function called once per match.
-    data = b"[{a:" * depth + b"#2:xy" + b"}]" * depth + ending
-    direct_calls: list[Any] = []
-    machine_calls: list[Any] = []
-    direct = outcome(lambda: parse(user_grammar(direct_calls), data))
-    machine = outcome(lambda: on_the_machine(user_grammar(machine_calls), data))
-    assert direct == machine
-    assert direct_calls == machine_calls
+    direct, direct_calls = agrees_with_the_machine(
+        b"[{a:" * depth + b"#2:xy" + b"}]" * depth + ending
+    )
     if not ending:
         assert direct[0] == "value"
         assert [tag for tag, _ in direct_calls].count("record") == depth
