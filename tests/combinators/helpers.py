@@ -67,6 +67,7 @@ __all__ = [
     "run_unbuffered",
     "same_value",
     "split_at",
+    "stack_form",
 ]
 
 EXAMPLES: Final = Path(__file__).resolve().parents[2] / "examples"

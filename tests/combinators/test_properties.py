@@ -62,6 +62,7 @@ from tests.combinators.helpers import (
     run_unbuffered,
     same_value,
     split_at,
+    stack_form,
 )
 
 EXAMPLE_JSON = load_example("json")
@@ -173,7 +174,8 @@ NAMES = sorted(GRAMMARS)
 
 
 def agree_everywhere(p: Parser[Any], data: bytes, draw: st.DataObject) -> None:
-    """One-shot `parse` and incremental runs on drawn chunkings agree (both Consume modes)."""
+    """One-shot `parse` and incremental runs on drawn chunkings agree (both Consume modes),
+    also with the same chunks on the machine's stack alone (no direct form)."""
     consume = draw.draw(st.sampled_from([Consume.ALL, Consume.PREFIX]))
     q = incremental(p, consume)
     runs = [run_parse(p, data, consume)]
@@ -184,6 +186,8 @@ def agree_everywhere(p: Parser[Any], data: bytes, draw: st.DataObject) -> None:
         kind = draw.draw(st.sampled_from(["bytes", "bytearray", "memoryview"]))
         runs.append(run_buffered(q, chunks, size, kind))
         runs.append(run_unbuffered(q, chunks, kind, off=draw.draw(st.integers(0, 3))))
+        with stack_form():  # the reference: the machine's stack alone, same chunks
+            runs.append(run_buffered(q, chunks, size, kind))
     agree(runs)
 
 
