@@ -359,7 +359,7 @@ class Machine:
         self.stack = []
         depth = self.nesting
         # The Python calls this takes count towards the bound on the direct form's depth
-        # (a node run here may start the direct form again, see `_checked.Isolate`).
+        # (below the bound, this run's loop runs nodes in the direct form again).
         self.nesting = depth + _NESTED_COST
         try:
             rest = self.run(node)
