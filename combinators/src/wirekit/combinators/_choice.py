@@ -105,6 +105,12 @@ class _Choice(Parser[Any]):
             self.none_can_start(m, pos)
             return
         m.nesting = depth + 1
+        if len(cands) == 1:
+            # A tail call, as in `enter`: no frame, so the one candidate's error stands
+            # (a label's own message replaces only errors of alternatives it tried).
+            cands[0].go(m)
+            m.nesting = depth
+            return
         i = 0  # (the alternative running, for a suspension's frame)
         try:
             for c in cands:
