@@ -40,13 +40,17 @@ class Isolate(_Unary):
         self.n = n
 
     def enter(self, m: Machine) -> Parser[Any] | None:
-        f = _IsolateFrame()
-        f.start = m.pos
-        f.end = m.pos + m.base + self.n
-        f.node = self
+        m.stack.append(self.frame_at(m.pos, m.pos + m.base + self.n))
         m.open_window(self.n)
-        m.stack.append(f)
         return self.compiled_child
+
+    def frame_at(self, start: int, end: int) -> _IsolateFrame:
+        """The frame of this window, from ``start`` to absolute offset ``end``."""
+        f = _IsolateFrame()
+        f.start = start
+        f.end = end
+        f.node = self
+        return f
 
     def go(self, m: Machine) -> None:
         depth = m.nesting
@@ -60,11 +64,7 @@ class Isolate(_Unary):
         try:
             self.compiled_child.go(m)
         except Suspend as s:
-            f = _IsolateFrame()
-            f.start = start
-            f.end = end
-            f.node = self
-            s.frames.append(f)
+            s.frames.append(self.frame_at(start, end))
             raise
         _window_closed(m, self, end)
         m.nesting = depth

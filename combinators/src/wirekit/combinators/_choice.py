@@ -74,12 +74,7 @@ class _Choice(Parser[Any]):
             # saving a trip through the machine loop).
             c = cands[0]
             return c.enter(m) if c.inl else c
-        f = _ChoiceFrame()
-        f.start = pos
-        f.node = self
-        f.alts = cands
-        f.i = 0
-        m.stack.append(f)
+        m.stack.append(self.frame_at(pos, cands, 0))
         return cands[0]
 
     def go(self, m: Machine) -> None:
@@ -121,16 +116,20 @@ class _Choice(Parser[Any]):
                     return  # success, or a commit inside the branch cut the alternatives
                 i += 1
         except Suspend as s:
-            f = _ChoiceFrame()
-            f.start = pos
-            f.node = self
-            f.alts = cands
-            f.i = i
-            s.frames.append(f)
+            s.frames.append(self.frame_at(pos, cands, i))
             raise
         m.nesting = depth
         if self.msg is not None and m.err_pos <= pos:
             _replace(m, pos, self)
+
+    def frame_at(self, pos: int, cands: tuple[Parser[Any], ...], i: int) -> _ChoiceFrame:
+        """The frame of this choice at ``pos``, trying alternative ``i`` of ``cands``."""
+        f = _ChoiceFrame()
+        f.start = pos
+        f.node = self
+        f.alts = cands
+        f.i = i
+        return f
 
     def none_can_start(self, m: Machine, pos: int) -> None:
         """Fail at ``pos``, where no alternative can start."""

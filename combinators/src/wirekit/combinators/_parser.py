@@ -212,7 +212,8 @@ def leaves_go_by_enter() -> None:
     """In the interpreted build, make each leaf class's ``go`` its ``enter`` itself: one
     Python call per leaf instead of two (`Parser.go` calls ``enter`` for a leaf, so the
     result is the same; a leaf finishes in ``enter`` on complete input). A native class of
-    the compiled build cannot take the attribute and keeps `Parser.go`."""
+    the compiled build cannot take the attribute and keeps the ``go`` it inherits (for
+    `_binary._Unpack`, `_Map.go` over its ``take``: the same value, failure and frame)."""
     todo: list[type[Parser[Any]]] = [Parser]
     while todo:
         cls = todo.pop()
@@ -387,12 +388,7 @@ class _Seq(Parser[Any]):
             m.value = () if self.fn is None else self.fn()
             m.ok = True
             return None
-        f = _SeqFrame()
-        f.start = 0
-        f.node = self
-        f.vals = [] if self.pick < 0 else None
-        f.kept = None
-        return f.advance(m, 0)
+        return self.frame_at(0, [] if self.pick < 0 else None, None).advance(m, 0)
 
     def go(self, m: Machine) -> None:
         depth = m.nesting

@@ -49,12 +49,16 @@ class Many(_Unary):
         self.post = None if not fs else fs[0] if len(fs) == 1 else _Compose(tuple(reversed(fs)))
 
     def enter(self, m: Machine) -> Parser[Any] | None:
+        return self.frame_at(m.pos, [] if self.keep else None, 0).step(m)
+
+    def frame_at(self, start: int, vals: list[Any] | None, n: int) -> _ManyFrame:
+        """The frame of this loop at its iteration ``n``, which began at ``start``."""
         f = _ManyFrame()
-        f.start = m.pos
+        f.start = start
         f.node = self
-        f.vals = [] if self.keep else None
-        f.n = 0
-        return f.step(m)
+        f.vals = vals
+        f.n = n
+        return f
 
     def go(self, m: Machine) -> None:
         item = self.compiled_child
@@ -78,12 +82,7 @@ class Many(_Unary):
             try:
                 item.go(m)
             except Suspend as s:
-                f = _ManyFrame()
-                f.start = start
-                f.node = self
-                f.vals = vals
-                f.n = n
-                s.frames.append(f)
+                s.frames.append(self.frame_at(start, vals, n))
                 raise
             if m.ok:
                 if m.pos == start and n >= least:
@@ -359,11 +358,17 @@ class SepBy(Parser[list[Any]]):
         self.compiled_sep = compiled(self.sep)
 
     def enter(self, m: Machine) -> Parser[Any] | None:
+        return self.frame_at(m.pos, [], 0).run(m, 0, False)
+
+    def frame_at(self, start: int, vals: list[Any], phase: int) -> _SepByFrame:
+        """The frame of this list in ``phase`` (see `_SepByFrame`), back to ``start`` if
+        that phase fails."""
         f = _SepByFrame()
-        f.start = m.pos
+        f.start = start
         f.node = self
-        f.vals = []
-        return f.run(m, 0, False)
+        f.vals = vals
+        f.phase = phase
+        return f
 
     def go(self, m: Machine) -> None:
         depth = m.nesting
@@ -393,12 +398,7 @@ class SepBy(Parser[list[Any]]):
                         break  # neither separator nor item consumed: stop
                     vals.append(m.value)
         except Suspend as s:
-            f = _SepByFrame()
-            f.start = start
-            f.node = self
-            f.vals = vals
-            f.phase = phase
-            s.frames.append(f)
+            s.frames.append(self.frame_at(start, vals, phase))
             raise
         m.nesting = depth
         if not m.ok:
