@@ -16,7 +16,6 @@ from ._machine import (
     RUNNING,
     Frame,
     Machine,
-    NoReplay,
     Suspend,
     shift_last_ok,
     shift_skipped,
@@ -228,20 +227,18 @@ class _TryMapFrame(Frame):
 def _convert(m: Machine, node: TryMap, start: int) -> str | None:
     """Apply ``node.f`` to the match at ``start`` (in ``m.value``): None when it took the
     value, else the message of the `ValueError` it raised."""
-    log = m.log
     if m.diag:
-        key = (node, start + m.base)
-        if log is None or key not in log:
-            raise NoReplay
+        msg: str | None = m.logged(node, start)
         m.value = None
-        return log[key]  # type: ignore[no-any-return]
+        return msg
     try:
         m.value = node.f(m.value)
         msg = None
     except ValueError as exc:
         msg = str(exc) or type(exc).__name__
-    if log is not None:
-        log[(node, start + m.base)] = msg
+    at = m.log_of(node)
+    if at is not None:
+        at[start + m.base] = msg
     return msg
 
 

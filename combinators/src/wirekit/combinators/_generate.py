@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from typing import Any, NoReturn
 
-from ._machine import DIRECT_DEPTH, Frame, Machine, NoReplay, Suspend
+from ._machine import DIRECT_DEPTH, Frame, Machine, Suspend
 from ._parser import Parser, compiled
 
 __all__ = ["Generate"]
@@ -25,20 +25,18 @@ class Generate(Parser[Any]):
     def enter(self, m: Machine) -> Parser[Any] | None:
         f = _GenFrame()
         f.start = m.pos
-        log = m.log
         if m.diag:
             # A diagnostic re-run replays what the generator yielded the first time.
-            if log is None or (self, m.pos + m.base) not in log:
-                raise NoReplay
             f.gen = None
-            f.steps = log[(self, m.pos + m.base)]
+            f.steps = m.logged(self, m.pos)
             f.i = 0
             return f.replay(m)
         f.gen = self.fn()
         steps: list[Any] = []
         f.steps = steps
-        if log is not None:
-            log[(self, m.pos + m.base)] = steps
+        at = m.log_of(self)
+        if at is not None:
+            at[m.pos + m.base] = steps
         # Registers as `resume` reads them: the generator is started with None.
         m.ok = True
         m.value = None
@@ -55,7 +53,11 @@ class Generate(Parser[Any]):
         steps: list[Any] = []
         log = m.log
         if log is not None:
-            log[(self, start + m.base)] = steps
+            # (`Machine.log_of`, written out: one call less per generator run)
+            at = log.get(self)
+            if at is None:
+                at = log[self] = {}
+            at[start + m.base] = steps
         send = gen.send
         value = None
         while True:

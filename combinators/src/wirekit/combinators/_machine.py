@@ -226,11 +226,13 @@ class Machine:
         self.nl_count = 0
         self.nl_last = -1
         self.nl_upto = 0
-        # What user functions did, keyed by (node, absolute start), so that the diagnostic
+        # What user functions did, by node, then by absolute start, so that the diagnostic
         # re-run of a failed parse (`_running.error_of`) replays `bind`, `generate` and
         # `try_map` instead of calling them twice. Only kept until the first commit: after
-        # it there is no re-run.
-        self.log: dict[tuple[Any, int], Any] | None = None if diag else {}
+        # it there is no re-run. (A dict per node, keyed by int: one dict keyed by
+        # (node, start) tuples made a tracked tuple per call for the cyclic collector to
+        # walk, measured -10 % on a JSON grammar of generators.)
+        self.log: dict[Any, dict[int, Any]] | None = None if diag else {}
         # `isolate` windows: absolute ends, innermost (smallest) last. While any is open,
         # ``lim``/``complete`` describe the window and ``in_lim``/``in_complete`` the
         # caller's input; see `open_window`.
@@ -367,6 +369,27 @@ class Machine:
         finally:
             self.stack = outer
             self.nesting = depth
+
+    def log_of(self, node: Parser[Any]) -> dict[int, Any] | None:
+        """What ``node``'s user function did, by absolute start, for the diagnostic
+        re-run to replay (a dict to add to; None when nothing is logged)."""
+        log = self.log
+        if log is None:
+            return None
+        at = log.get(node)
+        if at is None:
+            at = log[node] = {}
+        return at
+
+    def logged(self, node: Parser[Any], start: int) -> Any:
+        """In a diagnostic re-run: what ``node``'s user function did at buffer position
+        ``start`` in the first run. Raises `NoReplay` if it did not run there."""
+        log = self.log
+        at = None if log is None else log.get(node)
+        key = start + self.base
+        if at is None or key not in at:
+            raise NoReplay
+        return at[key]
 
     def note(self, pos: int, node: Parser[Any]) -> None:
         """Record an expectation at ``pos`` without failing (as `fail` would)."""

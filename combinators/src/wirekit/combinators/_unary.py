@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ._machine import DIRECT_DEPTH, Frame, Machine, NoReplay, Suspend
+from ._machine import DIRECT_DEPTH, Frame, Machine, Suspend
 from ._parser import ABOVE, INLINE_DEPTH, Parser, compiled
 from ._trace import trace_enter
 
@@ -180,15 +180,9 @@ def _then(node: _Bind, m: Machine, start: int) -> Parser[Any] | None:
     """After ``node``'s parser matched at ``start``: the parser its function gives."""
     if not m.ok:
         return None
-    log = m.log
     if m.diag:
         # Replay the parser the first run got, rather than call f again.
-        if log is None:
-            raise NoReplay
-        nxt = log.get((node, start + m.base))
-        if nxt is None:
-            raise NoReplay
-        return nxt  # type: ignore[no-any-return]
+        return m.logged(node, start)  # type: ignore[no-any-return]
     c = _bound(node, m, start)
     # A primitive runs here (no trip through the machine loop); anything else goes back
     # to the loop, so chains of binds never deepen the Python stack.
@@ -205,9 +199,9 @@ def _bound(node: _Bind, m: Machine, start: int) -> Parser[Any]:
     # reference is left to the machine loop, which steps into its target.
     known = nxt._c
     c = compiled(nxt) if known is None else known
-    log = m.log
-    if log is not None:
-        log[(node, start + m.base)] = c
+    at = m.log_of(node)
+    if at is not None:
+        at[start + m.base] = c
     return c
 
 
