@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import linecache
+import operator
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -123,6 +124,10 @@ class Gen:
 
     def function(self, ex: Extract) -> Fn:
         """The extractor as a function of the match."""
+        if isinstance(ex, int) or (isinstance(ex, tuple) and len(ex) > 1):
+            # A group's text (or a tuple of them): ``r[g]`` is ``r.group(g)``, and
+            # `itemgetter` is called without a Python frame.
+            return operator.itemgetter(*ex) if isinstance(ex, tuple) else operator.itemgetter(ex)
         s, _ = self.src(ex, limit=INF)
         n = f"_f{next(self.names)}"
         _define(f"def {n}(r):\n    return {s}\n", n, self.env)

@@ -71,10 +71,12 @@ class Generate(Parser[Any]):
                     m.value = result
                     m.ok = True
                 break
-            if not isinstance(nxt, Parser):
+            try:
+                c = nxt._c  # (every parser has one: this is also the type check)
+            except AttributeError:
                 _not_a_parser(gen, nxt)
-            known = nxt._c
-            c = compiled(nxt) if known is None else known
+            if c is None:
+                c = compiled(nxt)
             steps.append(c)
             try:
                 c.go(m)
