@@ -262,9 +262,15 @@ def compiled(p: Parser[Any]) -> Parser[Any]:
             return p
         c = compile_parser(p)
     if c.is_ref:
+        # Skip the indirection of `fix` once its target is known: linked (``ct``), or
+        # marked by the compilation of this tree (those parts are all linked before any
+        # run; a target fused later is still run right in its general form).
         target: Parser[Any] | None = c.ct  # type: ignore[attr-defined]  # (a `_unary._Ref`)
+        if target is None:
+            source = c.target  # type: ignore[attr-defined]
+            target = None if source is None else source._c
         if target is not None:
-            return target  # skip the indirection of `fix` once its target is known
+            return target
     return c
 
 

@@ -292,6 +292,9 @@ class _Ref(Parser[Any]):
         if self.target is None:
             raise ValueError("fix: the parser was used before its definition was complete")
         self.ct = compiled(self.target)
+        # The reference is its target from now on: a generator yielding it, or a bind
+        # returning it, runs the target without a call through `go` here.
+        self._c = self.ct
 
     def enter(self, m: Machine) -> Parser[Any] | None:
         return self.ct
