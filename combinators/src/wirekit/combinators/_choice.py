@@ -67,7 +67,10 @@ class _Choice(Parser[Any]):
             cands = self.compiled_parts
         n = len(cands)
         if not n:
-            self.none_can_start(m, pos)
+            if self.msg is None:
+                m.fail(pos, self)
+            else:
+                self.none_can_start(m, pos)
             return None
         if n == 1:
             # Only one alternative can match: a tail call (a primitive is entered here,
@@ -97,7 +100,10 @@ class _Choice(Parser[Any]):
         else:
             cands = self.compiled_parts
         if not cands:
-            self.none_can_start(m, pos)
+            if self.msg is None:
+                m.fail(pos, self)
+            else:
+                self.none_can_start(m, pos)
             return
         m.nesting = depth + 1
         if len(cands) == 1:
@@ -132,15 +138,13 @@ class _Choice(Parser[Any]):
         return f
 
     def none_can_start(self, m: Machine, pos: int) -> None:
-        """Fail at ``pos``, where no alternative can start."""
+        """Fail at ``pos``, where no alternative can start, for a labelled choice (its
+        label replaces what the alternatives expected there). An unlabelled one records
+        one failure for all its alternatives with ``m.fail`` (the report names each of
+        them, see `_running.error_of`), inline: a loop's last iteration often ends there."""
         m.ok = False
-        if self.msg is not None:
-            if m.err_pos <= pos:
-                _replace(m, pos, self)
-        else:
-            # One record for all the alternatives (the report names each of them, see
-            # `_running.error_of`): a loop's last iteration often ends here.
-            m.fail(pos, self)
+        if m.err_pos <= pos:
+            _replace(m, pos, self)
 
     def expected(self) -> str:
         if self.msg is not None:
