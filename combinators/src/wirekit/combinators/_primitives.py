@@ -433,9 +433,13 @@ def _one(b: bytes, what: str) -> int:
 
 def char(c: bytes) -> Parser[bytes]:
     """Accept exactly the byte ``c`` (e.g. ``char(b":")``); returns it. Fails otherwise."""
-    p = _CHAR_OF.get(c) if type(c) is bytes else None
-    if p is not None:
-        return p
+    # (Built inside generators once per use: one lookup for the usual call. The class
+    # test keeps other types out of the dict, where b"a" and "a" hash alike.)
+    if c.__class__ is bytes:
+        try:
+            return _CHAR_OF[c]
+        except KeyError:
+            pass
     return _CHARS[_one(c, "char")]
 
 
