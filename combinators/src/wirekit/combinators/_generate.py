@@ -58,11 +58,10 @@ class Generate(Parser[Any]):
             if at is None:
                 at = log[self] = {}
             at[start + m.base] = steps
-        send = gen.send
         value = None
         while True:
             try:
-                nxt = send(value)
+                nxt = gen.send(value)
             except StopIteration as stop:
                 result = stop.value
                 if isinstance(result, Parser):

@@ -398,15 +398,17 @@ class _Seq(Parser[Any]):
 
     def go(self, m: Machine) -> None:
         depth = m.nesting
-        steps = self.compiled_parts
-        if depth >= DIRECT_DEPTH or not steps:
-            m.run_nested(self)
+        around = self.around_pick  # (None when keeping every value, or with no steps)
+        if around is None or depth >= DIRECT_DEPTH:
+            steps = self.compiled_parts
+            if steps and depth < DIRECT_DEPTH:
+                m.nesting = depth + 1
+                self.go_keeping_all(m, steps, depth)
+            else:
+                m.run_nested(self)
             return
         m.nesting = depth + 1
-        if self.pick < 0:
-            self.go_keeping_all(m, steps, depth)
-            return
-        before, kept_step, after = self.around_pick  # type: ignore[misc]
+        before, kept_step, after = around
         i = 0  # (the step running, for a suspension's frame)
         kept = None
         try:
