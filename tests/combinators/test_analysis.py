@@ -11,14 +11,21 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from wirekit.combinators import (
+    Done,
+    ParseError,
     Parser,
     char,
+    choice,
     consumed,
     many,
     option,
+    parse,
+    parse_prefix,
+    pure,
     seq,
     skip_many,
     skip_while,
@@ -26,7 +33,15 @@ from wirekit.combinators import (
     take_while,
     take_while1,
 )
-from wirekit.combinators._analysis import INF, MAX_REGULAR_DEPTH, measure, regular_depth, tail_k
+from wirekit.combinators._analysis import (
+    INF,
+    MAX_REGULAR_DEPTH,
+    first,
+    measure,
+    regular_depth,
+    tail_k,
+)
+from wirekit.combinators._choice import _Choice
 from wirekit.combinators._compile import Fused
 from wirekit.combinators._parser import compiled
 
@@ -152,3 +167,47 @@ def test_regular_depth_is_counted_without_recursion_and_saturates() -> None:
     assert regular_depth(shared, memo) == 51
     # A node that is not regular ends the count there (the analysis stops at it).
     assert regular_depth(seq(char(b"a"), char(b"b").bind(lambda _: _nested(40)))) == 2
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(grammar=grammars, data=st.binary(max_size=8).map(lambda b: bytes(ALPHABET[x % 5] for x in b)))
+def test_first_is_sound_for_what_the_parser_matches(grammar: Parser[Any], data: bytes) -> None:
+    # Dispatch rules alternatives out by `first`: whatever a parser matches must start
+    # with a byte of its set, and an empty match needs `nullable` (a nullable parser
+    # keeps its byte set: ``option(x) >> y`` starts with x's bytes or y's).
+    fs, nullable = first(grammar)
+    state = parse_prefix(grammar, data, complete=True)
+    if not isinstance(state, Done):
+        return
+    used = state.consumed
+    if used == 0:
+        assert nullable, (grammar, data)
+    elif fs is not None:
+        assert data[0] in fs, (grammar, data, fs)
+
+
+def test_a_nullable_prefix_keeps_the_byte_set_of_what_follows_it() -> None:
+    assert first(option(None, char(b"-")) >> take_while1(b"0123456789")) == (
+        frozenset(b"-0123456789"),
+        False,
+    )
+    assert first(many(char(b"a"))) == (frozenset(b"a"), True)
+    assert first(pure(1)) == (frozenset(), True)
+    # In a choice, such an alternative is ruled out by its first byte; a nullable one is
+    # tried on every byte (it can succeed before any), in its order.
+    number = option(None, char(b"-")) >> take_while1(b"0123456789")
+    word = take_while1(b"abc")
+    maybe = option(b"?", char(b"!"))
+    p = choice([number, word, maybe])
+    c = _Choice((number, word, maybe), None)  # (unfused, as inside a grammar that cannot be)
+    c.link()
+    assert c.table is not None
+    assert compiled(number) not in c.table[ord("a")]
+    assert compiled(maybe) in c.table[ord("a")]
+    assert compiled(maybe) in c.table[256]
+    assert parse(p, b"-12") == b"12"
+    assert parse(p, b"ab") == b"ab"
+    assert parse(p, b"") == b"?"
+    with pytest.raises(ParseError) as e:
+        parse(p, b"%")
+    assert "end of input" in str(e.value) or "expected" in str(e.value)

@@ -435,7 +435,7 @@ def _first_satisfy(p: Satisfy) -> First:
 
 def _first_str(p: Str) -> First:
     if not p.s:
-        return None, True
+        return frozenset(), True
     b = p.s[0]
     if p.ci:
         return frozenset({b, bytes([b]).lower()[0], bytes([b]).upper()[0]}), False
@@ -443,9 +443,7 @@ def _first_str(p: Str) -> First:
 
 
 def _first_take_while(p: TakeWhile) -> First:
-    if p.least == 0:
-        return None, True
-    return frozenset(i for i in range(256) if p.table[i]), False
+    return frozenset(i for i in range(256) if p.table[i]), p.least == 0
 
 
 def _first_take(p: Take) -> First:
@@ -458,6 +456,7 @@ _FIRST_OF_PRIMITIVE: ByClass[Callable[[Any], First]] = ByClass({
     Str: _first_str,
     TakeWhile: _first_take_while,
     Take: _first_take,
+    _Pure: lambda p: (frozenset(), True),
 })
 # Nodes that start as their one child does (`attrgetter`: a C call, no Python frame).
 _FIRST_OF_CHILD: ByClass[Callable[[Any], Parser[Any]]] = ByClass({
@@ -471,6 +470,9 @@ _FIRST_OF_CHILD: ByClass[Callable[[Any], Parser[Any]]] = ByClass({
 
 def first(p: Parser[Any], active: set[int] | None = None) -> First:
     """The bytes ``p`` can start with, and whether it can succeed without consuming.
+
+    A nullable parser keeps its byte set (``option(x) >> y`` starts with x's bytes or
+    y's); None means unknown (a generator, a lookahead, a recursion being analysed).
 
     The kinds with children recurse here, in this function, so that a level of the
     description costs one frame (the primitives' tables add none).
@@ -494,7 +496,7 @@ def first(p: Parser[Any], active: set[int] | None = None) -> First:
             return first(p.target, active) if p.target is not None else (None, True)
         if isinstance(p, Many):
             fs, nullable = first(p.p, active)
-            return (None, True) if p.least == 0 or nullable else (fs, False)
+            return (None, True) if fs is None else (fs, p.least == 0 or nullable)
         if isinstance(p, _Seq | _Choice):
             # A sequence starts as its children up to the first that must consume; a
             # choice as any of its alternatives.
@@ -509,7 +511,7 @@ def first(p: Parser[Any], active: set[int] | None = None) -> First:
                 if in_seq and not nullable:
                     return frozenset(acc), False
                 any_null = any_null or nullable
-            return (None, True) if in_seq or any_null else (frozenset(acc), False)
+            return frozenset(acc), in_seq or any_null
         return None, True  # lookahead, commit, queries, generate, fail: try them always
     finally:
         active.discard(id(p))
@@ -521,13 +523,16 @@ def dispatch_table(
     """Per next byte (and 256 for end of input), the compiled alternatives worth trying;
     `None` when no alternative can be ruled out by its first byte."""
     firsts = [first(a) for a in alternatives]
-    if all(fs is None for fs, _ in firsts):
+    if all(fs is None or nullable for fs, nullable in firsts):
         return None
     memo: dict[tuple[int, ...], tuple[Parser[Any], ...]] = {}
     table: list[tuple[Parser[Any], ...]] = []
     for b in range(257):
+        # (A nullable alternative can succeed before any byte: worth trying at all.)
         idx = tuple(
-            i for i, (fs, _) in enumerate(firsts) if fs is None or (b < 256 and b in fs)
+            i
+            for i, (fs, nullable) in enumerate(firsts)
+            if fs is None or nullable or (b < 256 and b in fs)
         )
         entry = memo.get(idx)
         if entry is None:

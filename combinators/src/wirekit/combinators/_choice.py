@@ -80,7 +80,7 @@ class _Choice(Parser[Any]):
         m.stack.append(self.frame_at(pos, cands, 0))
         return cands[0]
 
-    def go(self, m: Machine) -> None:
+    def go(self, m: Machine) -> None:  # noqa: C901 (enter's dispatch, written out: see DIRECT_DEPTH)
         depth = m.nesting
         if depth >= DIRECT_DEPTH:
             m.run_nested(self)

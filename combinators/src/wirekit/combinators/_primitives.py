@@ -198,6 +198,16 @@ class TakeWhile(Parser[Any]):
     def enter(self, m: Machine) -> None:
         pos = m.pos
         lim = m.lim
+        if pos < lim and not self.table[m.buf[pos]]:
+            # An empty run, decided by its first byte: no call into the regex engine,
+            # whose fixed cost is many times this test's (runs of whitespace between
+            # tokens are often empty).
+            if self.least:
+                m.fail(pos, self)
+            else:
+                m.value = b"" if self.keep else None
+                m.ok = True
+            return None
         start = pos
         hint = m.hint
         if hint is not None:
