@@ -26,6 +26,7 @@ from wirekit.combinators import (
     char,
     commit,
     end_of_line,
+    generate,
     many,
     option,
     parse_many,
@@ -166,6 +167,20 @@ ONCE: list[tuple[str, Callable[[Counter], Parser[Any]], bytes, list[Any]]] = [
     ("in-a-choice", lambda f: (string(b"ab").map(f) | string(b"ac")) << char(b";"), b"ac;", []),
 ]
 
+def _two_paths(f: Counter) -> Parser[Any]:
+    """A generator that yields one of two sequences (the replay log shares a finished
+    run's list between runs that yielded the same; the other path must keep its own)."""
+
+    @generate
+    def item() -> Any:
+        c = yield any_char
+        if c == b"a":
+            return (yield take(1).map(f))  # (a new parser each run: never shared)
+        return (yield any_char)
+
+    return item
+
+
 # When the parse fails there is no final parse: a function runs at most once per match,
 # and the same way however the input is split (a compiled block that fails as a whole
 # calls none of its functions; the general form may have called them before failing).
@@ -174,7 +189,16 @@ FAILING: list[tuple[str, Callable[[Counter], Parser[Any]], bytes]] = [
     ("failing-bind", lambda f: take(1).bind(lambda v: pure(f(v))) >> char(b"!"), b"ab"),
     ("failing-try_map", lambda f: take(2).try_map(f) >> char(b"!"), b"ok?"),
     ("failing-after-commit", lambda f: (take(1).map(f) << commit) >> take(2).map(f) >> char(b"!"), b"abc?"),
+    ("failing-after-generators", lambda f: many(_two_paths(f)) >> char(b"!"), b"a1bba2bca3;"),
 ]
+
+
+def test_a_failed_parse_after_generator_runs_is_explained_from_their_log() -> None:
+    # The error comes from re-running the parse exactly, replaying what each generator
+    # run yielded: runs down either path, shared or not, replay to the same report.
+    c = Counter()
+    check(many(_two_paths(c)) >> char(b"!"), b"a1bba2bca3;", expect_error=Err(11, ["any byte"]))
+
 
 
 @pytest.mark.parametrize(("name", "make", "data"), FAILING, ids=[c[0] for c in FAILING])

@@ -16,11 +16,15 @@ __all__ = ["Generate"]
 class Generate(Parser[Any]):
     """Do-notation: a generator function that yields parsers and receives their results."""
 
-    __slots__ = ("fn",)
+    __slots__ = ("fn", "usual")
 
     def __init__(self, fn: Callable[[], Generator[Parser[Any], Any, Any]]) -> None:
         super().__init__()
         self.fn = fn
+        # What a finished run yielded, shared by the replay log of every run that yields
+        # the same (most do: a generator's code usually takes one path). Never appended
+        # to: only a finished run's list becomes it.
+        self.usual: list[Any] = []
 
     def enter(self, m: Machine) -> Parser[Any] | None:
         f = _GenFrame()
@@ -42,7 +46,7 @@ class Generate(Parser[Any]):
         m.value = None
         return f.resume(m)
 
-    def go(self, m: Machine) -> None:
+    def go(self, m: Machine) -> None:  # noqa: C901 (a run, written out: see DIRECT_DEPTH)
         depth = m.nesting
         if depth >= DIRECT_DEPTH:
             m.run_nested(self)
@@ -51,13 +55,7 @@ class Generate(Parser[Any]):
         start = m.pos
         gen = self.fn()
         steps: list[Any] = []
-        log = m.log
-        if log is not None:
-            # (`Machine.log_of`, written out: one call less per generator run)
-            at = log.get(self)
-            if at is None:
-                at = log[self] = {}
-            at[start + m.base] = steps
+        tail = None
         value = None
         while True:
             try:
@@ -65,7 +63,7 @@ class Generate(Parser[Any]):
             except StopIteration as stop:
                 result = stop.value
                 if isinstance(result, Parser):
-                    _tail(result, steps).go(m)  # (suspended there: no frame, a tail call)
+                    tail = _tail(result, steps)  # run below, once logged
                 else:
                     m.value = result
                     m.ok = True
@@ -80,18 +78,44 @@ class Generate(Parser[Any]):
             try:
                 c.go(m)
             except Suspend as s:
-                f = _GenFrame()
-                f.start = start
-                f.gen = gen
-                f.steps = steps
-                f.i = 0
-                s.frames.append(f)
+                s.frames.append(self.suspended(m, start, gen, steps))
                 raise
             if not m.ok:
                 gen.close()
                 break
             value = m.value
+        log = m.log
+        if log is not None:
+            # (`Machine.log_of`, written out: one call less per generator run.) A run that
+            # yielded what the last finished one did logs that list: no list per run kept
+            # alive until the parse ends, for the cyclic collector to walk.
+            at = log.get(self)
+            if at is None:
+                at = log[self] = {}
+            usual = self.usual
+            if steps == usual:
+                steps = usual
+            elif m.ok:
+                self.usual = steps
+            at[start + m.base] = steps
+        if tail is not None:
+            tail.go(m)  # (suspended there: no frame, a tail call)
         m.nesting = depth
+
+    def suspended(
+        self, m: Machine, start: int, gen: Generator[Parser[Any], Any, Any], steps: list[Any]
+    ) -> _GenFrame:
+        """The frame of a run (begun at ``start``) whose current step suspended, its
+        log entry written: the frame's own list, which goes on growing."""
+        at = m.log_of(self)
+        if at is not None:
+            at[start + m.base] = steps
+        f = _GenFrame()
+        f.start = start
+        f.gen = gen
+        f.steps = steps
+        f.i = 0
+        return f
 
     def expected(self) -> str:
         return getattr(self.fn, "__name__", "generate")
