@@ -195,22 +195,27 @@ class Fused(Parser[Any]):
         return self.orig
 
     def go(self, m: Machine) -> None:
-        if not m.complete:
-            after = self.enter(m)
-            if after is not None:
-                raise Handoff(after)  # its general form, byte by byte, on the stack
-            return
-        # `enter` on complete input (never with a tracer: see `Machine.run`).
+        # `enter` where the match decides (never with a tracer: see `Machine.run`): on
+        # complete input, or when more input cannot change it (`decided`, whose first
+        # test is written out here: a stream's blocks usually end well before its end).
         pos = m.pos
-        r = self.match(m.buf, pos, m.lim)
+        lim = m.lim
+        r = self.match(m.buf, pos, lim)
         if r is not None:
-            m.pos = r.end()
-            ex = self.extract
-            m.value = None if ex is None else ex(r)
-            m.ok = True
-            m.last_ok = (pos, self, m.marks)
-        else:
+            end = r.end()
+            if m.complete or end + self.k <= lim or self.decided(m.buf, pos, lim, r):
+                m.pos = end
+                ex = self.extract
+                m.value = None if ex is None else ex(r)
+                m.ok = True
+                m.last_ok = (pos, self, m.marks)
+                return
+        elif m.complete or pos + self.reach <= lim:
             m.fail(pos, self)
+            return
+        after = self.enter(m)  # (undecided: its general form)
+        if after is not None:
+            raise Handoff(after)  # byte by byte, on the stack
 
     def expected(self) -> str:
         return self.orig.expected()
