@@ -236,9 +236,8 @@ def _convert(m: Machine, node: TryMap, start: int) -> str | None:
         msg = None
     except ValueError as exc:
         msg = str(exc) or type(exc).__name__
-    at = m.log_of(node)
-    if at is not None:
-        at[start + m.base] = msg
+    if m.log is not None:
+        m.log_of(node)[start + m.base] = msg
     return msg
 
 

@@ -38,9 +38,8 @@ class Generate(Parser[Any]):
         f.gen = self.fn()
         steps: list[Any] = []
         f.steps = steps
-        at = m.log_of(self)
-        if at is not None:
-            at[m.pos + m.base] = steps
+        if m.log is not None:
+            m.log_of(self)[m.pos + m.base] = steps
         # Registers as `resume` reads them: the generator is started with None.
         m.ok = True
         m.value = None
@@ -107,9 +106,8 @@ class Generate(Parser[Any]):
     ) -> _GenFrame:
         """The frame of a run (begun at ``start``) whose current step suspended, its
         log entry written: the frame's own list, which goes on growing."""
-        at = m.log_of(self)
-        if at is not None:
-            at[start + m.base] = steps
+        if m.log is not None:
+            m.log_of(self)[start + m.base] = steps
         f = _GenFrame()
         f.start = start
         f.gen = gen

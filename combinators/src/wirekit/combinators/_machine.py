@@ -374,12 +374,13 @@ class Machine:
             self.stack = outer
             self.nesting = depth
 
-    def log_of(self, node: Parser[Any]) -> dict[int, Any] | None:
+    def log_of(self, node: Parser[Any]) -> dict[int, Any]:
         """What ``node``'s user function did, by absolute start, for the diagnostic
-        re-run to replay (a dict to add to; None when nothing is logged)."""
+        re-run to replay (a dict to add to). Only while the log is kept: callers test
+        ``m.log is not None`` first, which costs less than this call where nothing is
+        logged (after a commit)."""
         log = self.log
-        if log is None:
-            return None
+        assert log is not None
         at = log.get(node)
         if at is None:
             at = log[node] = {}

@@ -199,9 +199,8 @@ def _bound(node: _Bind, m: Machine, start: int) -> Parser[Any]:
     # reference is left to the machine loop, which steps into its target.
     known = nxt._c
     c = compiled(nxt) if known is None else known
-    at = m.log_of(node)
-    if at is not None:
-        at[start + m.base] = c
+    if m.log is not None:
+        m.log_of(node)[start + m.base] = c
     return c
 
 
