@@ -4,12 +4,14 @@ every split of the input."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Generator
 from functools import reduce
 from typing import Any
 
 import pytest
 from wirekit.combinators import (
+    Buffered,
     Consume,
     ParseError,
     Parser,
@@ -52,7 +54,7 @@ from wirekit.combinators import (
     take_while1,
 )
 
-from tests.combinators.helpers import Err, check
+from tests.combinators.helpers import Err, check, stack_form
 
 PREFIX = Consume.PREFIX
 DIGITS = b"0123456789"
@@ -83,11 +85,6 @@ def test_bind_data_dependency() -> None:
     check(length_prefixed, b"3abc", b"abc")
     check(length_prefixed, b"0", b"")
     check(length_prefixed, b"3ab", expect_error=Err(1))
-
-
-def test_bind_must_return_a_parser() -> None:
-    with pytest.raises(TypeError):
-        parse(any_char.bind(lambda c: c), b"a")  # type: ignore[arg-type, return-value]
 
 
 def test_map_and_result() -> None:
@@ -494,6 +491,16 @@ def test_generate_must_yield_parsers() -> None:
 
     with pytest.raises(TypeError):
         parse(bad, b"")
+
+
+@pytest.mark.parametrize("direct", [True, False], ids=["direct", "stack"])
+def test_bind_must_return_a_parser(direct: bool) -> None:
+    p: Parser[Any] = any_char.bind(lambda c: len(c))  # type: ignore[arg-type,return-value]
+    with contextlib.nullcontext() if direct else stack_form():
+        with pytest.raises(TypeError, match="bind: the function returned int, not a Parser"):
+            parse(p, b"a")
+        with pytest.raises(TypeError, match="returned int"):
+            Buffered.parse(p).feed(b"a").feed_eof()
 
 
 # --------------------------------------------------------------------------------

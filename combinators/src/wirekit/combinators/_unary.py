@@ -7,7 +7,7 @@ Import them from `_parser`, which loads this module once `Parser` is defined.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from ._machine import DIRECT_DEPTH, Frame, Machine, Suspend
 from ._parser import ABOVE, INLINE_DEPTH, Parser, compiled
@@ -157,7 +157,17 @@ class _Bind(_Unary):
             s.frames.append(self.frame(start))
             raise
         if m.ok:
-            _bound(self, m, start).go(m)  # (a tail call: suspended there, no frame)
+            # `_bound`, written out: a call less per bind (-2 %, the PostgreSQL example).
+            nxt = self.f(m.value)
+            try:
+                c = nxt._c  # (every parser has one: this is also the type check)
+            except AttributeError:
+                _not_a_parser(nxt)
+            if c is None:
+                c = compiled(nxt)
+            if m.log is not None:
+                m.log_of(self)[start + m.base] = c
+            c.go(m)  # (a tail call: suspended there, no frame)
         m.nesting = depth
 
     def frame(self, start: int) -> _BindFrame:
@@ -189,12 +199,16 @@ def _then(node: _Bind, m: Machine, start: int) -> Parser[Any] | None:
     return c.enter(m) if c.leaf else c
 
 
+def _not_a_parser(nxt: object) -> NoReturn:
+    raise TypeError(f"bind: the function returned {type(nxt).__name__}, not a Parser")
+
+
 def _bound(node: _Bind, m: Machine, start: int) -> Parser[Any]:
     """The parser ``node``'s function gives for the value in ``m`` (matched at
     ``start``), compiled, and kept in the log for a diagnostic re-run to replay."""
     nxt = node.f(m.value)
     if not isinstance(nxt, Parser):
-        raise TypeError(f"bind: the function returned {type(nxt).__name__}, not a Parser")
+        _not_a_parser(nxt)
     # Usually compiled already (interned primitives, parsers built once); a `fix`
     # reference is left to the machine loop, which steps into its target.
     known = nxt._c
