@@ -184,7 +184,7 @@ class TryMap(_Unary):
         m.nesting = depth
         if m.ok:
             # `_convert` outside a diagnostic re-run (which never runs this), written out:
-            # a call less per converted field (-4 % instructions, the PostgreSQL example).
+            # a call less per converted field (-3 % instructions, the PostgreSQL example).
             try:
                 m.value = self.f(m.value)
                 msg = None
