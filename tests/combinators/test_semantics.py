@@ -12,6 +12,8 @@ every split point, byte by byte, through Buffered and Unbuffered, compiled and n
 
 from __future__ import annotations
 
+import contextlib
+import signal
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,15 +22,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from wirekit.combinators import (
     Consume,
+    ParseError,
     Parser,
     Unbuffered,
     any_char,
+    available,
     char,
     commit,
     end_of_line,
     generate,
+    isolate,
     many,
     option,
+    parse,
     parse_many,
     pure,
     skip_many,
@@ -46,6 +52,7 @@ from tests.combinators.helpers import (
     run_buffered,
     run_parse,
     run_unbuffered,
+    stack_form,
 )
 
 DIGITS = b"0123456789"
@@ -191,6 +198,48 @@ FAILING: list[tuple[str, Callable[[Counter], Parser[Any]], bytes]] = [
     ("failing-after-commit", lambda f: (take(1).map(f) << commit) >> take(2).map(f) >> char(b"!"), b"abc?"),
     ("failing-after-generators", lambda f: many(_two_paths(f)) >> char(b"!"), b"a1bba2bca3;"),
 ]
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """Fail the test instead of hanging if the block runs longer than ``seconds``."""
+
+    def expire(signum: int, frame: object) -> None:
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_generator_nested_in_itself_at_one_position_replays_to_an_end() -> None:
+    # The same generator runs inside itself at the same position (each run in a smaller
+    # `isolate` window); the re-run that explains the failure replays, there, the
+    # innermost run's log entry (an outer run's would nest without end), in both forms.
+    def run() -> tuple[str, list[int]]:
+        calls: list[int] = []
+
+        @generate
+        def nested() -> Any:
+            n = yield available
+            calls.append(n)
+            if n > 0:
+                return (yield isolate(n - 1, nested))
+            return "bottom"
+
+        with pytest.raises(ParseError) as e:
+            parse(nested >> char(b"x"), b"abc")
+        return str(e.value), calls
+
+    with _deadline(20):
+        direct = run()
+        with stack_form():
+            stack = run()
+    assert direct == stack == ("at offset 0: expected 'x'", [3, 2, 1, 0])
 
 
 def test_a_failed_parse_after_generator_runs_is_explained_from_their_log() -> None:

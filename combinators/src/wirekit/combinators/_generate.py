@@ -54,6 +54,18 @@ class Generate(Parser[Any]):
         start = m.pos
         gen = self.fn()
         steps: list[Any] = []
+        log = m.log
+        at = None
+        if log is not None:
+            # Logged as the run starts, as `enter` does: a run of this generator nested
+            # in this one at the same position (an `isolate` window, say) logs after it,
+            # and the innermost run's entry is the one replayed there. (`Machine.log_of`,
+            # written out: one call less per generator run.)
+            at = log.get(self)
+            if at is None:
+                at = log[self] = {}
+            key = start + m.base
+            at[key] = steps
         tail = None
         value = None
         while True:
@@ -77,37 +89,31 @@ class Generate(Parser[Any]):
             try:
                 c.go(m)
             except Suspend as s:
-                s.frames.append(self.suspended(m, start, gen, steps))
+                s.frames.append(self.suspended(start, gen, steps))
                 raise
             if not m.ok:
                 gen.close()
                 break
             value = m.value
-        log = m.log
-        if log is not None:
-            # (`Machine.log_of`, written out: one call less per generator run.) A run that
-            # yielded what the last finished one did logs that list: no list per run kept
-            # alive until the parse ends, for the cyclic collector to walk.
-            at = log.get(self)
-            if at is None:
-                at = log[self] = {}
+        if at is not None:
+            # A run that yielded what the last finished one did logs that list instead
+            # of its own: no list per run kept alive until the parse ends, for the cyclic
+            # collector to walk. (Unless a nested run has logged over it since.)
             usual = self.usual
             if steps == usual:
-                steps = usual
+                if at.get(key) is steps:
+                    at[key] = usual
             elif m.ok:
                 self.usual = steps
-            at[start + m.base] = steps
         if tail is not None:
             tail.go(m)  # (suspended there: no frame, a tail call)
         m.nesting = depth
 
     def suspended(
-        self, m: Machine, start: int, gen: Generator[Parser[Any], Any, Any], steps: list[Any]
+        self, start: int, gen: Generator[Parser[Any], Any, Any], steps: list[Any]
     ) -> _GenFrame:
-        """The frame of a run (begun at ``start``) whose current step suspended, its
-        log entry written: the frame's own list, which goes on growing."""
-        if m.log is not None:
-            m.log_of(self)[start + m.base] = steps
+        """The frame of a run (begun at ``start``) whose current step suspended: its
+        list of steps, logged when the run started, goes on growing there."""
         f = _GenFrame()
         f.start = start
         f.gen = gen
