@@ -67,10 +67,7 @@ class _Choice(Parser[Any]):
             cands = self.compiled_parts
         n = len(cands)
         if not n:
-            if self.msg is None:
-                m.fail(pos, self)
-            else:
-                self.none_can_start(m, pos)
+            self.none_can_start(m, pos)
             return None
         if n == 1:
             # Only one alternative can match: a tail call (a primitive is entered here,
@@ -80,7 +77,7 @@ class _Choice(Parser[Any]):
         m.stack.append(self.frame_at(pos, cands, 0))
         return cands[0]
 
-    def go(self, m: Machine) -> None:  # noqa: C901 (enter's dispatch, written out: see DIRECT_DEPTH)
+    def go(self, m: Machine) -> None:
         depth = m.nesting
         if depth >= DIRECT_DEPTH:
             m.run_nested(self)
@@ -100,10 +97,7 @@ class _Choice(Parser[Any]):
         else:
             cands = self.compiled_parts
         if not cands:
-            if self.msg is None:
-                m.fail(pos, self)
-            else:
-                self.none_can_start(m, pos)
+            self.none_can_start(m, pos)
             return
         m.nesting = depth + 1
         if len(cands) == 1:
@@ -138,13 +132,15 @@ class _Choice(Parser[Any]):
         return f
 
     def none_can_start(self, m: Machine, pos: int) -> None:
-        """Fail at ``pos``, where no alternative can start, for a labelled choice (its
-        label replaces what the alternatives expected there). An unlabelled one records
-        one failure for all its alternatives with ``m.fail`` (the report names each of
-        them, see `_running.error_of`), inline: a loop's last iteration often ends there."""
-        m.ok = False
-        if m.err_pos <= pos:
-            _replace(m, pos, self)
+        """Fail at ``pos``, where no alternative can start."""
+        if self.msg is None:
+            # One record for all the alternatives (the report names each of them, see
+            # `_running.error_of`): a loop's last iteration often ends here.
+            m.fail(pos, self)
+        else:
+            m.ok = False
+            if m.err_pos <= pos:
+                _replace(m, pos, self)  # its label replaces what they expected
 
     def expected(self) -> str:
         if self.msg is not None:

@@ -27,17 +27,11 @@ class Generate(Parser[Any]):
         self.usual: list[Any] = []
 
     def enter(self, m: Machine) -> Parser[Any] | None:
-        f = _GenFrame()
-        f.start = m.pos
         if m.diag:
             # A diagnostic re-run replays what the generator yielded the first time.
-            f.gen = None
-            f.steps = m.logged(self, m.pos)
-            f.i = 0
-            return f.replay(m)
-        f.gen = self.fn()
+            return self.frame_at(m.pos, None, m.logged(self, m.pos)).replay(m)
         steps: list[Any] = []
-        f.steps = steps
+        f = self.frame_at(m.pos, self.fn(), steps)
         if m.log is not None:
             m.log_of(self)[m.pos + m.base] = steps
         # Registers as `resume` reads them: the generator is started with None.
@@ -89,7 +83,7 @@ class Generate(Parser[Any]):
             try:
                 c.go(m)
             except Suspend as s:
-                s.frames.append(self.suspended(start, gen, steps))
+                s.frames.append(self.frame_at(start, gen, steps))
                 raise
             if not m.ok:
                 gen.close()
@@ -109,11 +103,12 @@ class Generate(Parser[Any]):
             tail.go(m)  # (suspended there: no frame, a tail call)
         m.nesting = depth
 
-    def suspended(
-        self, start: int, gen: Generator[Parser[Any], Any, Any], steps: list[Any]
+    def frame_at(
+        self, start: int, gen: Generator[Parser[Any], Any, Any] | None, steps: list[Any]
     ) -> _GenFrame:
-        """The frame of a run (begun at ``start``) whose current step suspended: its
-        list of steps, logged when the run started, goes on growing there."""
+        """The frame of a run begun at ``start``, before its first step: driving ``gen``
+        (which appends to ``steps``, the list logged for the run), or replaying ``steps``
+        when ``gen`` is None."""
         f = _GenFrame()
         f.start = start
         f.gen = gen
@@ -183,8 +178,7 @@ class _GenFrame(Frame):
                 _not_a_parser(gen, nxt)
             known = nxt._c
             c = compiled(nxt) if known is None else known
-            # (A `fix` reference is run as it is: it is not entered here, and the loop's
-            # step into its target costs less than resolving it on every yield.)
+            # (A linked `fix` reference's ``_c`` is its target: see `_unary._Ref.link`.)
             steps.append(c)
             stack.append(self)
             if not c.inl:

@@ -399,15 +399,13 @@ class _Seq(Parser[Any]):
     def go(self, m: Machine) -> None:
         depth = m.nesting
         around = self.around_pick  # (None when keeping every value, or with no steps)
-        if around is None or depth >= DIRECT_DEPTH:
-            steps = self.compiled_parts
-            if steps and depth < DIRECT_DEPTH:
-                m.nesting = depth + 1
-                self.go_keeping_all(m, steps, depth)
-            else:
-                m.run_nested(self)
+        if depth >= DIRECT_DEPTH or (around is None and not self.compiled_parts):
+            m.run_nested(self)
             return
         m.nesting = depth + 1
+        if around is None:
+            self.go_keeping_all(m, self.compiled_parts, depth)
+            return
         before, kept_step, after = around
         i = 0  # (the step running, for a suspension's frame)
         kept = None

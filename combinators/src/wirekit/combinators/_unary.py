@@ -209,8 +209,8 @@ def _bound(node: _Bind, m: Machine, start: int) -> Parser[Any]:
     nxt = node.f(m.value)
     if not isinstance(nxt, Parser):
         _not_a_parser(nxt)
-    # Usually compiled already (interned primitives, parsers built once); a `fix`
-    # reference is left to the machine loop, which steps into its target.
+    # Usually compiled already (interned primitives, parsers built once; a linked `fix`
+    # reference's ``_c`` is its target).
     known = nxt._c
     c = compiled(nxt) if known is None else known
     if m.log is not None:
