@@ -191,7 +191,7 @@ class TryMap(_Unary):
             except ValueError as exc:
                 msg = _message(exc)
             if m.log is not None:
-                m.log_of(self)[pos + m.base] = msg
+                m.log += (self, pos + m.base, msg)
             if msg is not None:
                 m.err_pos, m.err_list, m.last_ok, m.skipped = err_pos, err_list, last_ok, skipped
                 _reject(m, pos, msg)
@@ -245,7 +245,7 @@ def _convert(m: Machine, node: TryMap, start: int) -> str | None:
     except ValueError as exc:
         msg = _message(exc)
     if m.log is not None:
-        m.log_of(node)[start + m.base] = msg
+        m.log += (node, start + m.base, msg)
     return msg
 
 

@@ -33,7 +33,7 @@ class Generate(Parser[Any]):
         steps: list[Any] = []
         f = self.frame_at(m.pos, self.fn(), steps)
         if m.log is not None:
-            m.log_of(self)[m.pos + m.base] = steps
+            m.log += (self, m.pos + m.base, steps)
         # Registers as `resume` reads them: the generator is started with None.
         m.ok = True
         m.value = None
@@ -49,17 +49,12 @@ class Generate(Parser[Any]):
         gen = self.fn()
         steps: list[Any] = []
         log = m.log
-        at = None
         if log is not None:
-            # Logged as the run starts, as `enter` does: a run of this generator nested
-            # in this one at the same position (an `isolate` window, say) logs after it,
-            # and the innermost run's entry is the one replayed there. (`Machine.log_of`,
-            # written out: one call less per generator run.)
-            at = log.get(self)
-            if at is None:
-                at = log[self] = {}
-            key = start + m.base
-            at[key] = steps
+            # Logged as the run begins, as `enter` does: a run of this generator nested in
+            # this one at the same start (an `isolate` window, say) logs after it, and the
+            # innermost run's entry is the one replayed there (see `Machine.logged`).
+            at = len(log) + 2
+            log += (self, start + m.base, steps)
         tail = None
         value = None
         while True:
@@ -89,14 +84,13 @@ class Generate(Parser[Any]):
                 gen.close()
                 break
             value = m.value
-        if at is not None:
+        if log is not None:
             # A run that yielded what the last finished one did logs that list instead
             # of its own: no list per run kept alive until the parse ends, for the cyclic
-            # collector to walk. (Unless a nested run has logged over it since.)
+            # collector to walk.
             usual = self.usual
             if steps == usual:
-                if at.get(key) is steps:
-                    at[key] = usual
+                log[at] = usual
             elif m.ok:
                 self.usual = steps
         if tail is not None:

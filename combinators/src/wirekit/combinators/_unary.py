@@ -166,7 +166,7 @@ class _Bind(_Unary):
             if c is None:
                 c = compiled(nxt)
             if m.log is not None:
-                m.log_of(self)[start + m.base] = c
+                m.log += (self, start + m.base, c)
             c.go(m)  # (a tail call: suspended there, no frame)
         m.nesting = depth
 
@@ -214,7 +214,7 @@ def _bound(node: _Bind, m: Machine, start: int) -> Parser[Any]:
     known = nxt._c
     c = compiled(nxt) if known is None else known
     if m.log is not None:
-        m.log_of(node)[start + m.base] = c
+        m.log += (node, start + m.base, c)
     return c
 
 
