@@ -45,7 +45,7 @@ from ._extract import Code, Extract, Fn, Gen
 from ._machine import Frame, Handoff, Machine, shift_last_ok, shift_skipped
 from ._nodeclass import ByClass
 from ._parser import Parser, _Fail, _Pure, _Seq, has_effects
-from ._primitives import EndOfInput, Satisfy, Str, Take, TakeWhile, class_regex
+from ._primitives import BYTES, EndOfInput, Satisfy, Str, Take, TakeWhile, class_regex
 from ._repeat import Many, SepBy
 from ._unary import _Desc, _Map
 
@@ -121,7 +121,7 @@ class Fused(Parser[Any]):
     leaf = True
     inl = True
 
-    __slots__ = ("effects", "extract", "k", "match", "orig", "probe", "reach", "rx", "source")
+    __slots__ = ("const", "effects", "extract", "k", "match", "orig", "probe", "reach", "rx", "source")
 
     def __init__(
         self,
@@ -133,6 +133,7 @@ class Fused(Parser[Any]):
         probe: re.Pattern[bytes] | None,
         source: tuple[Gen, Extract] | None = None,
         effects: bool = False,
+        const: Any = None,
     ) -> None:
         super().__init__()
         # Whether its value calls user functions: then it is computed even when dropped.
@@ -141,7 +142,8 @@ class Fused(Parser[Any]):
         self.source = source  # how `extract` was generated, for `fast_prefix`
         self.rx = rx
         self.match = rx.match
-        self.extract = extract  # None: the value is None
+        self.extract = extract  # None: the value is ``const``
+        self.const = const
         self.reach = reach
         self.k = k
         self.probe = probe
@@ -179,7 +181,7 @@ class Fused(Parser[Any]):
             if r is not None:
                 m.pos = r.end()
                 ex = self.extract
-                m.value = ex(r) if ex is not None and not m.quiet else None
+                m.value = None if m.quiet else self.const if ex is None else ex(r)
                 m.ok = True
                 m.last_ok = (pos, self, m.marks)
             else:
@@ -206,7 +208,7 @@ class Fused(Parser[Any]):
             if m.complete or end + self.k <= lim or self.decided(m.buf, pos, lim, r):
                 m.pos = end
                 ex = self.extract
-                m.value = None if ex is None else ex(r)
+                m.value = self.const if ex is None else ex(r)
                 m.ok = True
                 m.last_ok = (pos, self, m.marks)
                 return
@@ -247,8 +249,10 @@ class _ScopeFrame(Frame):
             # once, as the one match would have.
             node = self.node
             ex = node.extract
-            if ex is None or m.quiet:
+            if m.quiet:
                 m.value = None
+            elif ex is None:
+                m.value = node.const
             else:
                 r = node.match(m.buf, start, m.lim)
                 if r is None or r.end() != m.pos:
@@ -326,6 +330,9 @@ class _Builder:
     def _satisfy(self, p: Satisfy, need: bool) -> tuple[bytes, Extract]:
         cls = class_regex(p.table)
         if need and p.keep:
+            if p.table.count(1) == 1:
+                # One byte (`char`): its value is known without a group.
+                return cls, self.gen.const(BYTES[p.table.index(1)])
             g = self.group()
             return b"(" + cls + b")", g
         return cls, None
@@ -578,6 +585,9 @@ def fuse(p: Parser[Any], depths: dict[int, int] | None = None) -> Fused | None:
     except RecursionError:  # very deep: leave it to the general machinery
         return None
     gen = builder.gen
+    if isinstance(ex, Code) and gen.is_const(ex):
+        # A constant value (``lexeme(char(b","))``): no call per match.
+        return Fused(p, rx, None, reach, k, probe, (gen, ex), effects, gen.env[ex.src])
     fn = None if ex is None else gen.function(ex)
     return Fused(p, rx, fn, reach, k, probe, (gen, ex), effects)
 

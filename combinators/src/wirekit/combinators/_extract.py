@@ -82,7 +82,12 @@ class Gen:
         return ex.src, ex.depth
 
     def const(self, value: object) -> Code:
+        """The value ``value`` itself."""
         return Code(self.name(value), 0)
+
+    def is_const(self, ex: Code) -> bool:
+        """Whether ``ex`` is a value made by `const` (the same whatever the match)."""
+        return ex.depth == 0 and ex.src in self.env
 
     def call(self, f: Callable[..., Any], ex: Extract, star: bool = False) -> Code:
         """``f`` of the value of ``ex`` (``star``: of its items)."""

@@ -9,7 +9,7 @@ from typing import Any
 from ._choice import _Choice
 from ._limits import INF
 from ._machine import DIRECT_DEPTH, Frame, Handoff, Machine, Suspend
-from ._parser import Parser, _Pure, _Seq, compiled, has_effects, quiet
+from ._parser import Parser, _Const, _Pure, _Seq, compiled, has_effects, quiet
 from ._unary import _Map, _Unary
 
 __all__ = ["INF", "Many", "ManyTill", "SepBy"]
@@ -124,7 +124,8 @@ class _ManyFrame(Frame):
             match = item.match  # type: ignore[attr-defined]
             extract = item.extract  # type: ignore[attr-defined]
             if extract is None:
-                extract = _none
+                const = item.const  # type: ignore[attr-defined]
+                extract = _none if const is None else _Const(const)
             buf, lim, complete = m.buf, m.lim, m.complete
             reach, k = item.reach, item.k  # type: ignore[attr-defined]
             post = node.post

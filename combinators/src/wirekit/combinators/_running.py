@@ -73,7 +73,7 @@ def parse(p: Parser[T], data: BytesLike, consume: Consume = Consume.ALL, trace: 
         # machine (to report where and why).
         r = c.match(data, 0, len(data))
         if r is not None:
-            value: T = None if c.extract is None else c.extract(r)  # type: ignore[assignment]
+            value: T = c.const if c.extract is None else c.extract(r)
             return value
     m = Machine(data, 0, len(data), complete=True)
     m.root = c
@@ -409,7 +409,7 @@ def parse_prefix(
                 ex = root.extract
                 # `Done(...)` without its __init__ call: same attributes, less overhead.
                 done: Done[T] = _new(Done)
-                done.value = None if ex is None else ex(r)  # type: ignore[assignment]
+                done.value = root.const if ex is None else ex(r)
                 done._unconsumed = None
                 done.consumed = stop - off
                 done._buf = buffer
