@@ -33,6 +33,7 @@ from wirekit.combinators import (
     end_of_input,
     explain,
     fail,
+    fast_prefix,
     lookahead,
     many,
     many1,
@@ -284,6 +285,26 @@ def test_random_grammars_with_commits_match_their_opaque_twin(
 ) -> None:
     consume = Consume.PREFIX if prefix else Consume.ALL
     assert _result(g.parser, data, consume) == _result(g.opaque, data, consume)
+
+
+def test_a_kept_byte_in_a_fused_block_is_a_constant() -> None:
+    # `char` needs no group in a pattern: its value is the byte, kept on the node. Every
+    # way a fused block's value is made gives it: one match, the fused loop, a sequence,
+    # the general form when a split leaves the match undecided (`check` feeds every
+    # split), `fast_prefix`; and the same as the block not fused.
+    comma = char(b",") << skip_while(b" ")
+    assert explain(comma).root.kind == "fused" and explain(comma).root.groups == 0
+    check(comma, b",  ", b",")
+    check(many(comma), b", ,,", [b",", b",", b","])
+    check(seq(comma, take_while1(b"ab")), b", ab", (b",", b"ab"))
+    check(choice([comma, string(b";")]), b"x", expect_error=Err(0, ["','", "';'"]))
+    assert fast_prefix(comma)(b", x", 0, 3) == (b",", 2)
+    opaque = char(b",").bind(pure) << skip_while(b" ")
+    assert explain(opaque).root.kind != "fused"
+    for data in (b",", b", ,", b"x"):
+        for p in (comma, many(comma)):
+            twin = many(opaque) if p is not comma else opaque
+            assert _result(p, data, Consume.PREFIX) == _result(twin, data, Consume.PREFIX)
 
 
 def test_the_depth_bound_decides_what_is_fused() -> None:
