@@ -66,18 +66,32 @@ def compile_parser(root: Parser[Any]) -> Parser[Any]:
     if root.leaf and root._c is None:
         root._c = root  # a primitive: nothing to link or fuse
         return root
-    if root._rt and root._c is None:
-        for child in root.children():  # (a loop: no generator object, this runs per use)
-            if child._c is None:
-                break
-        else:
-            root._c = root  # made while parsing, from compiled parts: link it, nothing more
-            root.link()
-            return root
+    if root._rt and root._c is None and _link_made_while_parsing(root, _RUN_TIME_LEVELS):
+        return root
     c = root._c
     if c is not None:
         return c  # compiled before (or being compiled: a cycle through `fix`)
     return _compile_tree(root)
+
+
+# How deep `_link_made_while_parsing` goes (``yield many(a | b)`` is two levels).
+_RUN_TIME_LEVELS = 4
+
+
+def _link_made_while_parsing(node: Parser[Any], levels: int) -> bool:
+    """Link ``node``, made while parsing, and the parts of it made while parsing too (at
+    most ``levels`` below it), children first, with nothing more: those are usually run
+    once, and fusing costs more than it would save. False, ``node`` left for the
+    compiler, if a part was made before the parse and never compiled, or is deeper."""
+    for child in node.children():  # (a loop: no generator object, this runs per use)
+        if child._c is None:
+            if child.leaf:
+                child._c = child
+            elif not (child._rt and levels and _link_made_while_parsing(child, levels - 1)):
+                return False
+    node._c = node
+    node.link()
+    return True
 
 
 def _compile_tree(root: Parser[Any]) -> Parser[Any]:

@@ -345,6 +345,13 @@ class _Seq(Parser[Any]):
         if self.pick < 0:
             self.compiled_parts = tuple(compiled(p) for p in self.parsers)
             return
+        if self._rt:
+            # Made while parsing (usually to run once): its steps as they are. Flattening
+            # nested sequences and fusing regular runs cost more than they would save.
+            steps = [compiled(p) for p in self.parsers]
+            self.compiled_parts = tuple(steps)
+            self.around_pick = _around(steps, self.pick)
+            return
         # Flatten: sequences inside a keep-one sequence are just more steps.
         items: list[tuple[Parser[Any], bool]] = []
 
@@ -362,10 +369,8 @@ class _Seq(Parser[Any]):
         run: list[Parser[Any]] = []
         pick_at = 0
 
-        light = self._rt
-
         def flush() -> None:
-            if len(run) > 1 and not light:
+            if len(run) > 1:
                 merged = compiled(_Seq(tuple(run), 0, None))
                 if type(merged) is not _Seq:
                     steps.append(merged)

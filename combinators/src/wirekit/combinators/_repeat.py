@@ -337,19 +337,28 @@ class SepBy(Parser[list[Any]]):
     """``p`` (at least ``least`` times) separated by ``sep``; a separator not followed by a
     ``p`` is not consumed. ``tree`` is the same grammar in basic nodes, for the compiler."""
 
-    __slots__ = ("compiled_child", "compiled_sep", "least", "p", "sep", "tree")
+    __slots__ = ("_tree", "compiled_child", "compiled_sep", "least", "p", "sep")
 
     def __init__(self, sep: Parser[Any], p: Parser[Any], least: int) -> None:
         super().__init__()
         self.sep = sep
         self.p = p
         self.least = least
-        one_or_more = _Seq((p, Many(_Seq((sep, p), 1, None), 0, INF, keep=True)), -1, _cons)
-        self.tree: Parser[Any] = (
-            one_or_more if least else _Choice((one_or_more, _Pure(_Empty())), None).map(_fresh_list)
-        )
+        self._tree: Parser[Any] | None = None
         self.compiled_child: Parser[Any] = p
         self.compiled_sep: Parser[Any] = sep
+
+    @property
+    def tree(self) -> Parser[Any]:
+        """The same grammar in basic nodes, for the compiler and the analyses (built when
+        first asked for: a list built while parsing, inside a generator, never is)."""
+        tree = self._tree
+        if tree is None:
+            p, sep = self.p, self.sep
+            one_or_more = _Seq((p, Many(_Seq((sep, p), 1, None), 0, INF, keep=True)), -1, _cons)
+            tree = one_or_more if self.least else _Choice((one_or_more, _Pure(_Empty())), None).map(_fresh_list)
+            self._tree = tree
+        return tree
 
     def children(self) -> tuple[Parser[Any], ...]:
         return (self.p, self.sep)
