@@ -349,10 +349,16 @@ class _Seq(Parser[Any]):
             # Made while parsing (usually to run once): its steps as they are. Flattening
             # nested sequences and fusing regular runs cost more than they would save.
             steps = [compiled(p) for p in self.parsers]
-            self.compiled_parts = tuple(steps)
-            self.around_pick = _around(steps, self.pick)
-            return
-        # Flatten: sequences inside a keep-one sequence are just more steps.
+            pick_at = self.pick
+        else:
+            steps, pick_at = self.fused_steps()
+        self.compiled_parts = tuple(steps)
+        self.compiled_pick = pick_at
+        self.around_pick = _around(steps, pick_at)
+
+    def fused_steps(self) -> tuple[list[Parser[Any]], int]:
+        """The steps to run, nested keep-one sequences flattened and each run of adjacent
+        regular steps whose values are dropped fused into one; and the kept step's index."""
         items: list[tuple[Parser[Any], bool]] = []
 
         def expand(p: Parser[Any], picked: bool) -> None:
@@ -364,7 +370,6 @@ class _Seq(Parser[Any]):
 
         for i, p in enumerate(self.parsers):
             expand(p, i == self.pick)
-        # Fuse each run of adjacent regular steps whose values are dropped into one.
         steps: list[Parser[Any]] = []
         run: list[Parser[Any]] = []
         pick_at = 0
@@ -390,9 +395,7 @@ class _Seq(Parser[Any]):
                 flush()
                 steps.append(compiled(p))
         flush()
-        self.compiled_parts = tuple(steps)
-        self.compiled_pick = pick_at
-        self.around_pick = _around(steps, pick_at)
+        return steps, pick_at
 
     def enter(self, m: Machine) -> Parser[Any] | None:
         if not self.compiled_parts:
