@@ -9,7 +9,7 @@ the same result as its *opaque* twin, in which every node is wrapped in
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,7 @@ from wirekit.combinators import (
     explain,
     fail,
     fast_prefix,
+    generate,
     lookahead,
     many,
     many1,
@@ -305,6 +306,39 @@ def test_a_kept_byte_in_a_fused_block_is_a_constant() -> None:
         for p in (comma, many(comma)):
             twin = many(opaque) if p is not comma else opaque
             assert _result(p, data, Consume.PREFIX) == _result(twin, data, Consume.PREFIX)
+
+
+def test_parsers_made_while_parsing_are_linked_in_place_or_compiled() -> None:
+    # Made inside a generator, a parser whose parts are compiled or made there too (up to
+    # a few levels) is linked in place, nothing fused; one deeper, or with a part made
+    # before the parse and never run, goes through the compiler. Values are the same.
+    word = take_while1(b"ab")
+    before = take_while1(b"c") << char(b";")  # made before the parse, not yet compiled
+    made: dict[str, Parser[Any]] = {}
+
+    @generate
+    def g() -> Generator[Parser[Any], Any, tuple[Any, ...]]:
+        made["shallow"] = many(word | char(b","))
+        deep: Parser[Any] = word
+        for _ in range(6):
+            deep = deep.map(bytes.upper)
+        made["deep"] = deep
+        made["nested"] = (char(b"x") >> char(b"y")) << char(b"z")  # not flattened
+        made["list"] = sep_by(char(b","), word)
+        made["mixed"] = many(before)
+        shallow = yield made["shallow"]
+        yield char(b" ")
+        upper = yield made["deep"]
+        yield char(b" ")
+        y = yield made["nested"]
+        items = yield made["list"]
+        mixed = yield made["mixed"]
+        return shallow, upper, y, items, mixed
+
+    expected = ([b"ab", b",", b"b"], b"BA", b"y", [b"a", b"b"], [b"c", b"cc"])
+    check(g, b"ab,b ba xyza,bc;cc;", expected)
+    assert all(p._c is p for name, p in made.items() if name != "mixed")
+    assert type(before._c).__name__ == "Fused"  # compiled when first met, as before the parse
 
 
 def test_the_depth_bound_decides_what_is_fused() -> None:
