@@ -172,14 +172,16 @@ class _ManyFrame(Frame):
             m.pos = pos
             return self.finish(m)
         stack = m.stack
-        if not item.inl:
+        inl = item.inl
+        if not inl and (m.general or m.quiet or m.nesting >= DIRECT_DEPTH):
             if self.n < most:
                 self.start = m.pos
                 stack.append(self)
                 return item  # composites go through the machine loop (no recursion)
             return self.finish(m)
-        # Items entered here, one after another; the frame is pushed around each call so
-        # that a suspension or a continuation finds it below.
+        # Items run here, one after another, entered or in the direct form (as the
+        # machine's loop would run them: `Machine.run`); the frame is pushed around each
+        # call so that a suspension or a continuation finds it below.
         vals = self.vals
         plain = node.post is None
         least = node.least
@@ -188,7 +190,7 @@ class _ManyFrame(Frame):
             start = self.start = m.pos
             self.n = n  # kept current: the item may suspend
             stack.append(self)
-            nxt = item.enter(m)
+            nxt = item.enter(m) if inl else m.go_from_stack(item)
             if nxt is not None:
                 return nxt
             stack.pop()
