@@ -193,6 +193,11 @@ class _ManyFrame(Frame):
             nxt = item.enter(m) if inl else m.go_from_stack(item)
             if nxt is not None:
                 return nxt
+            if stack[-1] is not self:
+                # A fused block handed its general form over (`Handoff`), which finished
+                # at once, over the frames of the nodes it was in: the machine resumes
+                # those, then this frame.
+                return None
             stack.pop()
             if m.ok:
                 if m.pos == start and n >= least:
