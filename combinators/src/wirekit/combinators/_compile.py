@@ -289,7 +289,7 @@ class _ScopeFrame(Frame):
 class _Builder:
     """Turns a regular tree into pattern text plus a function rebuilding its value."""
 
-    def __init__(self, probe: bool = False) -> None:
+    def __init__(self, probe: bool = False, consts: bool = True) -> None:
         self.groups = 0
         self.looks = False  # whether the pattern has lookarounds or anchors
         # Probe mode builds the boundary probe (see `Fused`): every test of a byte also
@@ -300,6 +300,9 @@ class _Builder:
         # > 0 while building a pattern whose groups are not used (a loop's body, whose
         # items are re-matched on their own): no values, so no groups for effects.
         self.bare = 0
+        # Whether a kept single byte is a constant rather than a group: not in a loop's
+        # item, whose values `findall` collects in C only when every value is a group.
+        self.consts = consts
 
     def effects(self, p: Parser[Any]) -> bool:
         """Whether ``p``'s value calls a user function (which must run once per match,
@@ -344,7 +347,7 @@ class _Builder:
     def _satisfy(self, p: Satisfy, need: bool) -> tuple[bytes, Extract]:
         cls = class_regex(p.table)
         if need and p.keep:
-            if p.table.count(1) == 1:
+            if self.consts and p.table.count(1) == 1:
                 # One byte (`char`): its value is known without a group.
                 return cls, self.gen.const(BYTES[p.table.index(1)])
             g = self.group()
@@ -471,7 +474,7 @@ class _Builder:
         # one inside the span to build the list (a regex keeps only a group's last repeat).
         if measure(p.p).least == 0:
             raise NotRegular  # items that can be empty: their count is not in the span
-        sub = _Builder()
+        sub = _Builder(consts=False)
         item_pat, item_ex = sub.build(p.p, True)
         item_rx = re.compile(item_pat, re.DOTALL)
         match = item_rx.match
