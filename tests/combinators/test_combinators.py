@@ -312,6 +312,38 @@ def test_counts_built_while_parsing_are_shared_and_prebuilt_ones_still_fuse() ->
     check(prebuilt, b"12", [b"1", b"2"])
 
 
+def test_combinators_made_while_parsing_are_shared_and_written_ones_are_not() -> None:
+    # Inside a generator (a parse running) `many`, `sep_by`, `|`, `choice`, `>>`, `<<`,
+    # `both` and `seq` of the same parts give the same node: a lookup, not a node to build
+    # and link for each use. Outside a parse each call makes its own node, as written.
+    word = take_while1(b"ab")
+    comma = char(b",")
+    made: dict[str, set[int]] = {}
+    kept: list[Parser[Any]] = []  # (keeps the ids unique)
+
+    def note(name: str, p: Parser[Any]) -> Parser[Any]:
+        made.setdefault(name, set()).add(id(p))
+        kept.append(p)
+        return p
+
+    @generate
+    def g() -> Generator[Parser[Any], Any, tuple[Any, ...]]:
+        items = yield note("sep_by", sep_by(comma, word))
+        rest = yield note("many", many(note("|", char(b"-") | word)))
+        pair = yield note("both", both(char(b";"), word))
+        tail = yield note("<<", note(">>", char(b"!") >> word) << char(b"."))
+        alt = yield note("choice", choice([char(b"x"), char(b"y")], failure_msg="x or y"))
+        rest2 = yield note("seq", seq(char(b"#"), word))
+        return items, rest, pair, tail, alt, rest2
+
+    expected = ([b"a", b"b"], [b"-", b"ab"], (b";", b"b"), b"a", b"x", (b"#", b"a"))
+    check(g, b"a,b-ab;b!a.x#a", expected)
+    assert len(kept) > 9  # check() ran the generator many times
+    assert all(len(ids) == 1 for ids in made.values()), made
+    assert many(word) is not many(word) and (comma | word) is not (comma | word)
+    assert sep_by(comma, word) is not sep_by(comma, word) and seq(word, comma) is not seq(word, comma)
+
+
 def test_many_till() -> None:
     # Angstrom's many_till test: non-greedy, the terminator is consumed.
     check(many_till(any_char, char(b"-")), b"ab-ab-", [b"a", b"b"], consume=PREFIX, rest=b"ab-")

@@ -20,8 +20,8 @@ from ._machine import (
     shift_last_ok,
     shift_skipped,
 )
-from ._parser import ABOVE, Parser, _Fail
-from ._primitives import _INTERNED, Take, _intern, length_error
+from ._parser import _INTERNED, ABOVE, Parser, _Fail, _intern
+from ._primitives import Take, length_error
 from ._unary import _Unary
 
 __all__ = ["Isolate", "TryMap", "isolate"]

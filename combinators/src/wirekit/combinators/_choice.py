@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._machine import DIRECT_DEPTH, Frame, Machine, Suspend
-from ._parser import ABOVE, INLINE_DEPTH, Parser, compiled
+from ._parser import ABOVE, INLINE_DEPTH, Parser, compiled, made_while_parsing
 
 __all__ = ["_Choice", "either", "spelled_out"]
 
@@ -201,7 +201,8 @@ def either(left: Parser[Any], right: Parser[Any]) -> Parser[Any]:
     as one alternative: its label must still name it)."""
     lefts = left.alternatives if isinstance(left, _Choice) and left.msg is None else (left,)
     rights = right.alternatives if isinstance(right, _Choice) and right.msg is None else (right,)
-    return _Choice((*lefts, *rights), None)
+    alts = (*lefts, *rights)
+    return made_while_parsing(("choice", alts, None), lambda: _Choice(alts, None))
 
 
 ABOVE.either = either

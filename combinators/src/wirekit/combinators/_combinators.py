@@ -8,8 +8,8 @@ from typing import Any, Never, TypeVar, overload
 from ._choice import _Choice
 from ._generate import Generate as Generate
 from ._machine import NOPOS, RUNNING, Frame, Machine
-from ._parser import ABOVE, Parser, _Fail, _Pure, _Seq
-from ._primitives import _INTERNED, _intern, length_error
+from ._parser import _INTERNED, ABOVE, Parser, _Fail, _intern, _Pure, _Seq, made_while_parsing
+from ._primitives import length_error
 from ._repeat import INF as _INF
 from ._repeat import Many as Many
 from ._repeat import ManyTill as ManyTill
@@ -151,7 +151,7 @@ def option(default: T, p: Parser[A]) -> Parser[T | A]:
 
 def both(p: Parser[A], q: Parser[B]) -> Parser[tuple[A, B]]:
     """Run ``p`` then ``q``; return both results as a pair."""
-    return _Seq((p, q), -1, None)
+    return made_while_parsing(("seq", (p, q), -1), lambda: _Seq((p, q), -1, None))
 
 
 @overload
@@ -166,7 +166,8 @@ def seq(
 def seq(*ps: Parser[Any]) -> Parser[tuple[Any, ...]]: ...
 def seq(*ps: Parser[Any]) -> Parser[tuple[Any, ...]]:
     """Run the parsers in order; return their results as a tuple."""
-    return _Seq(tuple(ps), -1, None)
+    parts = tuple(ps)
+    return made_while_parsing(("seq", parts, -1), lambda: _Seq(parts, -1, None))
 
 
 def lift2(f: Callable[[A, B], T], p1: Parser[A], p2: Parser[B]) -> Parser[T]:
@@ -205,22 +206,22 @@ def count(n: int, p: Parser[T]) -> Parser[list[T]]:
 def many(p: Parser[T]) -> Parser[list[T]]:
     """Zero or more repetitions of ``p``, greedily. Never fails unless ``p`` fails after
     a `commit`."""
-    return Many(p, 0, _INF, keep=True)
+    return made_while_parsing(("many", p, 0, True), lambda: Many(p, 0, _INF, keep=True))
 
 
 def many1(p: Parser[T]) -> Parser[list[T]]:
     """One or more repetitions of ``p``."""
-    return Many(p, 1, _INF, keep=True)
+    return made_while_parsing(("many", p, 1, True), lambda: Many(p, 1, _INF, keep=True))
 
 
 def skip_many(p: Parser[Any]) -> Parser[None]:
     """Zero or more repetitions of ``p``, discarding the results (constant memory)."""
-    return Many(p, 0, _INF, keep=False)
+    return made_while_parsing(("many", p, 0, False), lambda: Many(p, 0, _INF, keep=False))
 
 
 def skip_many1(p: Parser[Any]) -> Parser[None]:
     """One or more repetitions of ``p``, discarding the results."""
-    return Many(p, 1, _INF, keep=False)
+    return made_while_parsing(("many", p, 1, False), lambda: Many(p, 1, _INF, keep=False))
 
 
 def many_till(p: Parser[T], end: Parser[Any]) -> Parser[list[T]]:
@@ -231,19 +232,19 @@ def many_till(p: Parser[T], end: Parser[Any]) -> Parser[list[T]]:
 
 def sep_by1(sep: Parser[Any], p: Parser[T]) -> Parser[list[T]]:
     """One or more ``p`` separated by ``sep`` (a trailing separator is not consumed)."""
-    return SepBy(sep, p, 1)
+    return made_while_parsing(("sep_by", sep, p, 1), lambda: SepBy(sep, p, 1))
 
 
 def sep_by(sep: Parser[Any], p: Parser[T]) -> Parser[list[T]]:
     """Zero or more ``p`` separated by ``sep``."""
-    return SepBy(sep, p, 0)
+    return made_while_parsing(("sep_by", sep, p, 0), lambda: SepBy(sep, p, 0))
 
 
 def choice(ps: Iterable[Parser[Any]], failure_msg: str | None = None) -> Parser[Any]:
     """Try each parser in order (ordered choice). When all fail, the error names
     ``failure_msg`` if given, else what the alternatives expected."""
     alts = tuple(ps)
-    return _Choice(alts, failure_msg)
+    return made_while_parsing(("choice", alts, failure_msg), lambda: _Choice(alts, failure_msg))
 
 
 def fix(f: Callable[[Parser[T]], Parser[T]]) -> Parser[T]:

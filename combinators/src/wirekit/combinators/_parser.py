@@ -22,6 +22,7 @@ __all__ = ["Parser"]
 T = TypeVar("T")
 U = TypeVar("U")
 T_co = TypeVar("T_co", covariant=True)
+P = TypeVar("P", bound="Parser[Any]")
 
 
 INLINE_DEPTH = 8
@@ -184,13 +185,16 @@ class Parser(Generic[T_co]):
             ps = (*self.parsers, other)
         else:
             ps = (self, other)
-        return _Seq(ps, len(ps) - 1, None)
+        pick = len(ps) - 1
+        return made_while_parsing(("seq", ps, pick), lambda: _Seq(ps, pick, None))
 
     def __lshift__(self, other: Parser[Any]) -> Parser[T_co]:
         """Sequence, keeping the left result (Angstrom ``<*``)."""
         if isinstance(self, _Seq) and self.fn is None and self.pick == 0:
-            return _Seq((*self.parsers, other), 0, None)
-        return _Seq((self, other), 0, None)
+            ps = (*self.parsers, other)
+        else:
+            ps = (self, other)
+        return made_while_parsing(("seq", ps, 0), lambda: _Seq(ps, 0, None))
 
     def __repr__(self) -> str:
         return f"<Parser {self.expected()}>"
@@ -251,6 +255,39 @@ def _compiler_missing(p: Parser[Any]) -> Parser[Any]:
 compile_parser: Callable[[Parser[Any]], Parser[Any]] = _compiler_missing
 """The compiler (`_compile.compile_parser`), registered by `_compile` when it is loaded:
 the node layer calls it without importing it."""
+
+
+# Primitives are immutable, so equal ones are shared: grammars that build them while
+# parsing (``yield char(b'"')`` in a generator, ``take(n)`` for a length from the wire)
+# get them for a dictionary lookup. `count` and `isolate` share theirs the same way
+# (keyed on the parser they run, which the table then keeps alive), and so do the
+# combinators while a parse runs (`made_while_parsing`). Bounded: cleared when it
+# grows past the limit.
+_INTERNED: dict[tuple[Any, ...], Parser[Any]] = {}
+_INTERN_LIMIT = 4096
+
+
+def _intern(key: tuple[Any, ...], make: Callable[[], Parser[Any]]) -> Parser[Any]:
+    p = _INTERNED.get(key)
+    if p is None:
+        if len(_INTERNED) >= _INTERN_LIMIT:
+            _INTERNED.clear()
+        p = _INTERNED[key] = make()
+    return p
+
+
+def made_while_parsing(key: tuple[Any, ...], make: Callable[[], P]) -> P:
+    """``make()``; while a parse runs, the node made for ``key`` before, if any. Parts of a
+    grammar built inside `bind` or `generate` (``yield many(a | b)``) repeat from run to
+    run: a lookup replaces building and linking a node for each use. Nodes are immutable
+    descriptions, so sharing one changes nothing but the cost. (Outside a parse every
+    call makes its own node, as written.)"""
+    if RUNNING[0] > 0:
+        hit = _INTERNED.get(key)
+        if hit is None:
+            hit = _intern(key, make)
+        return hit  # type: ignore[return-value]  # (the node ``make`` made for this key)
+    return make()
 
 
 def compiled(p: Parser[Any]) -> Parser[Any]:

@@ -15,7 +15,7 @@ from typing import Any
 from ._choice import _Choice
 from ._errors import show_bytes, show_class
 from ._machine import Machine, Suspend
-from ._parser import Parser, _Fail
+from ._parser import Parser, _Fail, _intern
 
 __all__ = [
     "BytePredicate",
@@ -406,24 +406,6 @@ class Scan(Parser[tuple[bytes, Any]]):
 # --------------------------------------------------------------------------------
 # Public constructors
 # --------------------------------------------------------------------------------
-# Primitives are immutable, so equal ones are shared: grammars that build them while
-# parsing (``yield char(b'"')`` in a generator, ``take(n)`` for a length from the wire)
-# get them for a dictionary lookup. `count` and `isolate` share theirs the same way
-# (keyed on the parser they run, which the table then keeps alive). Bounded: cleared
-# when it grows past the limit.
-_INTERNED: dict[tuple[Any, ...], Parser[Any]] = {}
-_INTERN_LIMIT = 4096
-
-
-def _intern(key: tuple[Any, ...], make: Callable[[], Parser[Any]]) -> Parser[Any]:
-    p = _INTERNED.get(key)
-    if p is None:
-        if len(_INTERNED) >= _INTERN_LIMIT:
-            _INTERNED.clear()
-        p = _INTERNED[key] = make()
-    return p
-
-
 def length_error(what: str, n: int) -> Parser[Any]:
     """What a negative length or count read from the wire gives: a parser that fails
     where it stands, naming ``what`` and ``n``."""
