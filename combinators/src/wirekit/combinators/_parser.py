@@ -283,10 +283,7 @@ def made_while_parsing(key: tuple[Any, ...], make: Callable[[], P]) -> P:
     descriptions, so sharing one changes nothing but the cost. (Outside a parse every
     call makes its own node, as written.)"""
     if RUNNING[0] > 0:
-        hit = _INTERNED.get(key)
-        if hit is None:
-            hit = _intern(key, make)
-        return hit  # type: ignore[return-value]  # (the node ``make`` made for this key)
+        return _intern(key, make)  # type: ignore[return-value]  # (``make``'s node for this key)
     return make()
 
 
